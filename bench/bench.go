@@ -1,0 +1,178 @@
+// Package bench is Yardstick's data model and engine: a Case (one rendered
+// prompt with its scorer), a Target (a named provider and model), the Result
+// record written once per case × target × repeat, the Runner that produces
+// results over a bounded worker pool, and the Summarizer accumulator that turns a
+// stream of results into per-suite × target summaries.
+//
+// bench is the only package that starts goroutines. It does not parse suite
+// files (package suites), render reports (package reports) or evaluate
+// thresholds (package bench/gate).
+package bench
+
+import (
+	"context"
+	"time"
+
+	"github.com/yardstick-eval/yardstick/providers"
+)
+
+// Case is one benchmark item, already rendered into a request.
+type Case struct {
+	Suite        string            // suite name
+	SuiteVersion string            // suite's declared version
+	ID           string            // unique within the suite
+	Request      providers.Request // Model is left empty: the runner sets the target's model
+	Expected     string            // reference answer, for reports and scorers; may be empty
+	Vars         map[string]string // the variables the prompt was rendered from
+	Tags         map[string]string // free-form labels, usable as threshold filters
+	Scorer       Scorer            // shared by all cases of a suite; nil: every answer passes with score 1
+	PromptHash   string            // hex SHA-256 of the rendered request's prompt fields
+}
+
+// Key identifies one unit of work and one line of results.jsonl.
+type Key struct {
+	Suite  string
+	CaseID string
+	Target string
+	Repeat int
+}
+
+// ScorePart is one scorer's verdict on one answer.
+type ScorePart struct {
+	Name   string  `json:"name"`             // scorer type as written in the suite, e.g. "not-contains"
+	Value  float64 `json:"value"`            // in [0, 1]
+	Weight float64 `json:"weight"`           // relative weight in the case's score
+	Pass   bool    `json:"pass"`             // this part alone passed
+	Reason string  `json:"reason,omitempty"` // why it failed or how it was judged
+}
+
+// Score is the scorer's verdict on one answer.
+type Score struct {
+	Value  float64     // weighted mean of Parts, in [0, 1]
+	Pass   bool        // Value reached the case's threshold
+	Reason string      // short explanation, empty when it passed
+	Parts  []ScorePart // one per configured scorer
+}
+
+// Scorer judges a response to a case. Implementations are safe for concurrent use.
+// An error means the scorer itself could not work (a judge model failed); a wrong
+// answer is a Score with Pass false, not an error.
+type Scorer interface {
+	Score(ctx context.Context, c *Case, r *providers.Response) (Score, error)
+}
+
+// Target is a model under test: a display name, the model to request and the
+// provider (already wrapped in its decorators) that serves it.
+type Target struct {
+	Name     string             // unique within a run, e.g. "openai:gpt-4o-mini"
+	Model    string             // model name sent in requests
+	Provider providers.Provider // safe for concurrent use
+	Price    *providers.Price   // nil: cost unknown
+	Stream   bool               // use providers.Streamer when the provider has it, to measure TTFT
+}
+
+// ErrorInfo is a failed case's provider or scorer error, as recorded.
+type ErrorInfo struct {
+	Kind       providers.Kind `json:"kind"`
+	Message    string         `json:"message"`
+	StatusCode int            `json:"status_code,omitempty"`
+	Stage      string         `json:"stage,omitempty"` // "generate" or "score"
+}
+
+// Result is one line of results.jsonl: one case × target × repeat. Field names
+// and JSON tags are a stable, documented schema (see README, "results.jsonl").
+type Result struct {
+	Suite         string              `json:"suite"`
+	SuiteVersion  string              `json:"suite_version,omitempty"`
+	CaseID        string              `json:"case_id"`
+	Target        string              `json:"target"`
+	Model         string              `json:"model"`                    // requested
+	ResolvedModel string              `json:"resolved_model,omitempty"` // reported by the provider
+	Repeat        int                 `json:"repeat"`
+	PromptHash    string              `json:"prompt_hash"`
+	Prompt        []providers.Message `json:"prompt,omitempty"` // system first when set
+	Expected      string              `json:"expected,omitempty"`
+	Output        string              `json:"output"`
+	FinishReason  string              `json:"finish_reason,omitempty"`
+	Score         float64             `json:"score"`
+	Pass          bool                `json:"pass"`
+	Reason        string              `json:"reason,omitempty"`
+	Scores        []ScorePart         `json:"scores,omitempty"`
+	Error         *ErrorInfo          `json:"error,omitempty"` // set: the case failed to run; Score 0, Pass false
+	Start         time.Time           `json:"start"`
+	Latency       time.Duration       `json:"latency_ns"`        // request sent → full response received
+	TTFT          time.Duration       `json:"ttft_ns,omitempty"` // streamed targets only
+	Usage         providers.Usage     `json:"usage"`
+	CostUSD       *float64            `json:"cost_usd,omitempty"` // nil: no price known for the model
+	Cached        bool                `json:"cached,omitempty"`   // served from the response cache
+	Attempts      int                 `json:"attempts,omitempty"` // provider calls made, retries included
+	Tags          map[string]string   `json:"tags,omitempty"`
+}
+
+// Key returns the result's identity.
+func (r *Result) Key() Key {
+	return Key{Suite: r.Suite, CaseID: r.CaseID, Target: r.Target, Repeat: r.Repeat}
+}
+
+// OutputTokensPerSecond is the generation speed after the first token for
+// streamed results, or over the whole latency otherwise; 0 when unknown.
+func (r *Result) OutputTokensPerSecond() float64 {
+	d := r.Latency - r.TTFT
+	if d <= 0 || r.Usage.OutputTokens == 0 {
+		return 0
+	}
+	return float64(r.Usage.OutputTokens) / d.Seconds()
+}
+
+// Sink receives results as they are made. The Runner calls Add from a single
+// goroutine, in completion order.
+type Sink interface {
+	Add(*Result) error
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(*Result) error
+
+// Add calls f(r).
+func (f SinkFunc) Add(r *Result) error { return f(r) }
+
+// Interval is an estimate with its confidence interval.
+type Interval struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// Distribution summarises durations.
+type Distribution struct {
+	N    int           `json:"n"`
+	Mean time.Duration `json:"mean_ns"`
+	P50  time.Duration `json:"p50_ns"`
+	P95  time.Duration `json:"p95_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	Max  time.Duration `json:"max_ns"`
+}
+
+// Summary aggregates the results of one suite × target.
+type Summary struct {
+	Suite        string                 `json:"suite"`
+	Target       string                 `json:"target"`
+	Model        string                 `json:"model"`
+	N            int                    `json:"n"`      // results, errors included
+	Passed       int                    `json:"passed"` // results that passed
+	Errors       int                    `json:"errors"`
+	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
+	PassRate     Interval               `json:"pass_rate"` // Wilson 95% over N
+	Score        Interval               `json:"score"`     // mean, bootstrap 95%
+	Latency      Distribution           `json:"latency"`   // successful results only
+	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
+	TokensPerSec float64                `json:"output_tokens_per_second"`
+	Usage        providers.Usage        `json:"usage"`
+	CostUSD      float64                `json:"cost_usd"`
+	CostKnown    bool                   `json:"cost_known"` // every result had a price
+	Cached       int                    `json:"cached"`
+	Repeats      int                    `json:"repeats"`              // distinct repeat indexes seen
+	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
+	PassAllK     float64                `json:"pass_all_k,omitempty"` // share of cases passing every repeat
+	FlakyCases   []string               `json:"flaky_cases,omitempty"`
+}

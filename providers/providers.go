@@ -1,0 +1,100 @@
+// Package providers is Yardstick's shared protocol for hosted and local language
+// models: the Provider interface, the Request a benchmark sends, the Response
+// and typed Usage it gets back, and the single *Error type every adapter returns.
+//
+// Adapters (providers/openai, providers/gemini, providers/ollama, finetune/torch)
+// convert to and from their SDK's types and nothing more. Retries, rate limits
+// and caching are decorators defined here and composed once, by the caller.
+//
+// This package knows nothing of suites, scoring or reports.
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Message roles.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Message is one turn of a chat prompt.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Request is one generation request. Pointer knobs distinguish "unset" (nil:
+// the provider's default) from a meaningful zero: a Temperature of 0 must reach
+// the API.
+type Request struct {
+	Model       string          `json:"model"`
+	System      string          `json:"system,omitempty"`
+	Messages    []Message       `json:"messages"`
+	MaxTokens   int             `json:"max_tokens,omitempty"` // 0: provider default
+	Temperature *float64        `json:"temperature,omitempty"`
+	TopP        *float64        `json:"top_p,omitempty"`
+	Seed        *int64          `json:"seed,omitempty"`
+	Stop        []string        `json:"stop,omitempty"`
+	JSONSchema  json.RawMessage `json:"json_schema,omitempty"` // ask for JSON output matching this schema
+}
+
+// Usage is token accounting with one set of names across providers.
+type Usage struct {
+	InputTokens       int `json:"input_tokens"`
+	CachedInputTokens int `json:"cached_input_tokens,omitempty"` // part of InputTokens served from the provider's prompt cache
+	OutputTokens      int `json:"output_tokens"`
+}
+
+// Total is input plus output tokens.
+func (u Usage) Total() int { return u.InputTokens + u.OutputTokens }
+
+// Add returns the element-wise sum of u and v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{
+		InputTokens:       u.InputTokens + v.InputTokens,
+		CachedInputTokens: u.CachedInputTokens + v.CachedInputTokens,
+		OutputTokens:      u.OutputTokens + v.OutputTokens,
+	}
+}
+
+// Response is a completed generation.
+type Response struct {
+	Text         string `json:"text"`
+	FinishReason string `json:"finish_reason,omitempty"` // normalised: stop, length, content_filter, tool_calls, or the provider's own word
+	Model        string `json:"model,omitempty"`         // the model that actually answered, as the provider reports it
+	Usage        Usage  `json:"usage"`
+	// TTFT is the time to the first content token; zero unless the response was streamed.
+	TTFT time.Duration `json:"ttft_ns,omitempty"`
+	// Cached reports that a caching decorator served this response without a call.
+	Cached bool `json:"cached,omitempty"`
+}
+
+// Chunk is one increment of a streamed response.
+type Chunk struct {
+	Text string
+}
+
+// Provider generates a response for a request. Implementations are safe for
+// concurrent use and keep no per-call state. Every failure is returned as a
+// *Error so callers can classify it with errors.As.
+type Provider interface {
+	Generate(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Streamer is an optional capability, found by type assertion. Stream calls fn
+// for each chunk as it arrives (an error from fn aborts the stream and is
+// returned) and returns the assembled Response with TTFT set.
+type Streamer interface {
+	Stream(ctx context.Context, req *Request, fn func(Chunk) error) (*Response, error)
+}
+
+// Float64 returns a pointer to v, for Request's optional knobs.
+func Float64(v float64) *float64 { return &v }
+
+// Int64 returns a pointer to v, for Request's optional knobs.
+func Int64(v int64) *int64 { return &v }
