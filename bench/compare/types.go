@@ -1,0 +1,23 @@
+package compare
+
+import "github.com/yardstick-eval/yardstick/bench"
+
+// Row is one paired comparison of metric between two arms (targets or runs) on
+// the cases both have.
+type Row struct {
+	Suite       string         `json:"suite"`
+	Metric      string         `json:"metric"` // "pass_rate" or "score"
+	A           string         `json:"a"`      // reference arm: baseline run or first target
+	B           string         `json:"b"`      // candidate arm
+	N           int            `json:"n"`      // paired cases
+	ValueA      float64        `json:"value_a"`
+	ValueB      float64        `json:"value_b"`
+	Delta       bench.Interval `json:"delta"`      // B − A with its 95% paired interval
+	P           float64        `json:"p"`          // two-sided p-value of the paired test
+	PAdjusted   float64        `json:"p_adjusted"` // Holm-adjusted across all rows of the comparison
+	Significant bool           `json:"significant"`
+	Method      string         `json:"method"` // "mcnemar-exact", "paired-bootstrap"
+	// Discordant counts for pass/fail: cases A passed and B failed, and the reverse.
+	AOnly int `json:"a_only,omitempty"`
+	BOnly int `json:"b_only,omitempty"`
+}
