@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProgressString(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Progress
+		want string
+	}{
+		{"known total", Progress{Done: 1234, Total: 5000, Errors: 3, Cached: 10, SpentUSD: 0.42, Elapsed: 14 * time.Second, Rate: 85.2},
+			"1234/5000 (24.7%) · 85.2/s · 3 errors · 10 cached · $0.42 · 14s elapsed · eta 44s"},
+		{"unknown total", Progress{Done: 7, Elapsed: 1500 * time.Millisecond, Rate: 4.7},
+			"7 done · 4.7/s · 0 errors · 2s elapsed"},
+		{"resumed", Progress{Done: 10, Skipped: 40, Total: 100, Elapsed: 10 * time.Second, Rate: 1},
+			"50/100 (50.0%) · 1.0/s · 40 resumed · 0 errors · 10s elapsed · eta 50s"},
+		{"final has no eta", Progress{Done: 100, Total: 100, Elapsed: 10 * time.Second, Rate: 10, Final: true},
+			"100/100 (100.0%) · 10.0/s · 0 errors · 10s elapsed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.String(); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestProgressETA(t *testing.T) {
+	for _, tc := range []struct {
+		p    Progress
+		want time.Duration
+		ok   bool
+	}{
+		{Progress{Done: 10, Total: 30, Rate: 2}, 10 * time.Second, true},
+		{Progress{Done: 10, Total: 0, Rate: 2}, 0, false},
+		{Progress{Done: 0, Total: 30, Rate: 0}, 0, false},
+		{Progress{Done: 40, Total: 30, Rate: 2}, 0, true},
+	} {
+		d, ok := tc.p.ETA()
+		if d != tc.want || ok != tc.ok {
+			t.Errorf("%+v.ETA() = %v, %v; want %v, %v", tc.p, d, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// rnStepClock returns the given times in turn.
+func rnStepClock(ts ...time.Duration) func() time.Time {
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	i := 0
+	return func() time.Time {
+		d := ts[i]
+		i++
+		return base.Add(d)
+	}
+}
+
+func TestBarThrottlesAndRedraws(t *testing.T) {
+	var out strings.Builder
+	b := NewBar(&out)
+	ms := time.Millisecond
+	b.now = rnStepClock(0, 50*ms, 100*ms, 150*ms, 230*ms, 240*ms)
+	p := Progress{Total: 100, Elapsed: time.Second}
+	for i, done := range []int{0, 1, 2, 3, 95, 100} {
+		p.Done, p.Rate = done, float64(done)
+		p.Final = i == 5
+		if done == 95 {
+			p.Errors = 12345 // a longer line
+		}
+		if done == 100 {
+			p.Errors = 0 // a shorter line must clear the longer one
+		}
+		b.Update(p)
+	}
+	draws := strings.Split(out.String(), "\r")[1:]
+	if len(draws) != 4 { // at 0, 100 ms, 230 ms, and the final one
+		t.Fatalf("%d draws, want 4 (throttled to 10/s, final always drawn): %q", len(draws), draws)
+	}
+	if !strings.HasPrefix(draws[0], "[                        ] 0/100 (0.0%)") {
+		t.Errorf("first draw %q", draws[0])
+	}
+	if !strings.HasPrefix(draws[2], "[======================  ] 95/100") {
+		t.Errorf("third draw %q", draws[2])
+	}
+	last := draws[3]
+	if !strings.HasPrefix(last, "[========================] 100/100") || !strings.HasSuffix(last, "\n") {
+		t.Errorf("final draw %q: want a full bar ending the line", last)
+	}
+	if len([]rune(strings.TrimSuffix(last, "\n"))) < len([]rune(draws[2])) {
+		t.Errorf("final draw %q is shorter than the previous %q: leftovers would stay on screen", last, draws[2])
+	}
+	for _, d := range draws[:3] {
+		if strings.Contains(d, "\n") {
+			t.Errorf("non-final draw %q contains a newline", d)
+		}
+	}
+}
+
+func TestLinesPeriodic(t *testing.T) {
+	var out strings.Builder
+	l := NewLines(&out, 10*time.Second)
+	s := time.Second
+	l.now = rnStepClock(0, 5*s, 10*s, 12*s, 19*s, 20*s, 21*s)
+	for i := range 7 {
+		l.Update(Progress{Done: i, Final: i == 6})
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := []string{"progress: 0 done", "progress: 2 done", "progress: 5 done", "finished: 6 done"}
+	if len(lines) != len(want) {
+		t.Fatalf("lines %q, want %d (one per period plus the final one)", lines, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) || strings.Contains(lines[i], "\r") {
+			t.Errorf("line %d = %q, want prefix %q", i, lines[i], w)
+		}
+	}
+	if NewLines(&out, 0).every != 10*time.Second {
+		t.Error("default period is not 10s")
+	}
+}
