@@ -46,6 +46,9 @@ type Error struct {
 	RetryAfter time.Duration // server's Retry-After hint, 0 when absent
 	Message    string        // human-readable detail from the provider's error body
 	Err        error         // underlying error, may be nil
+	// Attempts is how many provider calls the Retry decorator made before
+	// giving up; 0 when no Retry decorator was involved.
+	Attempts int
 }
 
 func (e *Error) Error() string {

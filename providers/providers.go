@@ -72,6 +72,10 @@ type Response struct {
 	TTFT time.Duration `json:"ttft_ns,omitempty"`
 	// Cached reports that a caching decorator served this response without a call.
 	Cached bool `json:"cached,omitempty"`
+	// Attempts is how many provider calls the Retry decorator made for this
+	// response, retries included; 0 when no Retry decorator was involved or the
+	// response was served from the cache.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Chunk is one increment of a streamed response.

@@ -1,0 +1,124 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+)
+
+// callState is the per-call holder shared, through the request's ctx,
+// between a Client method and the transport: the body fields to write, and
+// what the transport saw of the response.
+type callState struct {
+	patch map[string]any // body fields set verbatim on the wire
+
+	mu      sync.Mutex
+	sent    bool        // a request reached the base transport
+	status  int         // last response status
+	header  http.Header // last response headers
+	sendErr error       // transport error with no response
+}
+
+func (s *callState) record(resp *http.Response, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = true
+	if resp != nil {
+		s.status, s.header, s.sendErr = resp.StatusCode, resp.Header, nil
+	} else {
+		s.sendErr = err
+	}
+}
+
+type callSnapshot struct {
+	sent    bool
+	status  int
+	header  http.Header
+	sendErr error
+}
+
+func (s *callState) snapshot() callSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return callSnapshot{sent: s.sent, status: s.status, header: s.header, sendErr: s.sendErr}
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, s *callState) context.Context {
+	return context.WithValue(ctx, callKey{}, s)
+}
+
+// transport wraps the HTTP client's RoundTripper. For requests made by a
+// Client method it writes the call's patch into the JSON body and records
+// the response status and headers; it adds the configured extra headers to
+// every request.
+type transport struct {
+	base    http.RoundTripper
+	headers map[string]string
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	cs, _ := req.Context().Value(callKey{}).(*callState)
+	if cs == nil && len(t.headers) == 0 {
+		return t.base.RoundTrip(req)
+	}
+	// A RoundTripper must not modify the caller's request.
+	out := req.Clone(req.Context())
+	for k, v := range t.headers {
+		out.Header.Set(k, v)
+	}
+	if cs != nil && len(cs.patch) > 0 && req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body, err = patchJSON(body, cs.patch)
+		if err != nil {
+			return nil, err
+		}
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.ContentLength = int64(len(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	resp, err := t.base.RoundTrip(out)
+	if cs != nil {
+		cs.record(resp, err)
+	}
+	return resp, err
+}
+
+// patchJSON sets the top-level fields of the JSON object body to the
+// values in patch.
+func patchJSON(body []byte, patch map[string]any) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("request body is not a JSON object: %w", err)
+	}
+	for k, v := range patch {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("request field %s: %w", k, err)
+		}
+		obj[k] = b
+	}
+	return json.Marshal(obj)
+}
+
+// redactURL returns raw without user info and query, for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}

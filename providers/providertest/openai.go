@@ -1,0 +1,395 @@
+package providertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/yardstick-eval/yardstick/providers"
+)
+
+// OpenAIServer is an httptest fake of the OpenAI chat completions API as
+// documented at platform.openai.com/docs/api-reference/chat:
+//
+//   - POST {prefix}/chat/completions for any prefix (URL() gives ".../v1"),
+//     and Azure OpenAI's POST
+//     /openai/deployments/{deployment}/chat/completions?api-version=…
+//     (a missing api-version is answered 404, as Azure does);
+//   - JSON answers of object "chat.completion" with usage;
+//   - with "stream": true, server-sent events "data: {chunk}\n\n" of object
+//     "chat.completion.chunk" (a first role-only delta, one delta per word,
+//     a final delta with finish_reason), a usage chunk with empty choices
+//     when stream_options.include_usage is set, then "data: [DONE]";
+//   - errors as {"error":{"message","type","param","code"}} with the
+//     status's typical type and code.
+//
+// It is safe for concurrent use. Unless WithoutRecording is given it keeps
+// every request in memory.
+type OpenAIServer struct {
+	recorder
+	srv    *httptest.Server
+	apiKey string
+	ids    atomic.Int64
+}
+
+// OpenAIOption configures NewOpenAIServer.
+type OpenAIOption func(*OpenAIServer)
+
+// WithResponder answers requests whose behaviour has no Text with f(req).
+func WithResponder(f Responder) OpenAIOption {
+	return func(s *OpenAIServer) { s.responder = f }
+}
+
+// WithDefault sets the behaviour of requests beyond the script (for
+// example a fixed Delay to emulate latency).
+func WithDefault(b Behavior) OpenAIOption {
+	return func(s *OpenAIServer) { s.def = b }
+}
+
+// WithAPIKey makes the server demand key ("Authorization: Bearer key", or
+// Azure's "api-key: key") and answer 401 invalid_api_key otherwise.
+func WithAPIKey(key string) OpenAIOption {
+	return func(s *OpenAIServer) { s.apiKey = key }
+}
+
+// WithoutRecording keeps counts but not request bodies, for benchmarks with
+// many requests.
+func WithoutRecording() OpenAIOption {
+	return func(s *OpenAIServer) { s.noRecord = true }
+}
+
+// NewOpenAIServer starts a fake. When tb is not nil it is closed by
+// tb.Cleanup; otherwise call Close.
+func NewOpenAIServer(tb testing.TB, opts ...OpenAIOption) *OpenAIServer {
+	s := &OpenAIServer{}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewServer(s)
+	if tb != nil {
+		tb.Cleanup(s.Close)
+	}
+	return s
+}
+
+// URL returns the base URL an OpenAI client should use: the server's root
+// followed by /v1.
+func (s *OpenAIServer) URL() string { return s.srv.URL + "/v1" }
+
+// Endpoint returns the server's root URL, the endpoint an Azure OpenAI
+// client should use.
+func (s *OpenAIServer) Endpoint() string { return s.srv.URL }
+
+// Close shuts the server down, waiting for handlers to return.
+func (s *OpenAIServer) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// openAIRequest is the part of the chat completions request body the fake
+// reads.
+type openAIRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	Seed                *int64          `json:"seed"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Stop                json.RawMessage `json:"stop"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	ResponseFormat *struct {
+		Type       string `json:"type"`
+		JSONSchema *struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
+}
+
+// decodeOpenAI fills w's decoded fields from its body.
+func decodeOpenAI(w *WireRequest) error {
+	var r openAIRequest
+	if err := json.Unmarshal(w.Body, &r); err != nil {
+		return err
+	}
+	w.Model = r.Model
+	for _, m := range r.Messages {
+		w.Messages = append(w.Messages, providers.Message{Role: m.Role, Content: contentText(m.Content)})
+	}
+	w.Temperature, w.TopP, w.Seed = r.Temperature, r.TopP, r.Seed
+	w.MaxTokens = r.MaxTokens
+	if r.MaxCompletionTokens != nil {
+		w.MaxTokens = r.MaxCompletionTokens
+	}
+	if len(r.Stop) > 0 && string(r.Stop) != "null" {
+		var one string
+		if json.Unmarshal(r.Stop, &one) == nil {
+			w.Stop = []string{one}
+		} else if err := json.Unmarshal(r.Stop, &w.Stop); err != nil {
+			return fmt.Errorf("stop: %w", err)
+		}
+	}
+	w.Stream = r.Stream
+	w.StreamUsage = r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+	if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" && rf.JSONSchema != nil {
+		w.JSONSchema = rf.JSONSchema.Schema
+	}
+	return nil
+}
+
+// contentText returns a message content that is either a string or an
+// array of parts as plain text.
+func contentText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	json.Unmarshal(raw, &parts)
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+func (s *OpenAIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.enter()()
+	body, _ := io.ReadAll(r.Body)
+	wr := WireRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+
+	azure := strings.HasPrefix(r.URL.Path, "/openai/deployments/")
+	if azure {
+		rest := strings.TrimPrefix(r.URL.Path, "/openai/deployments/")
+		wr.Deployment, _, _ = strings.Cut(rest, "/")
+	}
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
+		s.record(wr)
+		writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+		return
+	}
+	if azure && wr.Query.Get("api-version") == "" {
+		s.record(wr)
+		writeOpenAIError(w, http.StatusNotFound, "", "404", "Resource not found")
+		return
+	}
+	if s.apiKey != "" {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if azure {
+			got = r.Header.Get("api-key")
+		}
+		if got != s.apiKey {
+			s.record(wr)
+			writeOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
+			return
+		}
+	}
+	if err := decodeOpenAI(&wr); err != nil {
+		s.record(wr)
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request. ("+err.Error()+")")
+		return
+	}
+	s.record(wr)
+
+	b := s.next()
+	if !wait(r, b.Delay) {
+		return
+	}
+	writeHeaders(w, b)
+	switch {
+	case b.HTML:
+		writeHTML(w, b.Status)
+		return
+	case b.Status != 0 && (b.Status < 200 || b.Status > 299):
+		typ, code, msg := openAIErrorFor(b, wr)
+		writeOpenAIError(w, b.Status, typ, code, msg)
+		return
+	}
+
+	text, finish := s.answer(b, wr)
+	model := b.Model
+	if model == "" {
+		model = wr.Model
+	}
+	if model == "" {
+		model = wr.Deployment
+	}
+	u := usage(b, wr, text)
+	id := fmt.Sprintf("chatcmpl-fake%d", s.ids.Add(1))
+	if wr.Stream {
+		s.stream(w, r, b, wr, id, model, text, finish, u)
+		return
+	}
+	if b.Malformed {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id": "`+id+`", "object": "chat.completion", "choices": [ oops ]}`)
+		return
+	}
+	resp := map[string]any{
+		"id":      id,
+		"object":  "chat.completion",
+		"created": time.Now().Unix(),
+		"model":   model,
+		"choices": []any{map[string]any{
+			"index":         0,
+			"message":       map[string]any{"role": "assistant", "content": text, "refusal": nil},
+			"logprobs":      nil,
+			"finish_reason": finish,
+		}},
+		"usage":              openAIUsage(u),
+		"system_fingerprint": "fp_fake",
+	}
+	out, _ := json.Marshal(resp)
+	if b.CutBody {
+		cutBody(w, "application/json", out)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+func openAIUsage(u providers.Usage) map[string]any {
+	return map[string]any{
+		"prompt_tokens":     u.InputTokens,
+		"completion_tokens": u.OutputTokens,
+		"total_tokens":      u.InputTokens + u.OutputTokens,
+		"prompt_tokens_details": map[string]any{
+			"cached_tokens": u.CachedInputTokens,
+			"audio_tokens":  0,
+		},
+		"completion_tokens_details": map[string]any{
+			"reasoning_tokens":           0,
+			"audio_tokens":               0,
+			"accepted_prediction_tokens": 0,
+			"rejected_prediction_tokens": 0,
+		},
+	}
+}
+
+func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, wr WireRequest, id, model, text, finish string, u providers.Usage) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	created := time.Now().Unix()
+	send := func(choices []any, withUsage bool) bool {
+		ev := map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"system_fingerprint": "fp_fake", "choices": choices,
+		}
+		if wr.StreamUsage {
+			ev["usage"] = nil
+			if withUsage {
+				ev["usage"] = openAIUsage(u)
+			}
+		}
+		var buf bytes.Buffer
+		buf.WriteString("data: ")
+		json.NewEncoder(&buf).Encode(ev) // adds the newline
+		buf.WriteString("\n")
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	delta := func(d map[string]any, finish any) []any {
+		return []any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": finish}}
+	}
+	if b.Malformed {
+		io.WriteString(w, "data: {not json}\n\n")
+		rc.Flush()
+		return
+	}
+	if !send(delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil), false) {
+		return
+	}
+	parts := chunks(text)
+	if b.CutBody && b.CutStreamAfter == 0 {
+		b.CutStreamAfter = max(1, len(parts)/2)
+	}
+	for i, c := range parts {
+		if b.CutStreamAfter > 0 && i >= b.CutStreamAfter {
+			hijackAndClose(w)
+			return
+		}
+		if i > 0 && !wait(r, b.ChunkDelay) {
+			return
+		}
+		if !send(delta(map[string]any{"content": c}, nil), false) {
+			return
+		}
+	}
+	if b.CutStreamAfter > 0 {
+		hijackAndClose(w)
+		return
+	}
+	if !send(delta(map[string]any{}, finish), false) {
+		return
+	}
+	if wr.StreamUsage && !send([]any{}, true) {
+		return
+	}
+	io.WriteString(w, "data: [DONE]\n\n")
+	rc.Flush()
+}
+
+// openAIErrorFor returns the error type, code and message OpenAI sends for
+// b's status, overridden by b's fields.
+func openAIErrorFor(b Behavior, wr WireRequest) (typ, code, msg string) {
+	switch b.Status {
+	case http.StatusBadRequest:
+		typ, msg = "invalid_request_error", "Invalid value for 'messages'."
+	case http.StatusUnauthorized:
+		typ, code, msg = "invalid_request_error", "invalid_api_key", "Incorrect API key provided."
+	case http.StatusForbidden:
+		typ, code, msg = "invalid_request_error", "unsupported_country_region_territory", "Country, region, or territory not supported"
+	case http.StatusNotFound:
+		typ, code, msg = "invalid_request_error", "model_not_found", fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", wr.Model)
+	case http.StatusTooManyRequests:
+		typ, code, msg = "requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."
+	case http.StatusServiceUnavailable:
+		typ, msg = "server_error", "The server is overloaded or not ready yet."
+	default:
+		typ, msg = "server_error", "The server had an error while processing your request. Sorry about that!"
+	}
+	if b.ErrorType != "" {
+		typ = b.ErrorType
+	}
+	if b.ErrorCode != "" {
+		code = b.ErrorCode
+	}
+	if b.ErrorMessage != "" {
+		msg = b.ErrorMessage
+	}
+	return typ, code, msg
+}
+
+// writeOpenAIError writes {"error":{...}}; an empty code or type is null.
+func writeOpenAIError(w http.ResponseWriter, status int, typ, code, msg string) {
+	e := map[string]any{"message": msg, "type": nil, "param": nil, "code": nil}
+	if typ != "" {
+		e["type"] = typ
+	}
+	if code != "" {
+		e["code"] = code
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
