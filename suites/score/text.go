@@ -1,0 +1,245 @@
+package score
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+)
+
+// Normalisations, applied to both the answer and the reference in this fixed
+// order whatever order they are listed in: nfkc, lower, punctuation,
+// whitespace, trim.
+const (
+	NormNFKC        = "nfkc"        // Unicode NFKC (full-width → ASCII, ligatures, …)
+	NormLower       = "lower"       // Unicode lower case
+	NormPunctuation = "punctuation" // remove Unicode punctuation (P*), including _ and -
+	NormWhitespace  = "whitespace"  // collapse whitespace runs to one space, and trim
+	NormTrim        = "trim"        // trim leading and trailing whitespace
+)
+
+var normNames = []string{NormNFKC, NormLower, NormPunctuation, NormWhitespace, NormTrim}
+
+type normalizer uint8
+
+const (
+	nNFKC normalizer = 1 << iota
+	nLower
+	nPunct
+	nSpace
+	nTrim
+)
+
+func compileNormalize(names []string, def normalizer) (normalizer, error) {
+	if names == nil {
+		return def, nil
+	}
+	var n normalizer
+	for i, name := range names {
+		j := -1
+		for k, known := range normNames {
+			if name == known {
+				j = k
+			}
+		}
+		if j < 0 {
+			return 0, fieldErr(fmt.Sprintf("%s[%d]", FieldNormalize, i), "unknown normalisation %q%s (known: %s)",
+				name, suggest.Hint(name, normNames), strings.Join(normNames, ", "))
+		}
+		n |= 1 << j
+	}
+	return n, nil
+}
+
+func (n normalizer) apply(s string) string {
+	if n&nNFKC != 0 {
+		s = norm.NFKC.String(s)
+	}
+	if n&nLower != 0 {
+		s = strings.ToLower(s)
+	}
+	if n&nPunct != 0 {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsPunct(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if n&nSpace != 0 {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	if n&nTrim != 0 {
+		s = strings.TrimSpace(s)
+	}
+	return s
+}
+
+// q quotes s for a reason, shortened to about 60 runes.
+func q(s string) string {
+	const max = 60
+	r := []rune(s)
+	if len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func quoteList(ss []string) string {
+	q2 := make([]string, len(ss))
+	for i, s := range ss {
+		q2[i] = q(s)
+	}
+	return "[" + strings.Join(q2, ", ") + "]"
+}
+
+func boolVerdict(pass bool, ok, fail string) verdict {
+	if pass {
+		return verdict{value: 1, pass: true, reason: ok}
+	}
+	return verdict{value: 0, reason: fail}
+}
+
+type noRefCheck struct{}
+
+func (noRefCheck) checkRefs([]string) error { return nil }
+
+// exact
+
+type exact struct {
+	noRefCheck
+	n normalizer
+}
+
+func buildExact(s *Spec) (judge, error) {
+	n, err := compileNormalize(s.Normalize, nTrim)
+	return exact{n: n}, err
+}
+
+func (e exact) judge(out string, refs []string) verdict {
+	want := e.n.apply(refs[0])
+	got := e.n.apply(out)
+	return boolVerdict(got == want, "output equals "+q(want), fmt.Sprintf("expected %s, got %s", q(want), q(got)))
+}
+
+// contains, icontains
+
+type contains struct {
+	noRefCheck
+	n normalizer
+}
+
+func buildContains(insensitive bool) func(*Spec) (judge, error) {
+	return func(s *Spec) (judge, error) {
+		n, err := compileNormalize(s.Normalize, 0)
+		if insensitive {
+			n |= nLower
+		}
+		return contains{n: n}, err
+	}
+}
+
+func (c contains) judge(out string, refs []string) verdict {
+	want := c.n.apply(refs[0])
+	got := c.n.apply(out)
+	return boolVerdict(strings.Contains(got, want), "output contains "+q(want),
+		fmt.Sprintf("expected to contain %s, got %s", q(want), q(got)))
+}
+
+// contains-any, contains-all
+
+type containsSet struct {
+	noRefCheck
+	all bool
+	n   normalizer
+}
+
+func buildContainsSet(all bool) func(*Spec) (judge, error) {
+	return func(s *Spec) (judge, error) {
+		n, err := compileNormalize(s.Normalize, 0)
+		return containsSet{all: all, n: n}, err
+	}
+}
+
+func (c containsSet) judge(out string, refs []string) verdict {
+	got := c.n.apply(out)
+	var found, missing []string
+	for _, r := range refs {
+		w := c.n.apply(r)
+		if strings.Contains(got, w) {
+			found = append(found, w)
+		} else {
+			missing = append(missing, w)
+		}
+	}
+	if !c.all {
+		if len(found) > 0 {
+			return verdict{value: 1, pass: true, reason: "output contains " + q(found[0])}
+		}
+		return verdict{reason: fmt.Sprintf("expected any of %s, got %s", quoteList(missing), q(got))}
+	}
+	v := float64(len(found)) / float64(len(refs))
+	if len(missing) == 0 {
+		return verdict{value: 1, pass: true, reason: "output contains all of " + quoteList(found)}
+	}
+	return verdict{value: v, reason: fmt.Sprintf("missing %s (%d of %d found)", quoteList(missing), len(found), len(refs))}
+}
+
+// starts-with, ends-with
+
+type affix struct {
+	noRefCheck
+	prefix bool
+	n      normalizer
+}
+
+func buildAffix(prefix bool) func(*Spec) (judge, error) {
+	return func(s *Spec) (judge, error) {
+		n, err := compileNormalize(s.Normalize, nTrim)
+		return affix{prefix: prefix, n: n}, err
+	}
+}
+
+func (a affix) judge(out string, refs []string) verdict {
+	want := a.n.apply(refs[0])
+	got := a.n.apply(out)
+	if a.prefix {
+		return boolVerdict(strings.HasPrefix(got, want), "output starts with "+q(want),
+			fmt.Sprintf("expected to start with %s, got %s", q(want), q(got)))
+	}
+	return boolVerdict(strings.HasSuffix(got, want), "output ends with "+q(want),
+		fmt.Sprintf("expected to end with %s, got %s", q(want), q(got)))
+}
+
+// regex
+
+type regex struct {
+	noRefCheck
+	re *regexp.Regexp
+	n  normalizer
+}
+
+func buildRegex(s *Spec) (judge, error) {
+	if s.Pattern == "" {
+		return nil, fieldErr(FieldPattern, "required for scorer %q", s.Type)
+	}
+	re, err := regexp.Compile(s.Pattern)
+	if err != nil {
+		return nil, fieldErr(FieldPattern, "invalid regex: %v", err)
+	}
+	n, err := compileNormalize(s.Normalize, 0)
+	return regex{re: re, n: n}, err
+}
+
+func (r regex) judge(out string, _ []string) verdict {
+	got := r.n.apply(out)
+	if m := r.re.FindString(got); r.re.MatchString(got) {
+		return verdict{value: 1, pass: true, reason: fmt.Sprintf("output matches /%s/ at %s", r.re, q(m))}
+	}
+	return verdict{reason: fmt.Sprintf("expected to match /%s/, got %s", r.re, q(got))}
+}
