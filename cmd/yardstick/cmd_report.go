@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/reports"
+)
+
+// resultsArg accepts a results file or a run directory holding one.
+func resultsArg(arg string) (string, error) {
+	st, err := os.Stat(arg)
+	if err != nil {
+		return "", usageErrf("%s: no such results file or run directory", arg)
+	}
+	if st.IsDir() {
+		p := filepath.Join(arg, resultsName)
+		if _, err := os.Stat(p); err != nil {
+			return "", usageErrf("%s: not a run directory (no %s)", arg, resultsName)
+		}
+		return p, nil
+	}
+	return arg, nil
+}
+
+func isTruncated(err error) bool { return errors.Is(err, bench.ErrTruncated) }
+
+type analysisFlags struct {
+	thresholds []string
+	suites     []string
+	baseline   string
+}
+
+func (f *analysisFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.thresholds, "threshold", nil, `threshold to judge (repeatable), e.g. "pass_rate >= 0.85"`)
+	cmd.Flags().StringArrayVar(&f.suites, "suite", nil, "also judge the thresholds declared in this suite (repeatable)")
+	cmd.Flags().StringVar(&f.baseline, "baseline", "", "baseline file for comparisons and delta() thresholds")
+}
+
+// build parses the flags into an analysis of resultsPath.
+func (f *analysisFlags) build(resultsPath string) (analysis, error) {
+	ths, err := flagThresholds(f.thresholds)
+	if err != nil {
+		return analysis{}, err
+	}
+	if len(f.suites) > 0 {
+		ss, err := loadSuites(f.suites)
+		if err != nil {
+			return analysis{}, err
+		}
+		sths, err := suiteThresholds(ss)
+		if err != nil {
+			return analysis{}, err
+		}
+		ths = append(sths, ths...)
+	}
+	an := analysis{resultsPath: resultsPath, thresholds: ths, runID: filepath.Base(filepath.Dir(resultsPath))}
+	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
+		an.started = m.Start
+		if len(m.Suites) == 1 {
+			an.title = m.Suites[0].Name
+		}
+	}
+	if f.baseline != "" {
+		if an.baseline, err = loadBaseline(f.baseline); err != nil {
+			return analysis{}, err
+		}
+	}
+	return an, nil
+}
+
+func (a *app) reportCommand() *cobra.Command {
+	var (
+		af     analysisFlags
+		format string
+		out    string
+	)
+	cmd := &cobra.Command{
+		Use:   "report RESULTS|RUN_DIR",
+		Short: "Render a report from a results file without calling any model",
+		Long: `Render a report from results.jsonl (or a run directory) without calling any
+model. Formats: ` + fmt.Sprint(reports.Formats) + `.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := resultsArg(args[0])
+			if err != nil {
+				return err
+			}
+			an, err := af.build(path)
+			if err != nil {
+				return err
+			}
+			in, err := an.analyze()
+			if err != nil {
+				return err
+			}
+			rep, err := reports.New(format, in, resultsOf(path))
+			if err != nil {
+				return usageErr(err)
+			}
+			if out == "" || out == "-" {
+				return rep(a.stdout)
+			}
+			return writeFileAtomic(out, rep)
+		},
+	}
+	af.register(cmd)
+	cmd.Flags().StringVarP(&format, "format", "f", "text", "report format")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+func (a *app) gateCommand() *cobra.Command {
+	var af analysisFlags
+	cmd := &cobra.Command{
+		Use:   "gate RESULTS|RUN_DIR --threshold EXPR... [--suite SUITE] [--baseline FILE]",
+		Short: "Judge thresholds over a results file; exit 99 when one is crossed",
+		Long: `Judge thresholds over an existing results file, per suite × target, and print
+each threshold with its observed value. Missing data is a breach. Exit codes:
+0 every threshold held, 99 one was crossed, 2 bad thresholds or input.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.gate(cmd.Context(), args[0], af)
+		},
+	}
+	af.register(cmd)
+	return cmd
+}
+
+func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
+	path, err := resultsArg(arg)
+	if err != nil {
+		return err
+	}
+	an, err := af.build(path)
+	if err != nil {
+		return err
+	}
+	if len(an.thresholds) == 0 {
+		return usageErrf("no thresholds: give --threshold EXPR or --suite SUITE with thresholds")
+	}
+	in, err := an.analyze()
+	if err != nil {
+		return err
+	}
+	if err := printOutcomes(a.stdout, in.Outcomes); err != nil {
+		return err
+	}
+	if gate.Failed(in.Outcomes) {
+		return errThresholds
+	}
+	return nil
+}
+
+// printOutcomes prints the verdict, then one line per threshold outcome.
+func printOutcomes(w io.Writer, outcomes []gate.Outcome) error {
+	failed := 0
+	for _, o := range outcomes {
+		if !o.Pass {
+			failed++
+		}
+	}
+	if failed == 0 {
+		fmt.Fprintf(w, "✓ all %d thresholds held\n", len(outcomes))
+	} else {
+		fmt.Fprintf(w, "✗ %d of %d thresholds crossed\n", failed, len(outcomes))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, o := range outcomes {
+		mark := "✓"
+		if !o.Pass {
+			mark = "✗"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\tobserved %s (n=%d)", mark, o.Threshold, o.Group, o.Display, o.N)
+		if o.Reason != "" {
+			line += ": " + o.Reason
+		}
+		if o.Source != "" {
+			line += "\t[" + o.Source + "]"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}

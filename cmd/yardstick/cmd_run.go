@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/registry"
+	"github.com/yardstick-eval/yardstick/suites"
+)
+
+const resultsName = "results.jsonl"
+
+type runFlags struct {
+	models      []string
+	split       string
+	limit       int
+	out         string
+	resume      bool
+	repeat      int
+	concurrency int
+	noCache     bool
+	cacheDir    string
+	thresholds  []string
+	budget      float64
+	baseline    string
+	stream      bool
+	format      string
+	quiet       bool
+}
+
+func (a *app) runCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SUITE... -m TARGET...",
+		Short: "Run suites against targets, write results and reports, and gate on thresholds",
+		Long: `Run every case of the given suites (files, or built-in suite names) against every
+target, repeat times, and stream one result per case × target × repeat to
+OUT/results.jsonl. Reports (summary.json, report.md, junit.xml, report.html) are
+written to OUT when the run ends, and a summary table is printed.
+
+Targets are scheme:model strings (openai:gpt-4o-mini, gemini:gemini-2.5-flash,
+ollama:llama3.2, groq:llama-3.3-70b-versatile, local:./runs/support-ft, …) or
+names of providers defined in yardstick.yaml.
+
+Thresholds from the suites and from --threshold are validated before any call
+and judged per suite × target; when one is crossed the command exits 99.`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runSuites(cmd.Context(), args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.models, "model", "m", nil, "target to run (repeatable): scheme:model or a provider name from yardstick.yaml")
+	fl.StringVar(&f.split, "split", "", `cases to run: a split name, "all", or "" for the suite's default split`)
+	fl.IntVar(&f.limit, "limit", 0, "run only the first N cases of each suite (0: all)")
+	fl.StringVarP(&f.out, "out", "o", "", "run directory (default: runs/<timestamp>)")
+	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out, skipping results already there")
+	fl.IntVar(&f.repeat, "repeat", 1, "run every case N times; each repeat has its own cache key")
+	fl.IntVarP(&f.concurrency, "concurrency", "c", 0, "requests in flight across all targets (default 8, or run.concurrency)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "response cache directory (default: the user cache dir)")
+	fl.StringArrayVar(&f.thresholds, "threshold", nil, `threshold to enforce (repeatable), e.g. "pass_rate >= 0.85"`)
+	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
+	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
+	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
+	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
+	if len(f.models) == 0 && len(a.conf.Providers) == 0 {
+		return usageErrf("no target: give -m scheme:model (for example -m openai:gpt-4o-mini) or define providers in yardstick.yaml")
+	}
+	if f.repeat < 1 {
+		return usageErrf("--repeat must be at least 1")
+	}
+	if f.budget < 0 {
+		return usageErrf("--budget must not be negative")
+	}
+	if f.resume && f.out == "" {
+		return usageErrf("--resume needs --out DIR: the run directory to continue")
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+
+	// Everything that can be wrong with the input is checked before any call.
+	flagThs, err := flagThresholds(f.thresholds)
+	if err != nil {
+		return err
+	}
+	ss, err := loadSuites(args)
+	if err != nil {
+		return err
+	}
+	suiteThs, err := suiteThresholds(ss)
+	if err != nil {
+		return err
+	}
+	ths := append(suiteThs, flagThs...)
+	caseOpts := suites.CasesOptions{Split: f.split, Limit: f.limit}
+	counts, err := checkCases(ss, caseOpts)
+	if err != nil {
+		return err
+	}
+	var base *baselineInput
+	if f.baseline != "" {
+		if base, err = loadBaseline(f.baseline); err != nil {
+			return err
+		}
+	}
+	built, err := a.buildTargets(f.models, f.noCache, f.cacheDir)
+	if err != nil {
+		return err
+	}
+	targets := make([]bench.Target, len(built))
+	for i, b := range built {
+		targets[i] = bench.Target{Name: b.Name, Model: b.Model, Provider: b.Provider, Price: b.Price, Stream: b.Stream || f.stream}
+		if f.budget > 0 && b.Price == nil {
+			fmt.Fprintf(a.stderr, "yardstick: warning: %s has no known price; --budget does not limit it\n", b.Name)
+		}
+	}
+
+	// The run directory and its results file.
+	dir := f.out
+	if dir == "" {
+		parent := orDefault(a.conf.Run.Out, "runs")
+		dir = filepath.Join(parent, time.Now().UTC().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	resultsPath := filepath.Join(dir, resultsName)
+	manifestPath := filepath.Join(dir, bench.ManifestName)
+	start := time.Now()
+	m := bench.NewManifest(os.Args, start)
+	var (
+		file *os.File
+		skip func(bench.Key) bool
+	)
+	if f.resume {
+		res, err := bench.OpenResume(resultsPath)
+		if err != nil {
+			return usageErr(err)
+		}
+		file, skip = res.File, res.Skip
+		m.Resumed = &bench.ResumedFrom{Results: resultsName, Existing: len(res.Done), TornBytes: res.Torn}
+		if old, err := bench.ReadManifest(manifestPath); err == nil {
+			m.Resumed.PreviousStart = old.Start
+		}
+	} else {
+		file, err = os.OpenFile(resultsPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			return usageErrf("%s already exists: pass --resume to continue that run, or choose another --out", resultsPath)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	defer file.Close()
+
+	m.Results = resultsName
+	for i, s := range ss {
+		hash, _ := s.Hash()
+		m.Suites = append(m.Suites, bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]})
+	}
+	for _, b := range built {
+		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	cfg := bench.DefaultConfig()
+	if c := firstPositive(f.concurrency, a.conf.Run.Concurrency); c > 0 {
+		cfg.Concurrency = c
+	}
+	cfg.Repeats = f.repeat
+	cfg.TotalCases = total
+	cfg.Skip = skip
+	cfg.BudgetUSD = f.budget
+	if !f.quiet {
+		cfg.Progress = a.progress()
+	}
+	runner := bench.New(cfg)
+	m.SetRunner(runner)
+	if err := bench.WriteManifest(manifestPath, m); err != nil {
+		return err
+	}
+
+	writer := bench.NewJSONLWriter(file)
+	runErr := runner.Run(ctx, allCases(ss, caseOpts), targets, writer)
+	m.Finish(time.Now(), runner, runErr)
+	if err := bench.WriteManifest(manifestPath, m); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := file.Sync(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if hits, misses := cacheStats(built); hits+misses > 0 && !f.quiet {
+		fmt.Fprintf(a.stderr, "cache: %d hits, %d misses\n", hits, misses)
+	}
+
+	// Reports are written for partial runs too: whatever was computed is kept.
+	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, title: runTitle(ss), runID: filepath.Base(dir), started: start}
+	in, err := an.analyze()
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := writeRunReports(dir, in, resultsPath); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := printSummary(a.stdout, f.format, in); err != nil {
+		return errors.Join(runErr, err)
+	}
+	fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
+
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		return context.Canceled
+	case runErr != nil:
+		return runErr
+	case gate.Failed(in.Outcomes):
+		return errThresholds
+	}
+	return nil
+}
+
+func runTitle(ss []loadedSuite) string {
+	if len(ss) == 1 {
+		return ss[0].Name
+	}
+	return fmt.Sprintf("%d suites", len(ss))
+}
+
+func firstPositive(vs ...int) int {
+	for _, v := range vs {
+		if v > 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+// progress picks the live bar on a terminal and periodic lines otherwise.
+func (a *app) progress() func(bench.Progress) {
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return bench.NewBar(a.stderr).Update
+	}
+	return bench.NewLines(a.stderr, 10*time.Second).Update
+}
+
+// buildTargets resolves -m arguments (or every provider of the app config)
+// into decorated providers.
+func (a *app) buildTargets(models []string, noCache bool, cacheDir string) ([]*registry.Built, error) {
+	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
+	if !noCache && !a.conf.Cache.Disabled {
+		store, err := providers.NewDirStore(firstNonEmpty(cacheDir, a.conf.Cache.Dir))
+		if err != nil {
+			return nil, fmt.Errorf("response cache: %w", err)
+		}
+		opts.Store = store
+		opts.OnStoreError = func(err error) { fmt.Fprintf(a.stderr, "yardstick: warning: response cache: %v\n", err) }
+	}
+	built, err := registry.BuildAll(models, a.conf.Providers, opts)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	seen := map[string]bool{}
+	for _, b := range built {
+		if seen[b.Name] {
+			return nil, usageErrf("target %q given twice", b.Name)
+		}
+		seen[b.Name] = true
+	}
+	return built, nil
+}
+
+func cacheStats(built []*registry.Built) (hits, misses int64) {
+	for _, b := range built {
+		if b.Cache != nil {
+			h, m := b.Cache.Stats()
+			hits += h
+			misses += m
+		}
+	}
+	return hits, misses
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var _ io.Writer = (*os.File)(nil)
+
+// scopeHost is the endpoint host of a registry cache scope ("name@host").
+func scopeHost(scope string) string {
+	_, host, _ := strings.Cut(scope, "@")
+	return host
+}

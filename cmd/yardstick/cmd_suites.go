@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yardstick-eval/yardstick/suites"
+	"github.com/yardstick-eval/yardstick/suites/builtin"
+)
+
+func (a *app) suitesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "suites",
+		Short: "Validate, list and export suites",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate SUITE...",
+		Short: "Check suite files and their whole datasets without calling any model",
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, arg := range args {
+				s, origin, err := loadSuite(arg)
+				if err == nil {
+					err = s.Check(cmd.Context())
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(a.stdout, "ok  %s (%s, version %q)\n", origin, s.Name, s.Version)
+			}
+			if len(errs) > 0 {
+				return usageErr(errors.Join(errs...))
+			}
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the built-in suites",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, name := range builtin.Names() {
+				s, err := builtin.Load(name, suiteLoadOptions())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%-20s %s\n", name, s.Description)
+			}
+			return nil
+		},
+	})
+	var split, out string
+	export := &cobra.Command{
+		Use:   "export SUITE [--split train] [-o FILE]",
+		Short: "Write a suite split as OpenAI chat fine-tuning JSONL (the fine-tuner's input)",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, _, err := loadSuite(args[0])
+			if err != nil {
+				return usageErr(err)
+			}
+			w := a.stdout
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := suites.ExportChat(cmd.Context(), s, split, w); err != nil {
+				return usageErr(err)
+			}
+			return nil
+		},
+	}
+	export.Flags().StringVar(&split, "split", "train", `split to export ("all" for every case)`)
+	export.Flags().StringVarP(&out, "out", "o", "", "output file (default stdout)")
+	cmd.AddCommand(export)
+	return cmd
+}

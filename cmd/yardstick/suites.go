@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"iter"
+	"os"
+
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/suites"
+	"github.com/yardstick-eval/yardstick/suites/builtin"
+)
+
+// suiteLoadOptions validates suite thresholds with the gate's parser, so a bad
+// threshold is reported with its file:line before anything runs.
+func suiteLoadOptions() suites.LoadOptions {
+	return suites.LoadOptions{ValidateThreshold: gate.Check}
+}
+
+// loadSuite loads a suite from a file, a folder holding suite.yaml, or a
+// built-in suite by name. origin records which.
+func loadSuite(arg string) (*suites.Suite, string, error) {
+	origin := arg
+	if _, err := os.Stat(arg); err != nil {
+		origin = "builtin:" + arg
+	}
+	s, err := builtin.Resolve(arg, suiteLoadOptions())
+	return s, origin, err
+}
+
+// loadedSuite is a suite with where it came from.
+type loadedSuite struct {
+	*suites.Suite
+	origin string // path as given, or "builtin:NAME"
+}
+
+// loadSuites loads every suite argument; all errors are reported together.
+func loadSuites(args []string) ([]loadedSuite, error) {
+	var out []loadedSuite
+	var errs []error
+	for _, arg := range args {
+		s, origin, err := loadSuite(arg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, loadedSuite{s, origin})
+	}
+	if len(errs) > 0 {
+		return nil, usageErr(errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// suiteThresholds parses the thresholds declared in the suites.
+func suiteThresholds(ss []loadedSuite) ([]gate.Threshold, error) {
+	var out []gate.Threshold
+	for _, s := range ss {
+		for _, th := range s.Thresholds {
+			t, err := gate.Parse(th.Expr)
+			if err != nil {
+				return nil, usageErrf("%s: thresholds: %v", th.Source, err)
+			}
+			t.Source = th.Source
+			// A suite's thresholds judge that suite's results only.
+			out = append(out, t.Scoped("suite", s.Name))
+		}
+	}
+	return out, nil
+}
+
+// flagThresholds parses --threshold values.
+func flagThresholds(exprs []string) ([]gate.Threshold, error) {
+	var out []gate.Threshold
+	for _, e := range exprs {
+		t, err := gate.Parse(e)
+		if err != nil {
+			return nil, usageErrf("--threshold %q: %v", e, err)
+		}
+		t.Source = "--threshold"
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// allCases chains the suites' cases in order.
+func allCases(ss []loadedSuite, opts suites.CasesOptions) iter.Seq2[*bench.Case, error] {
+	return func(yield func(*bench.Case, error) bool) {
+		for _, s := range ss {
+			for c, err := range s.Cases(opts) {
+				if !yield(c, err) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// checkCases renders every selected case once before anything is sent, so a
+// bad dataset row stops the run before it spends money. It returns the number
+// of cases per suite.
+func checkCases(ss []loadedSuite, opts suites.CasesOptions) ([]int, error) {
+	counts := make([]int, len(ss))
+	var errs []error
+	for i, s := range ss {
+		for _, err := range s.Cases(opts) {
+			if err != nil {
+				errs = append(errs, err)
+				if len(errs) >= 20 {
+					errs = append(errs, errors.New("… stopping after 20 errors"))
+					return nil, usageErr(errors.Join(errs...))
+				}
+				continue
+			}
+			counts[i]++
+		}
+	}
+	if len(errs) > 0 {
+		return nil, usageErr(errors.Join(errs...))
+	}
+	return counts, nil
+}
