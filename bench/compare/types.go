@@ -3,7 +3,8 @@ package compare
 import "github.com/yardstick-eval/yardstick/bench"
 
 // Row is one paired comparison of metric between two arms (targets or runs) on
-// the cases both have.
+// the cases both have. ValueA and ValueB are the arms' means over the paired
+// cases of each case's mean over its repeats.
 type Row struct {
 	Suite       string         `json:"suite"`
 	Metric      string         `json:"metric"` // "pass_rate" or "score"
@@ -12,12 +13,14 @@ type Row struct {
 	N           int            `json:"n"`      // paired cases
 	ValueA      float64        `json:"value_a"`
 	ValueB      float64        `json:"value_b"`
-	Delta       bench.Interval `json:"delta"`      // B − A with its 95% paired interval
+	Delta       bench.Interval `json:"delta"`      // B − A with its paired interval at Comparison.Level (95% by default)
 	P           float64        `json:"p"`          // two-sided p-value of the paired test
 	PAdjusted   float64        `json:"p_adjusted"` // Holm-adjusted across all rows of the comparison
 	Significant bool           `json:"significant"`
-	Method      string         `json:"method"` // "mcnemar-exact", "paired-bootstrap"
-	// Discordant counts for pass/fail: cases A passed and B failed, and the reverse.
+	Method      string         `json:"method"` // MethodMcNemar or MethodBootstrap; see the package doc
+	// Discordant counts for pass/fail: cases A passed and B failed, and the
+	// reverse; with repeats, cases whose pass rate over repeats was higher
+	// in A than in B, and the reverse.
 	AOnly int `json:"a_only,omitempty"`
 	BOnly int `json:"b_only,omitempty"`
 }
