@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
 // decoder walks a yaml.Node tree, collecting errors with file:line and path.
@@ -201,6 +202,37 @@ func (d *decoder) strMap(n *yaml.Node, path string) (map[string]string, bool) {
 		s, good := d.str(v, join(path, k.Value))
 		ok = ok && good
 		out[k.Value] = s
+	}
+	return out, ok
+}
+
+// choices decodes a judge's grades, a mapping of label to value, keeping
+// their order. Labels and values are checked by score.NewPart.
+func (d *decoder) choices(n *yaml.Node, path string) ([]score.Choice, bool) {
+	if n.Kind != yaml.MappingNode {
+		d.atf(n, path, "expected a mapping of grade to score, e.g. {PASS: 1, FAIL: 0}, got %s", describe(n))
+		return nil, false
+	}
+	out := make([]score.Choice, 0, len(n.Content)/2)
+	ok := true
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			d.atf(k, path, "expected a grade name, got %s", describe(k))
+			ok = false
+			out = append(out, score.Choice{}) // keeps out[j] at n.Content[2*j]
+			continue
+		}
+		dup := false
+		for j, c := range out {
+			if c.Label == k.Value {
+				d.atf(k, index(path, i/2), "duplicate grade %q (first at line %d)", k.Value, n.Content[2*j].Line)
+				dup = true
+			}
+		}
+		f, good := d.num(v, index(path, i/2))
+		ok = ok && good && !dup
+		out = append(out, score.Choice{Label: k.Value, Value: f})
 	}
 	return out, ok
 }

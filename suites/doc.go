@@ -40,7 +40,45 @@
 // Inline cases are mappings with id, vars (a mapping), expected, split, tags
 // and pass_threshold. A scorer entry holds type, weight, value, values,
 // normalize, pattern, schema or schema_file, labels, tolerance, rel_tolerance,
-// extract and strict (see package suites/score for which type uses which).
+// extract and strict, and for judge model, rubric, choices, samples and
+// temperature (see package suites/score for which type uses which).
+//
+// # Model-graded scorer (judge)
+//
+// A judge scorer asks a grading model whether the answer meets a rubric, like
+// promptfoo's llm-rubric:
+//
+//	scorers:
+//	  - type: judge                   # or not-judge; weight as for any scorer
+//	    model: openai:gpt-4o-mini     # required: a target string, as for -m
+//	    rubric: "The answer is polite and offers a concrete next step."
+//	    choices: {PASS: 1, PARTIAL: 0.5, FAIL: 0}  # default {PASS: 1, FAIL: 0}
+//	    samples: 3                    # grading requests per answer (default 1)
+//	    temperature: 0                # of grading requests (default 0, sent)
+//
+// The rubric is a template like a scorer value (case variables, expected,
+// id); a variable a case lacks, or {{.expected}} for a case without an
+// expected answer, is an error naming the case's file:line. Grades (choices)
+// are single words, matched ignoring case, each worth a score in [0, 1], one
+// of them 1; their order is kept in the grading prompt.
+//
+// The grading request has a fixed system prompt (grader instructions listing
+// the grades) and a user message holding the case's conversation, its
+// expected answer as a reference when it has one, the rendered rubric and the
+// answer, and asks for brief reasoning then a final line "GRADE: <grade>".
+// The last GRADE line of the reply is read (markdown tolerated); a reply
+// without a readable grade fails the case as a scoring error, never as a
+// wrong answer. With samples N the request is sent N times under distinct
+// repeat indexes (so a response cache keeps them apart); the part's score is
+// the mean of the grades' scores, it passes when the majority grade (a tie
+// goes to the lower) is a top grade, and its reason reads e.g.
+// `judge 2/3 PASS [PASS FAIL PASS]: "reasoning…"`. Because the score is a
+// mean, a suite that should pass on a majority sets pass_threshold (0.5, say).
+//
+// Loading a suite with a judge scorer needs LoadOptions.Judge, which resolves
+// the model text to a provider wrapped in the caller's retry, limit and cache
+// decorators; the yardstick CLI sets it. Grading tokens are not counted in
+// the results' usage or cost.
 //
 // # Datasets
 //
@@ -60,6 +98,7 @@
 // "expected" and "id". A variable a template uses but a case lacks is an error
 // naming the case's file:line, before any model is called.
 //
-// This package does not call models, run cases, evaluate thresholds (it only
+// This package does not call models (a judge scorer calls its grader only
+// when the runner scores an answer), run cases, evaluate thresholds (it only
 // hands their text to a validator; see bench/gate) or write results.
 package suites

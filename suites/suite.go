@@ -27,6 +27,15 @@ type LoadOptions struct {
 	// gate.Parse wrapped to drop its result). nil: thresholds are kept
 	// unchecked. Its error is reported with the threshold's file:line.
 	ValidateThreshold func(expr string) error
+	// Judge resolves the model of a judge scorer (its `model:` text, a target
+	// string such as "openai:gpt-4o-mini" or a provider name) to the provider
+	// that grading requests go through, already wrapped in the caller's
+	// retry, limit and cache decorators, and the model name to request. The
+	// CLI builds it on providers/registry. It is called once per distinct
+	// model text while loading, and should not make requests. nil: a suite
+	// with a judge scorer does not load. Its error is reported with the
+	// model's file:line.
+	Judge func(target string) (providers.Provider, string, error)
 }
 
 // Threshold is a gate expression from the suite file with where it was written.
@@ -148,7 +157,7 @@ var (
 	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
-		"labels", "tolerance", "rel_tolerance", "extract", "strict"}
+		"labels", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
 	roles  = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
@@ -207,7 +216,7 @@ func load(src source, file string, opts LoadOptions) (*Suite, error) {
 		}
 	}
 	if v, ok := f["scorers"]; ok {
-		s.parseScorers(d, v.node)
+		s.parseScorers(d, v.node, opts)
 	}
 	if v, ok := f["cases"]; ok {
 		s.casesLine = v.line
@@ -435,7 +444,39 @@ func (s *Suite) schemaField(d *decoder, f map[string]field, path, key, fileKey s
 	return nil
 }
 
-func (s *Suite) parseScorers(d *decoder, n *yaml.Node) {
+// errNoJudge is reported for a judge scorer loaded without LoadOptions.Judge.
+var errNoJudge = errors.New("judge scorers need a model provider; run through the yardstick CLI or set LoadOptions.Judge")
+
+// graderFunc resolves a judge scorer's model text to its grader, once per
+// distinct text.
+type graderFunc func(target string) (*score.Grader, error)
+
+func memoGraders(resolve func(string) (providers.Provider, string, error)) graderFunc {
+	type result struct {
+		g   *score.Grader
+		err error
+	}
+	seen := map[string]result{}
+	return func(target string) (*score.Grader, error) {
+		if r, ok := seen[target]; ok {
+			return r.g, r.err
+		}
+		var r result
+		p, model, err := resolve(target)
+		switch {
+		case err != nil:
+			r.err = err
+		case p == nil:
+			r.err = errors.New("no provider for the judge model")
+		default:
+			r.g = &score.Grader{Provider: p, Model: model}
+		}
+		seen[target] = r
+		return r.g, r.err
+	}
+}
+
+func (s *Suite) parseScorers(d *decoder, n *yaml.Node, opts LoadOptions) {
 	if n.Kind != yaml.SequenceNode {
 		d.atf(n, "scorers", "expected a list of scorers, got %s", describe(n))
 		return
@@ -445,15 +486,20 @@ func (s *Suite) parseScorers(d *decoder, n *yaml.Node) {
 		return
 	}
 	var parts []*score.Part
+	var graders graderFunc
+	if opts.Judge != nil {
+		graders = memoGraders(opts.Judge)
+	}
 	before := len(d.errs)
 	for i, item := range n.Content {
 		p := index("scorers", i)
 		s.partLines = append(s.partLines, resolve(item).Line)
+		start := len(d.errs)
 		f, ok := d.fields(item, p, scorerFields)
 		if !ok {
 			continue
 		}
-		part := s.parseScorer(d, f, p, resolve(item).Line)
+		part := s.parseScorer(d, f, p, resolve(item).Line, start, graders)
 		if part != nil {
 			parts = append(parts, part)
 		}
@@ -469,9 +515,11 @@ func (s *Suite) parseScorers(d *decoder, n *yaml.Node) {
 	s.Scorer = c
 }
 
-func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line int) *score.Part {
+// parseScorer decodes and compiles one scorer entry; before is the error
+// count before its fields were read, so that an entry with an unknown
+// (misspelt) field is not also reported as missing the field.
+func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, before int, graders graderFunc) *score.Part {
 	var spec score.Spec
-	before := len(d.errs)
 	typ, ok := f["type"]
 	if !ok {
 		d.addf(line, p, "missing required field \"type\" (one of %s)", strings.Join(score.Types(), ", "))
@@ -518,9 +566,48 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line int) 
 			spec.Strict = &b
 		}
 	}
+	if v, ok := f["model"]; ok {
+		if spec.Model, ok = d.str(v.node, join(p, "model")); ok && strings.TrimSpace(spec.Model) == "" {
+			d.atf(v.node, join(p, "model"), "empty model")
+		}
+	}
+	if v, ok := f["rubric"]; ok {
+		spec.Rubric, _ = d.str(v.node, join(p, "rubric"))
+	}
+	if v, ok := f["choices"]; ok {
+		spec.Choices, _ = d.choices(v.node, join(p, "choices"))
+	}
+	if v, ok := f["samples"]; ok {
+		if n, ok := d.integer(v.node, join(p, "samples")); ok {
+			i := int(n) // range-checked by NewPart
+			spec.Samples = &i
+		}
+	}
+	if v, ok := f["temperature"]; ok {
+		if t, ok := d.num(v.node, join(p, "temperature")); ok {
+			spec.Temperature = &t
+		}
+	}
 	spec.Schema = s.schemaField(d, f, p, "schema", "schema_file")
 	if len(d.errs) > before {
 		return nil
+	}
+	if strings.TrimPrefix(spec.Type, "not-") == "judge" {
+		if graders == nil {
+			d.at(typ.node, join(p, "type"), errNoJudge)
+			return nil
+		}
+		if m, ok := f["model"]; ok {
+			g, err := graders(spec.Model)
+			if err != nil {
+				if !strings.Contains(err.Error(), spec.Model) {
+					err = fmt.Errorf("judge model %q: %w", spec.Model, err)
+				}
+				d.at(m.node, join(p, "model"), err)
+				return nil
+			}
+			spec.Grader = g
+		}
 	}
 	part, err := score.NewPart(spec)
 	if err == nil {
@@ -542,7 +629,12 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line int) 
 		errLine = v.node.Line
 		if idx >= 0 && v.node.Kind == yaml.SequenceNode && idx < len(v.node.Content) {
 			errLine = v.node.Content[idx].Line
-		} else if name == score.FieldValue {
+		} else if name == score.FieldChoices && v.node.Kind == yaml.MappingNode && 2*idx < len(v.node.Content) {
+			errLine = v.line // choices: the key
+			if idx >= 0 {
+				errLine = v.node.Content[2*idx].Line // choices[i]: the i-th grade
+			}
+		} else if name == score.FieldValue || name == score.FieldRubric {
 			errLine = templateLine(v.node, fe.Err)
 		}
 	} else if v, ok := f["schema_file"]; ok && name == score.FieldSchema {

@@ -20,12 +20,24 @@ type judge interface {
 	checkRefs(refs []string) error
 }
 
+// caseJudge is a judge that needs the whole case and a context, because it
+// calls a model (the judge scorer type). check is Part.Check's work and
+// returns a *RefError; grade is called only for cases check accepts, and its
+// error means the answer could not be graded.
+type caseJudge interface {
+	check(c *bench.Case) error
+	grade(ctx context.Context, c *bench.Case, out string) (verdict, error)
+}
+
 // verdict is a judge's answer. reason explains a failure; on a pass it states
 // what was observed (used, among others, by not- negation).
 type verdict struct {
 	value  float64 // in [0, 1]
 	pass   bool
 	reason string
+	// neutral: reason describes the judgement whatever its outcome (a
+	// grader's verdict and reasoning), so negation keeps it on a pass.
+	neutral bool
 }
 
 // Part is one compiled scorer. Immutable; safe for concurrent use.
@@ -36,12 +48,14 @@ type Part struct {
 	refs   refMode
 	value  *tmpl.Template   // nil: the case's expected
 	values []*tmpl.Template // nil: value or expected
-	j      judge
+	j      judge            // nil when cj is set
+	cj     caseJudge        // model-graded types
 }
 
 // NewPart compiles a Spec. Errors are *FieldError (an unknown type's Err is an
 // *UnknownTypeError; a template syntax error's Err is a *tmpl.ParseError-like
-// error whose message names the template line).
+// error whose message names the template line). A judge Spec needs its
+// Grader set: NewPart makes no request and does not resolve Model.
 func NewPart(s Spec) (*Part, error) {
 	k, neg, err := lookup(s.Type)
 	if err != nil {
@@ -77,6 +91,12 @@ func NewPart(s Spec) (*Part, error) {
 			return nil, &FieldError{Field: fmt.Sprintf("%s[%d]", FieldValues, i), Err: err}
 		}
 		p.values = append(p.values, t)
+	}
+	if k.buildCase != nil {
+		if p.cj, err = k.buildCase(&s); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	if p.j, err = k.build(&s); err != nil {
 		return nil, err
@@ -187,6 +207,9 @@ func (p *Part) references(c *bench.Case) ([]string, error) {
 // and the reference is usable (a number for numeric, a declared label for
 // choice). The error is a *RefError.
 func (p *Part) Check(c *bench.Case) error {
+	if p.cj != nil {
+		return p.cj.check(c)
+	}
 	refs, err := p.references(c)
 	if err != nil {
 		return err
@@ -206,26 +229,44 @@ func (p *Part) Check(c *bench.Case) error {
 	return nil
 }
 
-// Judge scores one answer. An error means the case cannot be scored by this
-// part (see Check), not that the answer is wrong.
+// Judge is JudgeContext with context.Background().
 func (p *Part) Judge(c *bench.Case, output string) (bench.ScorePart, error) {
-	refs, err := p.references(c)
-	if err != nil {
-		return bench.ScorePart{}, err
-	}
-	if p.refs != refNone {
-		if err := p.j.checkRefs(refs); err != nil {
-			return bench.ScorePart{}, &RefError{Field: "expected", Err: err}
+	return p.JudgeContext(context.Background(), c, output)
+}
+
+// JudgeContext scores one answer. An error means the case cannot be scored
+// by this part (see Check; for a judge part also a failed grading request,
+// whose *providers.Error is in the chain, or an unreadable grade, a
+// *GradeError), not that the answer is wrong. Only judge parts block, on
+// their grading requests, and they honour ctx.
+func (p *Part) JudgeContext(ctx context.Context, c *bench.Case, output string) (bench.ScorePart, error) {
+	var v verdict
+	if p.cj != nil {
+		var err error
+		if v, err = p.cj.grade(ctx, c, output); err != nil {
+			return bench.ScorePart{}, err
 		}
+	} else {
+		refs, err := p.references(c)
+		if err != nil {
+			return bench.ScorePart{}, err
+		}
+		if p.refs != refNone {
+			if err := p.j.checkRefs(refs); err != nil {
+				return bench.ScorePart{}, &RefError{Field: "expected", Err: err}
+			}
+		}
+		v = p.j.judge(output, refs)
 	}
-	v := p.j.judge(output, refs)
 	sp := bench.ScorePart{Name: p.name, Value: v.value, Weight: p.weight, Pass: v.pass, Reason: v.reason}
 	if p.neg {
 		sp.Value = 1 - v.value
 		sp.Pass = !v.pass
-		sp.Reason = ""
-		if !sp.Pass {
+		switch {
+		case !sp.Pass:
 			sp.Reason = v.reason + " (not wanted)"
+		case !v.neutral:
+			sp.Reason = ""
 		}
 	}
 	return sp, nil
@@ -301,9 +342,12 @@ func (c *Composite) Check(cs *bench.Case) error {
 	return errors.Join(errs...)
 }
 
-// Score judges r's text with every part. The returned Reason joins the
-// reasons of failing parts (prefixed with their name when there are several).
-func (c *Composite) Score(_ context.Context, cs *bench.Case, r *providers.Response) (bench.Score, error) {
+// Score judges r's text with every part, in order. The returned Reason joins
+// the reasons of failing parts (prefixed with their name when there are
+// several). Judge parts make their grading requests here, one after another,
+// with ctx (which carries the runner's repeat index); the first part error
+// ends scoring and is returned as a *PartError.
+func (c *Composite) Score(ctx context.Context, cs *bench.Case, r *providers.Response) (bench.Score, error) {
 	if r == nil {
 		return bench.Score{}, errors.New("score: nil response")
 	}
@@ -311,7 +355,7 @@ func (c *Composite) Score(_ context.Context, cs *bench.Case, r *providers.Respon
 	var sum float64
 	var reasons []string
 	for i, p := range c.parts {
-		sp, err := p.Judge(cs, r.Text)
+		sp, err := p.JudgeContext(ctx, cs, r.Text)
 		if err != nil {
 			return bench.Score{}, &PartError{Index: i, Name: p.name, Err: err}
 		}

@@ -447,7 +447,7 @@ func TestConcurrentScore(t *testing.T) {
 }
 
 func TestTypesAndFields(t *testing.T) {
-	if got := strings.Join(Types(), ","); got != "choice,contains,contains-all,contains-any,ends-with,exact,icontains,is-json,json-match,json-schema,numeric,regex,starts-with" {
+	if got := strings.Join(Types(), ","); got != "choice,contains,contains-all,contains-any,ends-with,exact,icontains,is-json,json-match,json-schema,judge,numeric,regex,starts-with" {
 		t.Errorf("Types() = %s", got)
 	}
 	if got := strings.Join(Fields("not-regex"), ","); got != "pattern,normalize" {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
 )
 
@@ -23,6 +24,11 @@ const (
 	FieldRelTolerance = "rel_tolerance"
 	FieldExtract      = "extract"
 	FieldStrict       = "strict"
+	FieldModel        = "model"
+	FieldRubric       = "rubric"
+	FieldChoices      = "choices"
+	FieldSamples      = "samples"
+	FieldTemperature  = "temperature"
 )
 
 // Spec describes one scorer, as decoded from a suite's `scorers:` list. Nil
@@ -41,6 +47,29 @@ type Spec struct {
 	RelTolerance *float64        // numeric: relative tolerance, ≥ 0
 	Extract      string          // numeric: which number in the answer: last (default), first, only
 	Strict       *bool           // is-json, json-schema, json-match: no markdown code fence stripping
+
+	// Model-graded (judge) fields; see NewPart and the package doc.
+	Model       string   // judge: the grading model as written (a target string); informational once Grader is set
+	Rubric      string   // judge: template over the case's variables, expected and id
+	Choices     []Choice // judge: grades and their values, in order; nil: PASS 1, FAIL 0
+	Samples     *int     // judge: grading requests per answer, 1–100; nil: 1
+	Temperature *float64 // judge: sampling temperature of grading requests, ≥ 0; nil: 0 (sent explicitly)
+	Grader      *Grader  // judge: the resolved Model; required (the caller resolves Model to it)
+}
+
+// Choice is one grade a judge may give and the score it is worth.
+type Choice struct {
+	Label string  // a word: letters, digits and . _ - inside; matched case-insensitively
+	Value float64 // in [0, 1]
+}
+
+// Grader is the model a judge scorer calls: a provider, already wrapped in
+// the caller's retry, limit and cache decorators (every grading request goes
+// through it), and the model name to put in requests. The provider must be
+// safe for concurrent use.
+type Grader struct {
+	Provider providers.Provider
+	Model    string
 }
 
 // FieldError is a configuration error in one Spec field. Field is a Field*
@@ -69,23 +98,28 @@ const (
 type kind struct {
 	fields []string // optional Spec fields beyond type and weight
 	refs   refMode
-	build  func(s *Spec) (judge, error)
+	build  func(s *Spec) (judge, error) // nil when buildCase is set
+	// buildCase builds a judge that needs the whole case and a context (a
+	// model-graded judge); set instead of build.
+	buildCase func(s *Spec) (caseJudge, error)
 }
 
 var kinds = map[string]kind{
-	"exact":        {[]string{FieldValue, FieldNormalize}, refOne, buildExact},
-	"contains":     {[]string{FieldValue, FieldNormalize}, refOne, buildContains(false)},
-	"icontains":    {[]string{FieldValue, FieldNormalize}, refOne, buildContains(true)},
-	"contains-any": {[]string{FieldValue, FieldValues, FieldNormalize}, refMany, buildContainsSet(false)},
-	"contains-all": {[]string{FieldValue, FieldValues, FieldNormalize}, refMany, buildContainsSet(true)},
-	"starts-with":  {[]string{FieldValue, FieldNormalize}, refOne, buildAffix(true)},
-	"ends-with":    {[]string{FieldValue, FieldNormalize}, refOne, buildAffix(false)},
-	"regex":        {[]string{FieldPattern, FieldNormalize}, refNone, buildRegex},
-	"is-json":      {[]string{FieldStrict}, refNone, buildIsJSON},
-	"json-schema":  {[]string{FieldSchema, FieldStrict}, refNone, buildJSONSchema},
-	"json-match":   {[]string{FieldValue, FieldNormalize, FieldStrict}, refOne, buildJSONMatch},
-	"numeric":      {[]string{FieldValue, FieldTolerance, FieldRelTolerance, FieldExtract}, refOne, buildNumeric},
-	"choice":       {[]string{FieldValue, FieldLabels}, refOne, buildChoice},
+	"exact":        {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildExact},
+	"contains":     {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildContains(false)},
+	"icontains":    {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildContains(true)},
+	"contains-any": {fields: []string{FieldValue, FieldValues, FieldNormalize}, refs: refMany, build: buildContainsSet(false)},
+	"contains-all": {fields: []string{FieldValue, FieldValues, FieldNormalize}, refs: refMany, build: buildContainsSet(true)},
+	"starts-with":  {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildAffix(true)},
+	"ends-with":    {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildAffix(false)},
+	"regex":        {fields: []string{FieldPattern, FieldNormalize}, refs: refNone, build: buildRegex},
+	"is-json":      {fields: []string{FieldStrict}, refs: refNone, build: buildIsJSON},
+	"json-schema":  {fields: []string{FieldSchema, FieldStrict}, refs: refNone, build: buildJSONSchema},
+	"json-match":   {fields: []string{FieldValue, FieldNormalize, FieldStrict}, refs: refOne, build: buildJSONMatch},
+	"numeric":      {fields: []string{FieldValue, FieldTolerance, FieldRelTolerance, FieldExtract}, refs: refOne, build: buildNumeric},
+	"choice":       {fields: []string{FieldValue, FieldLabels}, refs: refOne, build: buildChoice},
+	"judge": {fields: []string{FieldModel, FieldRubric, FieldChoices, FieldSamples, FieldTemperature},
+		refs: refNone, buildCase: buildModelJudge},
 }
 
 // Types returns the scorer type names (without the not- variants), sorted.
@@ -157,5 +191,10 @@ func (s *Spec) setFields() []string {
 	add(s.RelTolerance != nil, FieldRelTolerance)
 	add(s.Extract != "", FieldExtract)
 	add(s.Strict != nil, FieldStrict)
+	add(s.Model != "" || s.Grader != nil, FieldModel)
+	add(s.Rubric != "", FieldRubric)
+	add(s.Choices != nil, FieldChoices)
+	add(s.Samples != nil, FieldSamples)
+	add(s.Temperature != nil, FieldTemperature)
 	return f
 }
