@@ -1,0 +1,347 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/providers"
+)
+
+// dash marks a value that is missing or undefined.
+const dash = "—"
+
+func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
+
+// fmtPct formats a ratio in [0, 1] as a percentage with one decimal: "91.2%".
+func fmtPct(x float64) string {
+	if bad(x) {
+		return dash
+	}
+	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
+}
+
+// fmtRate formats a ratio with its interval: "91.2% [88.1, 93.6]".
+func fmtRate(iv bench.Interval, n int) string {
+	if n == 0 || bad(iv.Value) {
+		return dash
+	}
+	s := fmtPct(iv.Value)
+	if !bad(iv.Low) && !bad(iv.High) {
+		s += " [" + strconv.FormatFloat(iv.Low*100, 'f', 1, 64) + ", " + strconv.FormatFloat(iv.High*100, 'f', 1, 64) + "]"
+	}
+	return s
+}
+
+// fmtScore formats a mean score with its interval: "0.912 [0.881, 0.936]".
+func fmtScore(iv bench.Interval, n int) string {
+	if n == 0 || bad(iv.Value) {
+		return dash
+	}
+	s := fmtNum3(iv.Value)
+	if !bad(iv.Low) && !bad(iv.High) {
+		s += " [" + fmtNum3(iv.Low) + ", " + fmtNum3(iv.High) + "]"
+	}
+	return s
+}
+
+func fmtNum3(x float64) string {
+	if bad(x) {
+		return dash
+	}
+	return strconv.FormatFloat(x, 'f', 3, 64)
+}
+
+// fmtDur formats a latency with three significant digits: "812ms", "1.84s".
+func fmtDur(d time.Duration) string {
+	if d <= 0 {
+		return dash
+	}
+	switch {
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
+	case d < 100*time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 0, 64) + "ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+	case d < 100*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return fmtWall(d)
+}
+
+// fmtWall formats a wall-clock span: "42s", "3m04s", "1h02m".
+func fmtWall(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// fmtRel formats a relative change: "+14.8%".
+func fmtRel(x float64) string {
+	if bad(x) {
+		return dash
+	}
+	return signed(x*100, 1) + "%"
+}
+
+// signed formats x with an explicit sign and prec decimals.
+func signed(x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if s == strconv.FormatFloat(0, 'f', prec, 64) || s == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
+		return "±" + strconv.FormatFloat(0, 'f', prec, 64)
+	}
+	if x > 0 {
+		return "+" + s
+	}
+	return s
+}
+
+// fmtCount formats token counts: 950, 12.3k, 4.56M.
+func fmtCount(n int) string {
+	switch {
+	case n < 1000:
+		return strconv.Itoa(n)
+	case n < 10_000:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 2, 64) + "k"
+	case n < 1_000_000:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + "k"
+	case n < 10_000_000:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 2, 64) + "M"
+	}
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + "M"
+}
+
+// fmtTokens formats usage as "in/out": "12.3k/4.56k".
+func fmtTokens(u providers.Usage) string {
+	if u.InputTokens == 0 && u.OutputTokens == 0 {
+		return dash
+	}
+	return fmtCount(u.InputTokens) + "/" + fmtCount(u.OutputTokens)
+}
+
+// fmtUSD formats dollars with precision that suits small amounts.
+func fmtUSD(x float64) string {
+	switch {
+	case bad(x):
+		return dash
+	case x == 0:
+		return "$0"
+	case x < 0.01:
+		return "$" + strconv.FormatFloat(x, 'f', 5, 64)
+	case x < 1:
+		return "$" + strconv.FormatFloat(x, 'f', 4, 64)
+	case x < 1000:
+		return "$" + strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return "$" + strconv.FormatFloat(x, 'f', 0, 64)
+}
+
+// fmtCost formats a summary's cost: "—" when no result had a price, a lower
+// bound "≥$…" when only some did.
+func fmtCost(s bench.Summary) string {
+	if s.CostKnown {
+		return fmtUSD(s.CostUSD)
+	}
+	if s.CostUSD > 0 {
+		return "≥" + fmtUSD(s.CostUSD)
+	}
+	return dash
+}
+
+// fmtTPS formats output tokens per second.
+func fmtTPS(x float64) string {
+	if bad(x) || x <= 0 {
+		return dash
+	}
+	if x < 10 {
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+// fmtErrors formats the error count with its kinds, largest first:
+// "3 (rate_limit 2, timeout 1)".
+func fmtErrors(s bench.Summary) string {
+	if s.Errors == 0 {
+		return "0"
+	}
+	type kv struct {
+		k providers.Kind
+		n int
+	}
+	var kinds []kv
+	for k, n := range s.ErrorsByKind {
+		if n > 0 {
+			kinds = append(kinds, kv{k, n})
+		}
+	}
+	if len(kinds) == 0 {
+		return strconv.Itoa(s.Errors)
+	}
+	slices.SortFunc(kinds, func(a, b kv) int {
+		return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(string(a.k), string(b.k)))
+	})
+	parts := make([]string, len(kinds))
+	for i, e := range kinds {
+		parts[i] = string(e.k) + " " + strconv.Itoa(e.n)
+	}
+	return strconv.Itoa(s.Errors) + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// fmtTTFT is the TTFT p50 column: "—" for targets that were not streamed.
+func fmtTTFT(s bench.Summary) string {
+	if s.TTFT.N == 0 {
+		return dash
+	}
+	return fmtDur(s.TTFT.P50)
+}
+
+// metricName is the human name of a comparison metric.
+func metricName(m string) string {
+	switch m {
+	case "pass_rate":
+		return "pass rate"
+	case "score":
+		return "score"
+	}
+	return m
+}
+
+// fmtMetricValue formats one arm's centre value of a comparison, with its
+// interval when known.
+func fmtMetricValue(metric string, v float64, iv bench.Interval, haveIV bool) string {
+	if metric == "pass_rate" {
+		if haveIV {
+			return fmtRate(iv, 1)
+		}
+		return fmtPct(v)
+	}
+	if haveIV {
+		return fmtScore(iv, 1)
+	}
+	return fmtNum3(v)
+}
+
+// fmtDelta formats a comparison's B − A with its interval; pass-rate deltas
+// are in percentage points: "-3.8pp [-6.1, -1.5]".
+func fmtDelta(r compare.Row) string {
+	d := r.Delta
+	if bad(d.Value) {
+		return dash
+	}
+	if r.Metric == "pass_rate" {
+		s := signed(d.Value*100, 1) + "pp"
+		if !bad(d.Low) && !bad(d.High) {
+			s += " [" + signed(d.Low*100, 1) + ", " + signed(d.High*100, 1) + "]"
+		}
+		return s
+	}
+	s := signed(d.Value, 3)
+	if !bad(d.Low) && !bad(d.High) {
+		s += " [" + signed(d.Low, 3) + ", " + signed(d.High, 3) + "]"
+	}
+	return s
+}
+
+// fmtP formats a p-value: "0.002", "<0.001".
+func fmtP(p float64) string {
+	switch {
+	case bad(p):
+		return dash
+	case p < 0.001:
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// change is benchstat's last column: "~" when not significant, else the
+// direction. Both metrics are higher-is-better.
+func change(r compare.Row) string {
+	if !r.Significant {
+		return "~"
+	}
+	switch {
+	case r.Delta.Value > 0:
+		return "better"
+	case r.Delta.Value < 0:
+		return "worse"
+	}
+	return "~"
+}
+
+// fmtFlakyRuns is "passed 2 of 3" when counts are known.
+func fmtFlakyRuns(f FlakyCase) string {
+	if f.Runs == 0 {
+		return "flipped across repeats"
+	}
+	return fmt.Sprintf("passed %d of %d", f.Passed, f.Runs)
+}
+
+// fmtSide is one arm's outcome on a case: "pass (1.00)" with one run,
+// "2/3 pass (0.67)" with repeats.
+func fmtSide(passed, runs int, score float64) string {
+	sc := " (" + strconv.FormatFloat(score, 'f', 2, 64) + ")"
+	if runs <= 1 {
+		if passed > 0 {
+			return "pass" + sc
+		}
+		return "fail" + sc
+	}
+	return strconv.Itoa(passed) + "/" + strconv.Itoa(runs) + " pass" + sc
+}
+
+// fmtChange is a case's "reference → candidate" outcome.
+func fmtChange(c compare.CaseChange) string {
+	return fmtSide(c.APassed, c.ARuns, c.AScore) + " → " + fmtSide(c.BPassed, c.BRuns, c.BScore)
+}
+
+// excerpt returns at most max runes of s on one line, with newlines shown as
+// "⏎" and runs of spaces collapsed, ending in "…" when cut.
+func excerpt(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if n >= max {
+			b.WriteString("…")
+			return b.String()
+		}
+		switch r {
+		case '\n':
+			b.WriteString("⏎ ")
+			n += 2
+			space = true
+			continue
+		case '\r':
+			continue
+		case ' ', '\t':
+			if space {
+				continue
+			}
+			space = true
+			b.WriteByte(' ')
+			n++
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

@@ -1,0 +1,512 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/compare"
+)
+
+// List caps for the text and full Markdown reports; longer lists end with
+// "…and N more".
+const (
+	textListCap     = 20
+	markdownListCap = 50
+)
+
+// Text writes the terminal report: the verdict and thresholds first, then one
+// row per suite × target in two tables (quality; latency, tokens and cost),
+// repeats, comparisons, regressed and flaky cases. Untrusted text has its
+// control characters replaced, so it cannot drive the terminal.
+func Text(w io.Writer, in *Input) error {
+	bw := bufio.NewWriter(w)
+	if err := writeTables(bw, in, styleBox); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Markdown writes the full Markdown report: the same sections as Text as
+// GitHub-flavoured Markdown tables, every untrusted cell escaped.
+func Markdown(w io.Writer, in *Input) error {
+	bw := bufio.NewWriter(w)
+	if err := writeTables(bw, in, styleMarkdown); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeTables writes the report shared by Text and Markdown.
+func writeTables(w *bufio.Writer, in *Input, st style) error {
+	md := st == styleMarkdown
+	listCap := textListCap
+	if md {
+		listCap = markdownListCap
+	}
+	heading := func(s string) {
+		if md {
+			fmt.Fprintf(w, "\n## %s\n\n", s)
+		} else {
+			fmt.Fprintf(w, "\n%s\n", s)
+		}
+	}
+
+	// Title and run line.
+	if md {
+		fmt.Fprintf(w, "# %s\n\n", mdText(in.title()))
+		if p := in.metaParts(); len(p) > 0 {
+			fmt.Fprintf(w, "%s\n\n", mdText(strings.Join(p, " · ")))
+		}
+	} else {
+		fmt.Fprintf(w, "%s\n", oneLine(in.title()))
+		if p := in.metaParts(); len(p) > 0 {
+			fmt.Fprintf(w, "%s\n", oneLine(strings.Join(p, " · ")))
+		}
+		fmt.Fprintln(w)
+	}
+
+	// Verdict first.
+	v := in.Verdict()
+	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[v]
+	if md {
+		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, in.verdictLine())
+	} else {
+		fmt.Fprintf(w, "Verdict: %s — %s\n", word, in.verdictLine())
+	}
+
+	// Thresholds, failed first, in the gate's order otherwise.
+	if len(in.Outcomes) > 0 {
+		heading("Thresholds")
+		t := thresholdTable(in, st)
+		tst := st
+		if !md {
+			tst = stylePlain
+		}
+		if err := t.render(w, tst); err != nil {
+			return err
+		}
+	}
+
+	// Results.
+	if len(in.Summaries) > 0 {
+		sums := sortedSummaries(in.Summaries)
+		if md {
+			heading("Results")
+			t := &table{
+				header: []string{"Suite", "Target", "n", "Pass rate [95% CI]", "Score [95% CI]", "Errors", "p50", "p95", "p99", "TTFT p50", "tok/s", "Tokens in/out", "Cost"},
+				align:  alignCols("llrrrlrrrrrrr"),
+			}
+			for _, s := range sums {
+				t.add(append(qualityCells(s, st), perfCells(s)...)...)
+			}
+			if err := t.render(w, st); err != nil {
+				return err
+			}
+		} else {
+			heading("Results")
+			q := &table{header: []string{"suite", "target", "n", "pass rate [95% CI]", "score [95% CI]", "errors"}, align: alignCols("llrrrl")}
+			p := &table{header: []string{"suite", "target", "p50", "p95", "p99", "TTFT p50", "tok/s", "tokens in/out", "cost"}, align: alignCols("llrrrrrrr")}
+			for _, s := range sums {
+				q.add(qualityCells(s, st)...)
+				p.add(append([]string{cellFor(st, s.Suite), cellFor(st, s.Target)}, perfCells(s)...)...)
+			}
+			if err := q.render(w, st); err != nil {
+				return err
+			}
+			heading("Latency, tokens and cost")
+			if err := p.render(w, st); err != nil {
+				return err
+			}
+		}
+		if t := repeatsTable(sums, st); t != nil {
+			heading("Repeats")
+			if err := t.render(w, st); err != nil {
+				return err
+			}
+		}
+	}
+
+	// Comparisons, one benchstat-style table per pair of arms.
+	if len(in.Comparisons) > 0 {
+		heading("Comparisons")
+		for i, pair := range comparisonPairs(in.Comparisons) {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if md {
+				fmt.Fprintf(w, "**%s** → **%s**\n\n", mdText(pair.a), mdText(pair.b))
+			} else {
+				fmt.Fprintf(w, "%s → %s\n", oneLine(pair.a), oneLine(pair.b))
+			}
+			if err := comparisonTable(in, pair, st).render(w, st); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(w, "\n%s\n", comparisonFootnote(in.Comparisons, md))
+		writeWarnings(w, in.Warnings, md, listCap)
+	}
+
+	// Cost and latency against the reference.
+	if t := costTable(in, st); t != nil {
+		heading("Cost and latency")
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+	}
+
+	// Most regressed cases.
+	if len(in.Regressions) > 0 {
+		heading("Most regressed cases")
+		t := regressionTable(in.Regressions[:min(listCap, len(in.Regressions))], st, 80)
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+		moreLine(w, len(in.Regressions)-listCap, md)
+	}
+
+	// Flaky cases.
+	if fl := in.flaky(); len(fl) > 0 {
+		heading(fmt.Sprintf("Flaky cases (%d)", len(fl)))
+		for _, f := range fl[:min(listCap, len(fl))] {
+			if md {
+				fmt.Fprintf(w, "- %s %s on %s: %s\n", mdText(f.Suite), mdCode(f.CaseID, false), mdText(f.Target), fmtFlakyRuns(f))
+			} else {
+				fmt.Fprintf(w, "  %s/%s on %s: %s\n", oneLine(f.Suite), oneLine(f.CaseID), oneLine(f.Target), fmtFlakyRuns(f))
+			}
+		}
+		moreLine(w, len(fl)-listCap, md)
+	}
+	return nil
+}
+
+func verdictEmoji(v Verdict) string {
+	switch v {
+	case VerdictPass:
+		return "✅"
+	case VerdictFail:
+		return "❌"
+	}
+	return "ℹ️"
+}
+
+// moreLine writes "…and N more" when n > 0.
+func moreLine(w io.Writer, n int, md bool) {
+	if n <= 0 {
+		return
+	}
+	if md {
+		fmt.Fprintf(w, "\n…and %d more\n", n)
+	} else {
+		fmt.Fprintf(w, "  …and %d more\n", n)
+	}
+}
+
+// alignCols turns "llr" into per-column alignments.
+func alignCols(s string) []tw.Align {
+	a := make([]tw.Align, len(s))
+	for i, c := range s {
+		switch c {
+		case 'r':
+			a[i] = tw.AlignRight
+		case 'c':
+			a[i] = tw.AlignCenter
+		default:
+			a[i] = tw.AlignLeft
+		}
+	}
+	return a
+}
+
+// qualityCells: suite, target, n, pass rate, score, errors.
+func qualityCells(s bench.Summary, st style) []string {
+	return []string{
+		cellFor(st, s.Suite), cellFor(st, s.Target), strconv.Itoa(s.N),
+		fmtRate(s.PassRate, s.N), fmtScore(s.Score, s.N), cellFor(st, fmtErrors(s)),
+	}
+}
+
+// perfCells: p50, p95, p99, TTFT p50, tok/s, tokens, cost.
+func perfCells(s bench.Summary) []string {
+	return []string{
+		fmtDur(s.Latency.P50), fmtDur(s.Latency.P95), fmtDur(s.Latency.P99), fmtTTFT(s),
+		fmtTPS(s.TokensPerSec), fmtTokens(s.Usage), fmtCost(s),
+	}
+}
+
+// thresholdTable: the verdict mark first, failed thresholds before passed.
+func thresholdTable(in *Input, st style) *table {
+	md := st == styleMarkdown
+	t := &table{align: alignCols("lllrll")}
+	if md {
+		t.header = []string{"", "Threshold", "Observed", "n", "Source", "Note"}
+	}
+	order := make([]int, len(in.Outcomes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return !in.Outcomes[order[a]].Pass && in.Outcomes[order[b]].Pass })
+	for _, i := range order {
+		o := in.Outcomes[i]
+		mark := "✓"
+		if !o.Pass {
+			mark = "✗"
+		}
+		if md {
+			mark = map[bool]string{true: "✅", false: "❌"}[o.Pass]
+		}
+		obs := o.Display
+		if obs == "" {
+			obs = strconv.FormatFloat(o.Observed, 'g', 4, 64)
+		}
+		n := "n=" + strconv.Itoa(o.N)
+		if md {
+			n = strconv.Itoa(o.N)
+		}
+		row := []string{mark, codeFor(st, thresholdName(o)), cellFor(st, obs), n, cellFor(st, o.Source), cellFor(st, o.Reason)}
+		if !md {
+			row[0] = "  " + mark
+		}
+		t.add(row...)
+	}
+	return t
+}
+
+// repeatsTable shows pass@k and all-k pass rates when any target repeated.
+func repeatsTable(sums []bench.Summary, st style) *table {
+	var ks []int
+	any := false
+	for _, s := range sums {
+		if s.Repeats > 1 {
+			any = true
+		}
+		for k := range s.PassAtK {
+			if !slices.Contains(ks, k) {
+				ks = append(ks, k)
+			}
+		}
+	}
+	if !any {
+		return nil
+	}
+	slices.Sort(ks)
+	t := &table{header: []string{"suite", "target", "repeats"}}
+	for _, k := range ks {
+		t.header = append(t.header, "pass@"+strconv.Itoa(k))
+	}
+	t.header = append(t.header, "all-k pass", "flaky cases")
+	t.align = alignCols("ll" + strings.Repeat("r", len(ks)+3))
+	for _, s := range sums {
+		row := []string{cellFor(st, s.Suite), cellFor(st, s.Target), strconv.Itoa(s.Repeats)}
+		for _, k := range ks {
+			if v, ok := s.PassAtK[k]; ok {
+				row = append(row, fmtPct(v))
+			} else {
+				row = append(row, dash)
+			}
+		}
+		allK := dash
+		if s.Repeats > 1 {
+			allK = fmtPct(s.PassAllK)
+		}
+		row = append(row, allK, strconv.Itoa(len(s.FlakyCases)))
+		t.add(row...)
+	}
+	if st == styleMarkdown {
+		for i, h := range t.header {
+			t.header[i] = strings.ToUpper(h[:1]) + h[1:]
+		}
+	}
+	return t
+}
+
+type armPair struct{ a, b string }
+
+// comparisonPairs lists the distinct (A, B) pairs in order of appearance.
+func comparisonPairs(rows []compare.Row) []armPair {
+	var out []armPair
+	for _, r := range rows {
+		p := armPair{r.A, r.B}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// comparisonTable is benchstat's layout for one pair of arms: each arm's
+// centre with its interval, the paired delta with its interval, p-values and
+// "~" where the difference is not significant.
+func comparisonTable(in *Input, pair armPair, st style) *table {
+	md := st == styleMarkdown
+	t := &table{
+		header: []string{"suite", "metric", cellFor(st, pair.a), cellFor(st, pair.b), "Δ [95% CI]", "p", "p (Holm)", "n", ""},
+		align:  alignCols("llrrrrrrl"),
+	}
+	if md {
+		t.header[0], t.header[1] = "Suite", "Metric"
+	}
+	for _, r := range in.Comparisons {
+		if r.A != pair.a || r.B != pair.b {
+			continue
+		}
+		ivA, okA := in.armInterval(r.Suite, r.A, r.Metric, r.ValueA, true)
+		ivB, okB := in.armInterval(r.Suite, r.B, r.Metric, r.ValueB, false)
+		t.add(cellFor(st, r.Suite), cellFor(st, metricName(r.Metric)),
+			fmtMetricValue(r.Metric, r.ValueA, ivA, okA), fmtMetricValue(r.Metric, r.ValueB, ivB, okB),
+			fmtDelta(r), fmtP(r.P), fmtP(r.PAdjusted), strconv.Itoa(r.N), change(r))
+	}
+	return t
+}
+
+// comparisonFootnote explains "~" and names the tests used.
+func comparisonFootnote(rows []compare.Row, md bool) string {
+	var methods []string
+	for _, r := range rows {
+		if r.Method != "" && !slices.Contains(methods, r.Method) {
+			methods = append(methods, r.Method)
+		}
+	}
+	s := "Paired by case. Δ is candidate − reference (reference → candidate), pass rate in percentage points; ~: not significant at 95% after Holm correction."
+	if len(methods) > 0 {
+		m := strings.Join(methods, ", ")
+		if md {
+			m = mdText(m)
+		} else {
+			m = oneLine(m)
+		}
+		s += " Tests: " + m + "."
+	}
+	if md {
+		return "<sub>" + s + "</sub>"
+	}
+	return s
+}
+
+// regressionTable lists case changes with an output excerpt of at most
+// excerptLen characters.
+func regressionTable(rows []compare.CaseChange, st style, excerptLen int) *table {
+	t := &table{header: []string{"suite", "case", "target", "before → now", "reason", "output"}, align: alignCols("llllll")}
+	if st == styleMarkdown {
+		t.header = []string{"Suite", "Case", "Target", "Before → now", "Reason", "Output (excerpt)"}
+	}
+	for _, c := range rows {
+		out := excerpt(c.Output, excerptLen)
+		if st == styleMarkdown {
+			out = mdCode(out, true)
+		} else {
+			out = oneLine(out)
+		}
+		t.add(cellFor(st, c.Suite), codeFor(st, c.CaseID), cellFor(st, c.Target), fmtChange(c),
+			cellFor(st, excerpt(c.Reason, excerptLen)), out)
+	}
+	return t
+}
+
+// writeWarnings lists comparability warnings, at most max of them.
+func writeWarnings(w io.Writer, warnings []string, md bool, max int) {
+	if len(warnings) == 0 {
+		return
+	}
+	if md {
+		fmt.Fprintf(w, "\n**Warnings**\n\n")
+	} else {
+		fmt.Fprintf(w, "\nWarnings\n")
+	}
+	for _, s := range warnings[:min(max, len(warnings))] {
+		if md {
+			fmt.Fprintf(w, "- ⚠️ %s\n", mdText(clip(s, 500)))
+		} else {
+			fmt.Fprintf(w, "  ! %s\n", oneLine(s))
+		}
+	}
+	if n := len(warnings) - max; n > 0 {
+		if md {
+			fmt.Fprintf(w, "- …and %d more\n", n)
+		} else {
+			fmt.Fprintf(w, "  …and %d more\n", n)
+		}
+	}
+}
+
+// costTable compares cost and latency against the reference: from
+// in.Costs (paired cases, median latency) when given, else from Summaries
+// matched with Baseline by suite and target (p50 and p95). nil when there
+// is nothing to compare.
+func costTable(in *Input, st style) *table {
+	rel := func(a, b float64) string {
+		if a <= 0 || bad(a) || bad(b) {
+			return ""
+		}
+		return " (" + fmtRel((b-a)/a) + ")"
+	}
+	cost := func(x float64, known bool) string {
+		switch {
+		case known:
+			return fmtUSD(x)
+		case x > 0:
+			return "≥" + fmtUSD(x)
+		}
+		return dash
+	}
+	lat := func(a, b time.Duration) string {
+		s := fmtDur(a) + " → " + fmtDur(b)
+		if a > 0 && b > 0 {
+			s += rel(float64(a), float64(b))
+		}
+		return s
+	}
+	md := st == styleMarkdown
+	if len(in.Costs) > 0 {
+		t := &table{header: []string{"suite", "reference → candidate", "n", "cost", "median latency"}, align: alignCols("llrrr")}
+		if md {
+			t.header = []string{"Suite", "Reference → candidate", "n", "Cost", "Median latency"}
+		}
+		for _, c := range in.Costs {
+			cs := cost(c.CostA, c.CostKnownA) + " → " + cost(c.CostB, c.CostKnownB)
+			if c.CostKnownA && c.CostKnownB {
+				cs += rel(c.CostA, c.CostB)
+			}
+			la, lb := c.LatencyA, c.LatencyB
+			if c.LatencyNA == 0 {
+				la = 0
+			}
+			if c.LatencyNB == 0 {
+				lb = 0
+			}
+			t.add(cellFor(st, clip(c.Suite, nameLen)), cellFor(st, clip(c.A, nameLen)+" → "+clip(c.B, nameLen)),
+				strconv.Itoa(c.N), cs, lat(la, lb))
+		}
+		return t
+	}
+	if len(in.Baseline) == 0 {
+		return nil
+	}
+	t := &table{header: []string{"suite", "target", "cost", "p50", "p95"}, align: alignCols("llrrr")}
+	if md {
+		t.header = []string{"Suite", "Target", "Cost (baseline → now)", "p50", "p95"}
+	}
+	for _, s := range sortedSummaries(in.Summaries) {
+		b, ok := in.baselineFor(s.Suite, s.Target)
+		if !ok {
+			continue
+		}
+		cs := cost(b.CostUSD, b.CostKnown) + " → " + cost(s.CostUSD, s.CostKnown)
+		if b.CostKnown && s.CostKnown {
+			cs += rel(b.CostUSD, s.CostUSD)
+		}
+		t.add(cellFor(st, clip(s.Suite, nameLen)), cellFor(st, clip(s.Target, nameLen)), cs,
+			lat(b.Latency.P50, s.Latency.P50), lat(b.Latency.P95, s.Latency.P95))
+	}
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return t
+}
