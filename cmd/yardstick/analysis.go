@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -9,21 +10,29 @@ import (
 	"time"
 
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/bench/flaky"
 	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/reports"
 )
 
 // analysis turns a results file into everything a report shows, reading the
-// file once: summaries, threshold outcomes and, with a baseline, paired
-// comparisons.
+// file once: summaries, threshold outcomes, flaky cases and paired
+// comparisons (against the baseline when there is one, else between the
+// run's targets, against the first).
 type analysis struct {
 	resultsPath string
 	thresholds  []gate.Threshold
 	baseline    *baselineInput // may be nil
+	reference   string         // target the others are compared with; "": the first target seen
+	force       bool           // compare with the baseline despite different cases or prompts
 	title       string
 	runID       string
 	started     time.Time
 }
+
+// runArm labels the analysed run in comparisons.
+const runArm = "run"
 
 func (an analysis) analyze() (*reports.Input, error) {
 	f, err := os.Open(an.resultsPath)
@@ -35,7 +44,11 @@ func (an analysis) analyze() (*reports.Input, error) {
 	gopts := gate.DefaultOptions()
 	gopts.GroupBy = []string{"suite", "target"}
 	ev := gate.NewEvaluator(an.thresholds, gopts)
-	cmp := an.baseline.comparer()
+	copts := compare.DefaultOptions()
+	copts.Force = an.force
+	cmp := compare.New(copts)
+	flakes := flaky.New()
+	reference := an.reference
 	for r, err := range bench.ReadResults(f, an.resultsPath) {
 		if err != nil {
 			// A torn last line (a killed writer) loses one result, not the report.
@@ -44,17 +57,13 @@ func (an analysis) analyze() (*reports.Input, error) {
 			}
 			return nil, usageErr(err)
 		}
+		if reference == "" {
+			reference = r.Target
+		}
 		sum.Add(r)
 		ev.Add(r)
-		cmp.add(r)
-	}
-	if an.baseline != nil {
-		for r, err := range an.baseline.results() {
-			if err != nil {
-				return nil, usageErr(err)
-			}
-			ev.AddBaseline(r)
-		}
+		cmp.Add(runArm, r)
+		flakes.Add(r)
 	}
 	in := &reports.Input{
 		Meta: reports.Meta{
@@ -66,12 +75,58 @@ func (an analysis) analyze() (*reports.Input, error) {
 			GitRef:  os.Getenv("GITHUB_REF_NAME"),
 		},
 		Summaries: sum.Close(),
-		Outcomes:  ev.Outcomes(),
 	}
-	if err := cmp.finish(in); err != nil {
-		return nil, err
+	for _, fc := range flakes.Flaky() {
+		in.Flaky = append(in.Flaky, reports.FlakyCase{Suite: fc.Suite, Target: fc.Target, CaseID: fc.CaseID, Passed: fc.Passed, Runs: fc.Runs})
 	}
+
+	var comparison *compare.Comparison
+	if an.baseline != nil {
+		label := an.baseline.label()
+		baseSum := bench.NewSummarizer(bench.DefaultSummaryOptions())
+		for r, err := range an.baseline.results() {
+			if err != nil {
+				return nil, usageErr(err)
+			}
+			ev.AddBaseline(r)
+			baseSum.Add(r)
+			cmp.Add(label, r)
+		}
+		in.Baseline = baseSum.Close()
+		in.Meta.Baseline = an.baseline.path
+		if comparison, err = cmp.CompareRuns(label, runArm); err != nil {
+			return nil, comparisonErr(err)
+		}
+		in.Regressions = comparison.Regressions
+	} else if len(targetsOf(in.Summaries)) > 1 {
+		if comparison, err = cmp.CompareTargets(runArm, reference); err != nil {
+			return nil, comparisonErr(err)
+		}
+	}
+	if comparison != nil {
+		in.Comparisons = comparison.Rows
+		in.Costs = comparison.Costs
+		in.Warnings = comparison.Warnings
+	}
+	in.Outcomes = ev.Outcomes()
 	return in, nil
+}
+
+// comparisonErr makes an incompatible comparison a usage error with advice.
+func comparisonErr(err error) error {
+	var ie *compare.IncompatibleError
+	if errors.As(err, &ie) {
+		return usageErrf("%v; pass --force to compare the cases both have", err)
+	}
+	return err
+}
+
+func targetsOf(ss []bench.Summary) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range ss {
+		out[s.Target] = true
+	}
+	return out
 }
 
 // resultsOf streams a results file for the reporters that need every result.
@@ -94,23 +149,28 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 	}
 }
 
-// runReportFiles are the reports a run writes into its directory.
-var runReportFiles = []struct{ name, format string }{
-	{"summary.json", "json"},
-	{"report.md", "markdown"},
-	{"junit.xml", "junit"},
-	{"report.html", "html"},
-}
-
-// writeRunReports writes every report of a run into dir, atomically each.
-func writeRunReports(dir string, in *reports.Input, resultsPath string) error {
-	for _, rf := range runReportFiles {
-		rep, err := reports.New(rf.format, in, resultsOf(resultsPath))
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(filepath.Join(dir, rf.name), rep); err != nil {
-			return fmt.Errorf("%s: %w", rf.name, err)
+// writeRunReports writes a run's reports into dir, each atomically:
+// summary.json, report.md (verdict first, sized for a pull-request comment or
+// $GITHUB_STEP_SUMMARY), junit.xml and the self-contained report.html.
+func writeRunReports(dir string, in *reports.Input, an analysis) error {
+	var baseline iter.Seq2[*bench.Result, error]
+	if an.baseline != nil {
+		baseline = an.baseline.results()
+	}
+	files := []struct {
+		name string
+		rep  reports.Reporter
+	}{
+		{"summary.json", func(w io.Writer) error { return reports.JSON(w, in) }},
+		{"report.md", func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }},
+		{"junit.xml", func(w io.Writer) error { return reports.JUnit(w, in, resultsOf(an.resultsPath)) }},
+		{"report.html", func(w io.Writer) error {
+			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{Baseline: baseline})
+		}},
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.rep); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	return nil

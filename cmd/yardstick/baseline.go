@@ -1,30 +1,91 @@
 package main
 
 import (
+	"fmt"
 	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/reports"
+	"github.com/yardstick-eval/yardstick/bench/baseline"
 )
 
 // baselineInput is a loaded baseline file.
 type baselineInput struct {
 	path string
+	b    *baseline.Baseline
 }
 
 func loadBaseline(path string) (*baselineInput, error) {
-	return nil, usageErrf("--baseline %s: baselines are not wired in yet", path)
+	b, err := baseline.Load(path)
+	if err != nil {
+		return nil, usageErrf("--baseline: %v", err)
+	}
+	return &baselineInput{path: path, b: b}, nil
 }
 
-func (b *baselineInput) results() iter.Seq2[*bench.Result, error] {
-	return func(func(*bench.Result, error) bool) {}
+func (bi *baselineInput) results() iter.Seq2[*bench.Result, error] { return bi.b.Results() }
+
+// label names the baseline arm in comparisons.
+func (bi *baselineInput) label() string {
+	return "baseline " + strings.TrimSuffix(filepath.Base(bi.path), baseline.Ext)
 }
 
-// baselineComparer pairs a run's results with the baseline's.
-type baselineComparer struct{ b *baselineInput }
-
-func (b *baselineInput) comparer() *baselineComparer { return &baselineComparer{b} }
-func (c *baselineComparer) add(*bench.Result)        {}
-func (c *baselineComparer) finish(*reports.Input) error {
-	return nil
+func (a *app) baselineCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Save a run as baseline files to commit and gate later runs against",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	var dir string
+	save := &cobra.Command{
+		Use:   "save RESULTS|RUN_DIR [-o DIR]",
+		Short: "Write one small, diff-friendly baseline file per target of a run",
+		Long: `Write one baseline file per target of a run (DIR/<target>.baseline): per-case
+outcomes, scores and prompt hashes, with the suite hashes and request settings.
+Commit them; 'yardstick run --baseline FILE' and 'yardstick gate --baseline FILE'
+then compare with them and judge delta() thresholds such as
+"delta(pass_rate) >= -0.02".`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := resultsArg(args[0])
+			if err != nil {
+				return err
+			}
+			meta := baseline.Meta{Created: time.Now().UTC(), Yardstick: bench.Version()}
+			if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(path), bench.ManifestName)); err == nil {
+				meta = baseline.MetaFromManifest(m, meta.Created, meta.Yardstick)
+			}
+			bs, err := baseline.Build(resultsOf(path), meta)
+			if err != nil {
+				return usageErr(err)
+			}
+			if len(bs) == 0 {
+				return usageErrf("%s: no results", path)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			for _, b := range bs {
+				out := filepath.Join(dir, baseline.FileName(b.Target))
+				if err := writeFileAtomic(out, b.Write); err != nil {
+					return err
+				}
+				cases, _, passed := b.Counts()
+				fmt.Fprintf(a.stdout, "wrote %s (%s: %d cases, %d passed)\n", out, b.Target, cases, passed)
+			}
+			return nil
+		},
+	}
+	save.Flags().StringVarP(&dir, "out", "o", "baselines", "directory for the baseline files")
+	cmd.AddCommand(save)
+	return cmd
 }
+
+// isBaselineFile tells a baseline file from a results file by its extension.
+func isBaselineFile(path string) bool { return strings.HasSuffix(path, baseline.Ext) }

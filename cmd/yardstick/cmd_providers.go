@@ -62,7 +62,7 @@ reason when not: a missing key, a bad model name, an unreachable host.`,
 }
 
 func (a *app) checkProviders(ctx context.Context, models []string, timeout time.Duration) error {
-	built, err := a.buildTargets(models, true, "")
+	built, err := a.buildTargets(models, registry.Options{Getenv: a.getenv, Prices: a.prices()})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 )
 
@@ -38,22 +39,24 @@ type analysisFlags struct {
 	thresholds []string
 	suites     []string
 	baseline   string
+	force      bool
 }
 
 func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.thresholds, "threshold", nil, `threshold to judge (repeatable), e.g. "pass_rate >= 0.85"`)
 	cmd.Flags().StringArrayVar(&f.suites, "suite", nil, "also judge the thresholds declared in this suite (repeatable)")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "baseline file for comparisons and delta() thresholds")
+	cmd.Flags().BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ")
 }
 
 // build parses the flags into an analysis of resultsPath.
-func (f *analysisFlags) build(resultsPath string) (analysis, error) {
+func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysis, error) {
 	ths, err := flagThresholds(f.thresholds)
 	if err != nil {
 		return analysis{}, err
 	}
 	if len(f.suites) > 0 {
-		ss, err := loadSuites(f.suites)
+		ss, err := loadSuites(f.suites, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 		if err != nil {
 			return analysis{}, err
 		}
@@ -63,9 +66,12 @@ func (f *analysisFlags) build(resultsPath string) (analysis, error) {
 		}
 		ths = append(sths, ths...)
 	}
-	an := analysis{resultsPath: resultsPath, thresholds: ths, runID: filepath.Base(filepath.Dir(resultsPath))}
+	an := analysis{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath))}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
+		if len(m.Targets) > 0 {
+			an.reference = m.Targets[0].Name
+		}
 		if len(m.Suites) == 1 {
 			an.title = m.Suites[0].Name
 		}
@@ -95,7 +101,7 @@ model. Formats: ` + fmt.Sprint(reports.Formats) + `.`,
 			if err != nil {
 				return err
 			}
-			an, err := af.build(path)
+			an, err := a.buildAnalysis(&af, path)
 			if err != nil {
 				return err
 			}
@@ -141,7 +147,7 @@ func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
 	if err != nil {
 		return err
 	}
-	an, err := af.build(path)
+	an, err := a.buildAnalysis(&af, path)
 	if err != nil {
 		return err
 	}

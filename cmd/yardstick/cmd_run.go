@@ -17,6 +17,7 @@ import (
 	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
+	"github.com/yardstick-eval/yardstick/reports"
 	"github.com/yardstick-eval/yardstick/suites"
 )
 
@@ -36,6 +37,7 @@ type runFlags struct {
 	budget      float64
 	baseline    string
 	stream      bool
+	force       bool
 	format      string
 	quiet       bool
 }
@@ -74,6 +76,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.StringArrayVar(&f.thresholds, "threshold", nil, `threshold to enforce (repeatable), e.g. "pass_rate >= 0.85"`)
 	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
+	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have)")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
@@ -102,7 +105,11 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	ss, err := loadSuites(args)
+	ropts, err := a.registryOptions(f.noCache, f.cacheDir)
+	if err != nil {
+		return err
+	}
+	ss, err := loadSuites(args, a.suiteLoadOptions(judgeLive, ropts))
 	if err != nil {
 		return err
 	}
@@ -122,7 +129,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 			return err
 		}
 	}
-	built, err := a.buildTargets(f.models, f.noCache, f.cacheDir)
+	built, err := a.buildTargets(f.models, ropts)
 	if err != nil {
 		return err
 	}
@@ -215,13 +222,18 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 
 	// Reports are written for partial runs too: whatever was computed is kept.
-	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, title: runTitle(ss), runID: filepath.Base(dir), started: start}
+	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start}
 	in, err := an.analyze()
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	if err := writeRunReports(dir, in, resultsPath); err != nil {
+	if err := writeRunReports(dir, in, an); err != nil {
 		return errors.Join(runErr, err)
+	}
+	if path := a.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := appendFile(path, func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }); err != nil {
+			fmt.Fprintf(a.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
+		}
 	}
 	if err := printSummary(a.stdout, f.format, in); err != nil {
 		return errors.Join(runErr, err)
@@ -263,18 +275,24 @@ func (a *app) progress() func(bench.Progress) {
 	return bench.NewLines(a.stderr, 10*time.Second).Update
 }
 
-// buildTargets resolves -m arguments (or every provider of the app config)
-// into decorated providers.
-func (a *app) buildTargets(models []string, noCache bool, cacheDir string) ([]*registry.Built, error) {
+// registryOptions are the settings every provider of a run is built with:
+// keys from the environment, prices, and the response cache.
+func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
 	if !noCache && !a.conf.Cache.Disabled {
 		store, err := providers.NewDirStore(firstNonEmpty(cacheDir, a.conf.Cache.Dir))
 		if err != nil {
-			return nil, fmt.Errorf("response cache: %w", err)
+			return opts, fmt.Errorf("response cache: %w", err)
 		}
 		opts.Store = store
 		opts.OnStoreError = func(err error) { fmt.Fprintf(a.stderr, "yardstick: warning: response cache: %v\n", err) }
 	}
+	return opts, nil
+}
+
+// buildTargets resolves -m arguments (or every provider of the app config)
+// into decorated providers.
+func (a *app) buildTargets(models []string, opts registry.Options) ([]*registry.Built, error) {
 	built, err := registry.BuildAll(models, a.conf.Providers, opts)
 	if err != nil {
 		return nil, usageErr(err)
@@ -309,7 +327,18 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-var _ io.Writer = (*os.File)(nil)
+// appendFile appends what rep writes to the file at path.
+func appendFile(path string, rep reports.Reporter) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := rep(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 // scopeHost is the endpoint host of a registry cache scope ("name@host").
 func scopeHost(scope string) string {

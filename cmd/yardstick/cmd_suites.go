@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/suites"
 	"github.com/yardstick-eval/yardstick/suites/builtin"
 )
@@ -25,7 +26,7 @@ func (a *app) suitesCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, arg := range args {
-				s, origin, err := loadSuite(arg)
+				s, origin, err := loadSuite(arg, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 				if err == nil {
 					err = s.Check(cmd.Context())
 				}
@@ -47,7 +48,7 @@ func (a *app) suitesCommand() *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, name := range builtin.Names() {
-				s, err := builtin.Load(name, suiteLoadOptions())
+				s, err := builtin.Load(name, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 				if err != nil {
 					return err
 				}
@@ -62,7 +63,7 @@ func (a *app) suitesCommand() *cobra.Command {
 		Short: "Write a suite split as OpenAI chat fine-tuning JSONL (the fine-tuner's input)",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := loadSuite(args[0])
+			s, _, err := loadSuite(args[0], a.suiteLoadOptions(judgeOffline, registry.Options{}))
 			if err != nil {
 				return usageErr(err)
 			}

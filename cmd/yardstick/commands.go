@@ -15,6 +15,8 @@ func (a *app) commands() []*cobra.Command {
 		a.runCommand(),
 		a.reportCommand(),
 		a.gateCommand(),
+		a.compareCommand(),
+		a.baselineCommand(),
 		a.suitesCommand(),
 		a.providersCommand(),
 		a.finetuneCommand(),

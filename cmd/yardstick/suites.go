@@ -1,30 +1,65 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"iter"
 	"os"
 
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/suites"
 	"github.com/yardstick-eval/yardstick/suites/builtin"
 )
 
-// suiteLoadOptions validates suite thresholds with the gate's parser, so a bad
-// threshold is reported with its file:line before anything runs.
-func suiteLoadOptions() suites.LoadOptions {
-	return suites.LoadOptions{ValidateThreshold: gate.Check}
+// judgeMode says how judge scorers get their model.
+type judgeMode int
+
+const (
+	judgeOffline judgeMode = iota // resolve the judge target only; calling it is an error (validate, export, report)
+	judgeLive                     // build the judge provider with its decorators (run)
+)
+
+// suiteLoadOptions validates suite thresholds with the gate's parser, so a
+// bad threshold is reported with its file:line before anything runs, and
+// gives judge scorers their provider.
+func (a *app) suiteLoadOptions(mode judgeMode, ropts registry.Options) suites.LoadOptions {
+	return suites.LoadOptions{
+		ValidateThreshold: gate.Check,
+		Judge: func(target string) (providers.Provider, string, error) {
+			cfg, err := registry.Resolve(target, a.conf.Providers)
+			if err != nil {
+				return nil, "", err
+			}
+			if mode == judgeOffline {
+				return offlineJudge{target}, cfg.Model, nil
+			}
+			b, err := registry.Build(cfg, ropts)
+			if err != nil {
+				return nil, "", err
+			}
+			return b.Provider, b.Model, nil
+		},
+	}
+}
+
+// offlineJudge stands in for a judge model where none may be called.
+type offlineJudge struct{ target string }
+
+func (j offlineJudge) Generate(context.Context, *providers.Request) (*providers.Response, error) {
+	return nil, &providers.Error{Kind: providers.KindInvalidRequest, Provider: "judge", Message: "judge " + j.target + " is not called outside 'yardstick run'"}
 }
 
 // loadSuite loads a suite from a file, a folder holding suite.yaml, or a
 // built-in suite by name. origin records which.
-func loadSuite(arg string) (*suites.Suite, string, error) {
+func loadSuite(arg string, opts suites.LoadOptions) (*suites.Suite, string, error) {
 	origin := arg
 	if _, err := os.Stat(arg); err != nil {
 		origin = "builtin:" + arg
 	}
-	s, err := builtin.Resolve(arg, suiteLoadOptions())
+	s, err := builtin.Resolve(arg, opts)
 	return s, origin, err
 }
 
@@ -35,11 +70,11 @@ type loadedSuite struct {
 }
 
 // loadSuites loads every suite argument; all errors are reported together.
-func loadSuites(args []string) ([]loadedSuite, error) {
+func loadSuites(args []string, opts suites.LoadOptions) ([]loadedSuite, error) {
 	var out []loadedSuite
 	var errs []error
 	for _, arg := range args {
-		s, origin, err := loadSuite(arg)
+		s, origin, err := loadSuite(arg, opts)
 		if err != nil {
 			errs = append(errs, err)
 			continue
