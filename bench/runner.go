@@ -37,11 +37,13 @@ func (e *BudgetError) Error() string {
 	return s + fmt.Sprintf("; %d of %d runs (case × target × repeat) not started", e.NotRun, e.Total)
 }
 
-// dollars formats dollars with cents ("$5.00"), or with four decimals when
-// a sum under a dollar has more than cents ("$0.0015").
+// dollars formats dollars with cents ("$5.00"), or, for a sum under a
+// dollar with more than cents, with at least four decimals and two
+// significant digits ("$0.0015", "$0.0000021").
 func dollars(v float64) string {
-	if v < 1 && math.Abs(v*100-math.Round(v*100)) > 1e-6 {
-		return fmt.Sprintf("$%.4f", v)
+	if v > 0 && v < 1 && math.Abs(v*100-math.Round(v*100)) > 1e-6 {
+		decimals := max(4, 1-int(math.Floor(math.Log10(v))))
+		return fmt.Sprintf("$%.*f", decimals, v)
 	}
 	return fmt.Sprintf("$%.2f", v)
 }

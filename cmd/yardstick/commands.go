@@ -17,6 +17,7 @@ func (a *app) commands() []*cobra.Command {
 		a.gateCommand(),
 		a.compareCommand(),
 		a.baselineCommand(),
+		a.estimateCommand(),
 		a.suitesCommand(),
 		a.providersCommand(),
 		a.finetuneCommand(),
