@@ -399,7 +399,7 @@ func TestFormat(t *testing.T) {
 		{FormatUSD(3.2), "$3.20"},
 		{FormatUSD(0), "$0.00"},
 		{FormatUSD(0.0042), "$0.0042"},
-		{FormatUSD(0.00001234), "$1.2e-05"},
+		{FormatUSD(0.00001234), "$0.000012"},
 		{FormatUSD(-0.5), "-$0.50"},
 	} {
 		if c.got != c.want {

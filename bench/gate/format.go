@@ -64,7 +64,8 @@ func FormatUSD(v float64) string {
 	case v >= 0.0001:
 		return fmt.Sprintf("%s$%.4f", sign, v)
 	}
-	return fmt.Sprintf("%s$%.2g", sign, v)
+	// Two significant digits without an exponent: $0.000048.
+	return fmt.Sprintf("%s$%.*f", sign, 1-int(math.Floor(math.Log10(v))), v)
 }
 
 // sig3 formats with three significant digits (no exponent below 1e6),

@@ -87,7 +87,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "unknown flag", args: []string{"run", "--bogus", tiny}, want: exitUsage, stderr: `unknown flag: --bogus`},
 		{name: "run needs a suite", args: []string{"run", "-m", "openai:gpt-4o-mini"}, want: exitUsage},
 		{name: "no target", args: []string{"run", tiny}, want: exitUsage, stderr: "no target"},
-		{name: "bad threshold", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "--threshold", "pass_rat >= 0.8"}, want: exitUsage, stderr: `--threshold "pass_rat >= 0.8"`},
+		{name: "bad threshold", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "--threshold", "pass_rat >= 0.8"}, want: exitUsage, stderr: `--threshold: threshold "pass_rat >= 0.8"`},
 		{name: "bad suite file", env: env, args: []string{"run", "testdata/bad.yaml", "-m", "openai:gpt-4o-mini"}, want: exitUsage, stderr: `bad.yaml:\d+: `},
 		{name: "missing suite", env: env, args: []string{"run", "nope.yaml", "-m", "openai:gpt-4o-mini"}, want: exitUsage, stderr: `unknown suite "nope.yaml"`},
 		{name: "missing key", env: map[string]string{}, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini"}, want: exitUsage, stderr: "OPENAI_API_KEY is not set"},

@@ -110,7 +110,7 @@ func flagThresholds(exprs []string) ([]gate.Threshold, error) {
 	for _, e := range exprs {
 		t, err := gate.Parse(e)
 		if err != nil {
-			return nil, usageErrf("--threshold %q: %v", e, err)
+			return nil, usageErrf("--threshold: %v", err)
 		}
 		t.Source = "--threshold"
 		out = append(out, t)
