@@ -34,6 +34,9 @@ test-go:
 
 test: fmt-check vet test-deps test-go test-torch
 
+demo: build-torch
+	@$(TORCH_ENV) scripts/demo.sh
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./reports/
 

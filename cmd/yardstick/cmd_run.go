@@ -38,6 +38,7 @@ type runFlags struct {
 	baseline    string
 	stream      bool
 	force       bool
+	noSuiteThs  bool
 	format      string
 	quiet       bool
 }
@@ -76,6 +77,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.StringArrayVar(&f.thresholds, "threshold", nil, `threshold to enforce (repeatable), e.g. "pass_rate >= 0.85"`)
 	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
+	fl.BoolVar(&f.noSuiteThs, "no-thresholds", false, "ignore the thresholds written in the suites (--threshold still applies)")
 	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have)")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
@@ -116,6 +118,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	suiteThs, err := suiteThresholds(ss)
 	if err != nil {
 		return err
+	}
+	if f.noSuiteThs {
+		suiteThs = nil
 	}
 	ths := append(suiteThs, flagThs...)
 	caseOpts := suites.CasesOptions{Split: f.split, Limit: f.limit}

@@ -68,4 +68,3 @@ func TestMain(m *testing.M) {
 	os.Unsetenv("GITHUB_REF_NAME")
 	os.Exit(m.Run())
 }
-
