@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 	"github.com/yardstick-eval/yardstick/suites/score"
 )
 

@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"github.com/yardstick-eval/yardstick/internal/suggest"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -144,7 +146,7 @@ func (p *parser) threshold() (Threshold, error) {
 		t.Delta = true
 	}
 	if _, ok := metrics[Metric(name)]; !ok {
-		return t, p.fail(col, "unknown metric %q%s", name, suggest(name, metricNames()))
+		return t, p.fail(col, "unknown metric %q%s", name, suggest.Hint(name, metricNames()))
 	}
 	t.Metric, t.metricCol = Metric(name), col
 	if t.Delta && t.Metric != PassRate && t.Metric != Score {
@@ -318,7 +320,7 @@ func (p *parser) aggregation(t *Threshold) error {
 			}
 			return p.fail(acol, "unknown aggregation %q; did you mean \"p(%s)\"?", a, n)
 		}
-		return p.fail(acol, "unknown aggregation %q%s", a, suggest(a, aggNames))
+		return p.fail(acol, "unknown aggregation %q%s", a, suggest.Hint(a, aggNames))
 	}
 	return nil
 }
@@ -499,40 +501,4 @@ func (p *parser) convert(t *Threshold, v float64, unit string, ucol int) (float6
 		return 0, p.fail(ucol, "%s takes a plain number, without the unit %q", name, unit)
 	}
 	return v, nil
-}
-
-// suggest returns `; did you mean "x"?` for the candidate nearest to s by
-// edit distance, or "" when none is close.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := levenshtein(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= 2 || bestD*3 <= len([]rune(s)) {
-		return fmt.Sprintf("; did you mean %q?", best)
-	}
-	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"github.com/yardstick-eval/yardstick/internal/suggest"
+
 	"fmt"
 	"math"
 	"strings"
@@ -238,7 +240,7 @@ func (t Threshold) Validate() error {
 	}
 	info, ok := metrics[t.Metric]
 	if !ok {
-		return errAt(t.metricCol, "unknown metric %q%s", t.Metric, suggest(string(t.Metric), metricNames()))
+		return errAt(t.metricCol, "unknown metric %q%s", t.Metric, suggest.Hint(string(t.Metric), metricNames()))
 	}
 	if t.Delta && t.Metric != PassRate && t.Metric != Score {
 		return errAt(t.metricCol, "delta applies to pass_rate and score only, not %s", t.Metric)

@@ -47,6 +47,8 @@
 package registry
 
 import (
+	"github.com/yardstick-eval/yardstick/internal/suggest"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -271,7 +273,7 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	build, ok := builders[cfg.Type]
 	if !ok {
 		msg := fmt.Sprintf("provider %q: unknown type %q (one of: %s)", label, cfg.Type, strings.Join(Schemes(), ", "))
-		if near := nearest(cfg.Type, Schemes()); near != "" {
+		if near := suggest.Closest(cfg.Type, Schemes()); near != "" {
 			msg += fmt.Sprintf("; did you mean %q?", near)
 		}
 		return nil, errors.New(msg)
@@ -386,35 +388,4 @@ func scope(a Adapter) string {
 		return a.Name
 	}
 	return a.Name + "@" + strings.ToLower(u.Host)
-}
-
-// nearest returns the candidate within edit distance 2 of s, or "".
-func nearest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

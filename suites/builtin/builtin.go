@@ -29,7 +29,7 @@ import (
 	"strings"
 
 	"github.com/yardstick-eval/yardstick/suites"
-	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 //go:embed */suite.yaml */*.jsonl */*.json

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/yardstick-eval/yardstick/providers"
-	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 // Spec field names, as written in suite files and reported in *FieldError.

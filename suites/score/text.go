@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/yardstick-eval/yardstick/suites/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 // Normalisations, applied to both the answer and the reference in this fixed
