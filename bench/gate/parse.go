@@ -1,12 +1,12 @@
 package gate
 
 import (
-	"github.com/yardstick-eval/yardstick/internal/suggest"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 // ParseError is an invalid threshold expression, syntactic or semantic.

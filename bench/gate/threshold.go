@@ -1,11 +1,11 @@
 package gate
 
 import (
-	"github.com/yardstick-eval/yardstick/internal/suggest"
-
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 // Metric names a quantity measured over results.

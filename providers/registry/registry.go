@@ -47,8 +47,6 @@
 package registry
 
 import (
-	"github.com/yardstick-eval/yardstick/internal/suggest"
-
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,6 +56,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/pricing"
 )
