@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
@@ -71,7 +70,6 @@ func (a *app) loadConfig() error {
 			return usageErrf("app config %s: providers[%d] (%q): type and model are required", file, i, p.Name)
 		}
 	}
-	a.cfg = v
 	a.conf = cfg
 	return nil
 }
@@ -87,8 +85,4 @@ func orDefault(s, def string) string {
 // config's entries merged over it.
 func (a *app) prices() pricing.Table {
 	return a.conf.Prices
-}
-
-func (a *app) describeConfig() string {
-	return fmt.Sprintf("%d providers", len(a.conf.Providers))
 }

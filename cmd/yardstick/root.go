@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // app is the state shared by every command of one invocation.
@@ -16,7 +15,6 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	cfg            *viper.Viper
 	cfgFile        string
 	conf           appConfig
 }
