@@ -116,3 +116,38 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestProvidersCheck(t *testing.T) {
+	ok := providertest.NewOpenAIServer(t)
+	bad := providertest.NewOpenAIServer(t)
+	bad.SetDefault(providertest.Behavior{Status: 401})
+	missing := providertest.NewOpenAIServer(t)
+	missing.SetDefault(providertest.Behavior{Status: 404, ErrorCode: "model_not_found"})
+	c := newCLI(t, map[string]string{
+		"OPENAI_API_KEY": "sk-1", "OPENAI_BASE_URL": ok.URL(),
+		"GROQ_API_KEY": "gsk-1", "GROQ_BASE_URL": bad.URL(),
+		"TOGETHER_API_KEY": "tg-1", "TOGETHER_BASE_URL": missing.URL(),
+	})
+	code := c.run(context.Background(), "providers", "check", "-m", "openai:gpt-4o-mini", "-m", "groq:llama-3.3-70b-versatile", "-m", "together:no-such-model")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFailure, c.stdout.String(), c.stderr.String())
+	}
+	out := c.stdout.String()
+	for _, want := range []string{
+		"✓ openai:gpt-4o-mini: answered as gpt-4o-mini",
+		"✗ groq:llama-3.3-70b-versatile: the key was refused",
+		"✗ together:no-such-model: unknown model or deployment name",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if ok.Count() != 1 || bad.Count() != 1 || missing.Count() != 1 {
+		t.Errorf("requests %d/%d/%d, want one each (no retries for a check)", ok.Count(), bad.Count(), missing.Count())
+	}
+	// A missing key is a configuration error before any call.
+	c = newCLI(t, nil)
+	if code := c.run(context.Background(), "providers", "check", "-m", "openai:gpt-4o-mini"); code != exitUsage || !strings.Contains(c.stderr.String(), "OPENAI_API_KEY is not set") {
+		t.Errorf("missing key: exit %d\n%s", code, c.stderr.String())
+	}
+}
