@@ -39,7 +39,7 @@ build-torch: libtorch
 	echo "build-torch: $$(( $$(date +%s) - start ))s"
 
 test-torch: libtorch
-	@$(TORCH_ENV) go vet -tags torch ./finetune/torch/ && go test -tags torch $(TORCH_TEST_FLAGS) ./finetune/torch/
+	@$(TORCH_ENV) go vet -tags torch ./finetune/torch/ ./cmd/yardstick/ && go test -tags torch $(TORCH_TEST_FLAGS) ./finetune/torch/ ./cmd/yardstick/
 
 torch-venv:
 	@if [ ! -x "$(TORCH_PYTHON)" ]; then \

@@ -26,8 +26,8 @@ echo "   $(wc -l <"$OUT/train.jsonl") training conversations in $OUT/train.jsonl
 
 echo "== 2/3 fine-tune a small model from scratch ($STEPS steps)"
 "$Y" finetune --data "$OUT/train.jsonl" --base scratch:tiny --out "$OUT/model" \
-	--max-steps "$STEPS" --lr 2e-3 --warmup 20 --batch-size 16 --seq-len 768 \
-	--eval-fraction 0.1 --eval-every 100 --checkpoint-every 100 --threads "$THREADS"
+	--max-steps "$STEPS" --lr 1e-3 --warmup 20 --batch-size 16 --seq-len 192 \
+	--eval-fraction 0.1 --eval-every 200 --checkpoint-every 200 --log-every 50 --threads "$THREADS"
 
 targets=(-m "local:$OUT/model/base" -m "local:$OUT/model")
 if [[ -n "${OPENAI_API_KEY:-}" ]]; then
@@ -39,5 +39,3 @@ echo "== 3/3 run the held-out cases: untrained base vs fine-tuned"
 # The suite's own thresholds (pass_rate >= 0.8) are for production models; the
 # demo shows the comparison instead of gating on them.
 "$Y" run customer-support --split test --no-thresholds --out "$OUT/run" "${targets[@]}"
-echo
-echo "reports: $OUT/run/report.html  $OUT/run/report.md"
