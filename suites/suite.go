@@ -15,8 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/suites/internal/tmpl"
 	"github.com/yardstick-eval/yardstick/suites/score"
 )

@@ -28,8 +28,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/yardstick-eval/yardstick/suites"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/suites"
 )
 
 //go:embed */suite.yaml */*.jsonl */*.json

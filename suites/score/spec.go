@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/providers"
 )
 
 // Spec field names, as written in suite files and reported in *FieldError.
