@@ -2,10 +2,7 @@ package gemini
 
 import (
 	"context"
-	"mime"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	"cloud.google.com/go/auth/httptransport"
 
 	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/internal/httprec"
 )
 
 // exchange records what genai does not expose for one call: whether an HTTP
@@ -26,12 +24,11 @@ type exchange struct {
 	mediaType  string // of the body, from Content-Type
 }
 
-func (x *exchange) record(resp *http.Response) {
+// Record implements httprec.Recorder.
+func (x *exchange) Record(resp *http.Response) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.status = resp.StatusCode
-	x.retryAfter = resp.Header.Get("Retry-After")
-	x.mediaType, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	x.status, x.retryAfter, x.mediaType = httprec.Summary(resp)
 }
 
 // snapshot returns the recorded status (0 when no response arrived) and the
@@ -48,38 +45,14 @@ func (x *exchange) snapshot() (status int, retryAfter time.Duration) {
 func (x *exchange) nonJSON() string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	mt := x.mediaType
-	if x.status == 0 || mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/event-stream" {
-		return ""
-	}
-	if mt == "" {
-		return "untyped"
-	}
-	return mt
+	return httprec.NonJSON(x.status, x.mediaType, "text/event-stream")
 }
-
-type exchangeKey struct{}
 
 // withExchange returns ctx carrying x so the transport can fill it in.
+// genai derives its request context from the caller's, so the value
+// survives.
 func withExchange(ctx context.Context, x *exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, x)
-}
-
-// recordingTransport fills in the *exchange found in each request's context
-// and adds fixed headers. genai derives its request context from the
-// caller's, so the value survives.
-type recordingTransport struct {
-	base http.RoundTripper
-}
-
-func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if resp != nil {
-		if x, ok := req.Context().Value(exchangeKey{}).(*exchange); ok {
-			x.record(resp)
-		}
-	}
-	return resp, err
+	return httprec.WithRecorder(ctx, x)
 }
 
 // adcTransport authenticates requests with Application Default Credentials
@@ -137,37 +110,13 @@ func (t *adcTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // nil) whose transport records exchanges and, when adc is set,
 // authenticates with Application Default Credentials. c is not modified.
 func transportFor(c *http.Client, adc bool, name string) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	}
-	base := cp.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
+	var wrap func(http.RoundTripper) http.RoundTripper
 	if adc {
-		base = &adcTransport{base: base, name: name}
+		wrap = func(base http.RoundTripper) http.RoundTripper { return &adcTransport{base: base, name: name} }
 	}
-	cp.Transport = recordingTransport{base: base}
-	return &cp
+	return httprec.Client(c, nil, wrap)
 }
 
 // parseRetryAfter parses an HTTP Retry-After value: delay seconds or an
 // HTTP date. It returns 0 when v is empty, malformed or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+var parseRetryAfter = httprec.ParseRetryAfter

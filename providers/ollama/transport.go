@@ -3,12 +3,11 @@ package ollama
 import (
 	"context"
 	"io"
-	"mime"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/yardstick-eval/yardstick/providers/internal/httprec"
 )
 
 // exchange records what the ollama api client does not expose for one call:
@@ -23,12 +22,13 @@ type exchange struct {
 	readErr    error
 }
 
-func (x *exchange) record(resp *http.Response) {
+// Record implements httprec.Recorder: it notes the response and wraps its
+// body to note read errors.
+func (x *exchange) Record(resp *http.Response) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.status = resp.StatusCode
-	x.retryAfter = resp.Header.Get("Retry-After")
-	x.mediaType, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	x.status, x.retryAfter, x.mediaType = httprec.Summary(resp)
+	x.mu.Unlock()
+	resp.Body = &recordingBody{ReadCloser: resp.Body, x: x}
 }
 
 // nonJSON returns the media type of a response body that is neither JSON
@@ -36,14 +36,7 @@ func (x *exchange) record(resp *http.Response) {
 func (x *exchange) nonJSON() string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	mt := x.mediaType
-	if x.status == 0 || mt == "application/json" || mt == "application/x-ndjson" || strings.HasSuffix(mt, "+json") {
-		return ""
-	}
-	if mt == "" {
-		return "untyped"
-	}
-	return mt
+	return httprec.NonJSON(x.status, x.mediaType, "application/x-ndjson")
 }
 
 func (x *exchange) readFailed(err error) {
@@ -59,37 +52,12 @@ func (x *exchange) readFailed(err error) {
 func (x *exchange) snapshot() (status int, retryAfter time.Duration, readErr error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.status, parseRetryAfter(x.retryAfter, time.Now()), x.readErr
+	return x.status, httprec.ParseRetryAfter(x.retryAfter, time.Now()), x.readErr
 }
 
-type exchangeKey struct{}
-
+// withExchange returns ctx carrying x for the transport to fill in.
 func withExchange(ctx context.Context, x *exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, x)
-}
-
-// recordingTransport adds fixed headers and fills in the *exchange in each
-// request's context.
-type recordingTransport struct {
-	base    http.RoundTripper
-	headers http.Header
-}
-
-func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if len(t.headers) > 0 {
-		req = req.Clone(req.Context())
-		for k, vs := range t.headers {
-			req.Header[k] = append([]string(nil), vs...)
-		}
-	}
-	resp, err := t.base.RoundTrip(req)
-	if resp != nil {
-		if x, ok := req.Context().Value(exchangeKey{}).(*exchange); ok {
-			x.record(resp)
-			resp.Body = &recordingBody{ReadCloser: resp.Body, x: x}
-		}
-	}
-	return resp, err
+	return httprec.WithRecorder(ctx, x)
 }
 
 // recordingBody notes the first read error other than io.EOF.
@@ -110,38 +78,5 @@ func (b *recordingBody) Read(p []byte) (int, error) {
 // nil) whose transport adds headers and records exchanges. c itself is not
 // modified.
 func withRecording(c *http.Client, headers http.Header) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	}
-	base := cp.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	h := http.Header{}
-	for k, vs := range headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	cp.Transport = recordingTransport{base: base, headers: h}
-	return &cp
-}
-
-// parseRetryAfter parses an HTTP Retry-After value: delay seconds or an
-// HTTP date. It returns 0 when v is empty, malformed or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return httprec.Client(c, headers, nil)
 }

@@ -103,12 +103,12 @@ func (r WireRequest) Prompt() string {
 type Responder func(req WireRequest) string
 
 // recorder is the bookkeeping every fake shares: the script, the recorded
-// requests and the counters. A fake embeds it (which gives it Script,
-// SetDefault, SetResponder, Requests, Count and PeakInFlight) and, per
-// request, calls enter, records the decoded WireRequest, pops next, then
-// answers with answer and usage. The helpers below (wait, writeHeaders,
-// writeHTML, cutBody, hijackAndClose, chunks) implement the protocol-neutral
-// Behavior fields for every fake in this package.
+// requests and the counters. It is embedded in fake (which gives every fake
+// Script, SetDefault, SetResponder, Requests, Count and PeakInFlight), and
+// fake.serve, per request, calls enter, records the decoded WireRequest,
+// pops next, then answers with answer and usage. The helpers below (wait,
+// writeHeaders, writeHTML, cutBody, hijackAndClose, chunks) implement the
+// protocol-neutral Behavior fields for every fake in this package.
 type recorder struct {
 	mu        sync.Mutex
 	script    []Behavior

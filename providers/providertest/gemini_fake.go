@@ -1,15 +1,11 @@
 package providertest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/yardstick-eval/yardstick/providers"
@@ -51,10 +47,8 @@ const GeminiPromptBlocked = "prompt_blocked"
 // maxOutputTokens, stopSequences and responseJsonSchema (else
 // responseSchema). It is safe for concurrent use.
 type GeminiServer struct {
-	recorder
-	srv    *httptest.Server
+	fake
 	apiKey string
-	ids    atomic.Int64
 }
 
 // GeminiOption configures NewGeminiServer.
@@ -87,15 +81,7 @@ func WithoutGeminiRecording() GeminiOption {
 // NewGeminiServer starts a fake. When tb is not nil it is closed by
 // tb.Cleanup; otherwise call Close.
 func NewGeminiServer(tb testing.TB, opts ...GeminiOption) *GeminiServer {
-	s := &GeminiServer{}
-	for _, o := range opts {
-		o(s)
-	}
-	s.srv = httptest.NewServer(s)
-	if tb != nil {
-		tb.Cleanup(s.Close)
-	}
-	return s
+	return newFake(tb, &GeminiServer{}, opts)
 }
 
 // URL returns the server's root URL, the base URL a genai client takes
@@ -104,12 +90,6 @@ func (s *GeminiServer) URL() string { return s.srv.URL }
 
 // Client returns an HTTP client for the server.
 func (s *GeminiServer) Client() *http.Client { return s.srv.Client() }
-
-// Close shuts the server down, waiting for handlers to return.
-func (s *GeminiServer) Close() {
-	s.srv.CloseClientConnections()
-	s.srv.Close()
-}
 
 // geminiRequest is the part of a GenerateContentRequest the fake reads.
 type geminiRequest struct {
@@ -205,85 +185,46 @@ func decodeGemini(w *WireRequest) error {
 	return nil
 }
 
-func (s *GeminiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.enter()()
-	body, _ := io.ReadAll(r.Body)
-	wr := WireRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+func (s *GeminiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s, w, r) }
 
+func (s *GeminiServer) decode(r *http.Request, wr *WireRequest) func(http.ResponseWriter) {
 	gp, ok := parseGeminiPath(r.URL.Path)
 	if r.Method != http.MethodPost || !ok || (gp.method != "generateContent" && gp.method != "streamGenerateContent") {
-		s.record(wr)
-		writeGeminiError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("Method not found: %s %s", r.Method, r.URL.Path), nil)
-		return
+		return func(w http.ResponseWriter) {
+			writeGeminiError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("Method not found: %s %s", r.Method, r.URL.Path), nil)
+		}
 	}
 	wr.Model = gp.model
 	wr.Stream = gp.method == "streamGenerateContent"
-	if s.apiKey != "" && !s.authorized(w, r, gp) {
-		s.record(wr)
-		return
+	if s.apiKey != "" {
+		if reject := s.authorize(r, gp); reject != nil {
+			return reject
+		}
 	}
 	if wr.Stream && wr.Query.Get("alt") != "sse" {
-		s.record(wr)
-		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "this fake streams only with alt=sse", nil)
-		return
+		return func(w http.ResponseWriter) {
+			writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "this fake streams only with alt=sse", nil)
+		}
 	}
-	if err := decodeGemini(&wr); err != nil {
-		s.record(wr)
-		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received. "+err.Error(), nil)
-		return
+	if err := decodeGemini(wr); err != nil {
+		return func(w http.ResponseWriter) {
+			writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received. "+err.Error(), nil)
+		}
 	}
-	s.record(wr)
-
-	b := s.next()
-	if !wait(r, b.Delay) {
-		return
-	}
-	writeHeaders(w, b)
-	switch {
-	case b.HTML:
-		writeHTML(w, b.Status)
-		return
-	case b.Status != 0 && (b.Status < 200 || b.Status > 299):
-		status, msg, details := geminiErrorFor(b, wr)
-		writeGeminiError(w, b.Status, status, msg, details)
-		return
-	}
-
-	text, finish := s.answer(b, wr)
-	model := b.Model
-	if model == "" {
-		model = wr.Model
-	}
-	u := usage(b, wr, text)
-	id := fmt.Sprintf("fake-gemini-%d", s.ids.Add(1))
-	if wr.Stream {
-		s.stream(w, r, b, id, model, text, finish, u)
-		return
-	}
-	if b.Malformed {
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		io.WriteString(w, `{"candidates": [ oops ], "modelVersion": "`+model+`"}`)
-		return
-	}
-	out, _ := json.Marshal(geminiResponse(id, model, text, finish, u, true))
-	if b.CutBody {
-		cutBody(w, "application/json; charset=UTF-8", out)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.Write(out)
+	return nil
 }
 
-// authorized checks the credentials for gp's kind of path and writes
-// Google's answer when they are wrong.
-func (s *GeminiServer) authorized(w http.ResponseWriter, r *http.Request, gp geminiPath) bool {
+// authorize checks the credentials for gp's kind of path and returns
+// Google's answer when they are wrong, nil when they are right.
+func (s *GeminiServer) authorize(r *http.Request, gp geminiPath) func(http.ResponseWriter) {
 	if gp.project != "" {
 		if r.Header.Get("Authorization") == "Bearer "+s.apiKey {
-			return true
+			return nil
 		}
-		writeGeminiError(w, http.StatusUnauthorized, "UNAUTHENTICATED",
-			"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", nil)
-		return false
+		return func(w http.ResponseWriter) {
+			writeGeminiError(w, http.StatusUnauthorized, "UNAUTHENTICATED",
+				"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", nil)
+		}
 	}
 	key := r.Header.Get("x-goog-api-key")
 	if key == "" {
@@ -291,16 +232,35 @@ func (s *GeminiServer) authorized(w http.ResponseWriter, r *http.Request, gp gem
 	}
 	switch key {
 	case s.apiKey:
-		return true
+		return nil
 	case "":
-		writeGeminiError(w, http.StatusForbidden, "PERMISSION_DENIED",
-			"Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
-	default:
+		return func(w http.ResponseWriter) {
+			writeGeminiError(w, http.StatusForbidden, "PERMISSION_DENIED",
+				"Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
+		}
+	}
+	return func(w http.ResponseWriter) {
 		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
 			[]any{map[string]any{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
 				"metadata": map[string]any{"service": "generativelanguage.googleapis.com"}}})
 	}
-	return false
+}
+
+func (s *GeminiServer) writeError(w http.ResponseWriter, b Behavior, wr WireRequest) {
+	status, msg, details := geminiErrorFor(b, wr)
+	writeGeminiError(w, b.Status, status, msg, details)
+}
+
+func (s *GeminiServer) contentType() string { return "application/json; charset=UTF-8" }
+
+func geminiID(rp reply) string { return fmt.Sprintf("fake-gemini-%d", rp.seq) }
+
+func (s *GeminiServer) body(rp reply, malformed bool) []byte {
+	if malformed {
+		return []byte(`{"candidates": [ oops ], "modelVersion": "` + rp.model + `"}`)
+	}
+	out, _ := json.Marshal(geminiResponse(geminiID(rp), rp.model, rp.text, rp.finish, rp.usage, true))
+	return out
 }
 
 // geminiFinish spells a finish reason the way Gemini does.
@@ -361,50 +321,21 @@ func geminiResponse(id, model, text, finish string, u providers.Usage, final boo
 	return resp
 }
 
-func (s *GeminiServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, id, model, text, finish string, u providers.Usage) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-	send := func(v any) bool {
-		var buf bytes.Buffer
-		buf.WriteString("data: ")
-		out, _ := json.Marshal(v)
-		buf.Write(out)
-		buf.WriteString("\r\n\r\n")
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+func (s *GeminiServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, rp reply) {
+	e := openStream(w, "text/event-stream", "data: ", "\r\n\r\n")
 	if b.Malformed {
-		io.WriteString(w, "data: {not json}\r\n\r\n")
-		rc.Flush()
+		e.malformed()
 		return
 	}
+	id := geminiID(rp)
 	var parts []string
-	if finish != GeminiPromptBlocked && finish != "content_filter" {
-		parts = chunks(text)
+	if rp.finish != GeminiPromptBlocked && rp.finish != "content_filter" {
+		parts = chunks(rp.text)
 	}
-	if b.CutBody && b.CutStreamAfter == 0 {
-		b.CutStreamAfter = max(1, len(parts)/2)
-	}
-	for i, c := range parts {
-		if b.CutStreamAfter > 0 && i >= b.CutStreamAfter {
-			hijackAndClose(w)
-			return
-		}
-		if i > 0 && !wait(r, b.ChunkDelay) {
-			return
-		}
-		if !send(geminiResponse(id, model, c, finish, u, false)) {
-			return
-		}
-	}
-	if b.CutStreamAfter > 0 {
-		hijackAndClose(w)
+	if !e.chunks(r, b, parts, func(c string) any { return geminiResponse(id, rp.model, c, rp.finish, rp.usage, false) }) {
 		return
 	}
-	send(geminiResponse(id, model, "", finish, u, true))
+	e.send(geminiResponse(id, rp.model, "", rp.finish, rp.usage, true))
 }
 
 // geminiStatus is the canonical status Google sends for an HTTP code.

@@ -1,12 +1,10 @@
 package providertest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -42,8 +40,7 @@ const (
 // JSONSchema) and options temperature, top_p, seed, num_predict
 // (MaxTokens) and stop. It is safe for concurrent use.
 type OllamaServer struct {
-	recorder
-	srv    *httptest.Server
+	fake
 	models []string
 }
 
@@ -75,15 +72,7 @@ func WithoutOllamaRecording() OllamaOption {
 // NewOllamaServer starts a fake. When tb is not nil it is closed by
 // tb.Cleanup; otherwise call Close.
 func NewOllamaServer(tb testing.TB, opts ...OllamaOption) *OllamaServer {
-	s := &OllamaServer{}
-	for _, o := range opts {
-		o(s)
-	}
-	s.srv = httptest.NewServer(s)
-	if tb != nil {
-		tb.Cleanup(s.Close)
-	}
-	return s
+	return newFake(tb, &OllamaServer{}, opts)
 }
 
 // URL returns the server's root URL, what OLLAMA_HOST or an api.Client's
@@ -92,12 +81,6 @@ func (s *OllamaServer) URL() string { return s.srv.URL }
 
 // Client returns an HTTP client for the server.
 func (s *OllamaServer) Client() *http.Client { return s.srv.Client() }
-
-// Close shuts the server down, waiting for handlers to return.
-func (s *OllamaServer) Close() {
-	s.srv.CloseClientConnections()
-	s.srv.Close()
-}
 
 // ollamaRequest is the part of a chat request the fake reads.
 type ollamaRequest struct {
@@ -136,75 +119,51 @@ func decodeOllama(w *WireRequest) error {
 	return nil
 }
 
-func (s *OllamaServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.enter()()
-	body, _ := io.ReadAll(r.Body)
-	wr := WireRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+func (s *OllamaServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s, w, r) }
 
+func (s *OllamaServer) decode(r *http.Request, wr *WireRequest) func(http.ResponseWriter) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/api/version":
-		s.record(wr)
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		io.WriteString(w, `{"version":"0.17.4"}`)
-		return
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			io.WriteString(w, `{"version":"0.17.4"}`)
+		}
 	case r.Method != http.MethodPost || r.URL.Path != "/api/chat":
-		s.record(wr)
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 page not found")
-		return
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "404 page not found")
+		}
 	}
-	if err := decodeOllama(&wr); err != nil {
-		s.record(wr)
-		writeOllamaError(w, http.StatusBadRequest, "invalid character in request body: "+err.Error())
-		return
+	if err := decodeOllama(wr); err != nil {
+		return func(w http.ResponseWriter) {
+			writeOllamaError(w, http.StatusBadRequest, "invalid character in request body: "+err.Error())
+		}
 	}
-	s.record(wr)
 	if wr.Model == "" {
-		writeOllamaError(w, http.StatusBadRequest, "model is required")
-		return
+		return func(w http.ResponseWriter) { writeOllamaError(w, http.StatusBadRequest, "model is required") }
 	}
 	if s.models != nil && !slices.Contains(s.models, wr.Model) {
-		writeOllamaError(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", wr.Model))
-		return
+		model := wr.Model
+		return func(w http.ResponseWriter) {
+			writeOllamaError(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", model))
+		}
 	}
+	return nil
+}
 
-	b := s.next()
-	if !wait(r, b.Delay) {
-		return
-	}
-	writeHeaders(w, b)
-	switch {
-	case b.HTML:
-		writeHTML(w, b.Status)
-		return
-	case b.Status != 0 && (b.Status < 200 || b.Status > 299):
-		writeOllamaError(w, b.Status, ollamaErrorFor(b, wr))
-		return
-	}
+func (s *OllamaServer) writeError(w http.ResponseWriter, b Behavior, wr WireRequest) {
+	writeOllamaError(w, b.Status, ollamaErrorFor(b, wr))
+}
 
-	text, finish := s.answer(b, wr)
-	model := b.Model
-	if model == "" {
-		model = wr.Model
+func (s *OllamaServer) contentType() string { return "application/json; charset=utf-8" }
+
+func (s *OllamaServer) body(rp reply, malformed bool) []byte {
+	if malformed {
+		return []byte(`{"model": "` + rp.model + `", "message": oops}`)
 	}
-	u := usage(b, wr, text)
-	if wr.Stream {
-		s.stream(w, r, b, model, text, finish, u)
-		return
-	}
-	if b.Malformed {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		io.WriteString(w, `{"model": "`+model+`", "message": oops}`)
-		return
-	}
-	out, _ := json.Marshal(ollamaFinal(model, text, finish, u))
-	if b.CutBody {
-		cutBody(w, "application/json; charset=utf-8", out)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write(out)
+	out, _ := json.Marshal(ollamaFinal(rp.model, rp.text, rp.finish, rp.usage))
+	return out
 }
 
 func ollamaChunk(model, content string) map[string]any {
@@ -233,44 +192,16 @@ func ollamaFinal(model, content, finish string, u providers.Usage) map[string]an
 	return m
 }
 
-func (s *OllamaServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, model, text, finish string, u providers.Usage) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	send := func(v any) bool {
-		var buf bytes.Buffer
-		json.NewEncoder(&buf).Encode(v) // one line
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+func (s *OllamaServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, rp reply) {
+	e := openStream(w, "application/x-ndjson", "", "\n")
 	if b.Malformed {
-		io.WriteString(w, "{not json}\n")
-		rc.Flush()
+		e.malformed()
 		return
 	}
-	parts := chunks(text)
-	if b.CutBody && b.CutStreamAfter == 0 {
-		b.CutStreamAfter = max(1, len(parts)/2)
-	}
-	for i, c := range parts {
-		if b.CutStreamAfter > 0 && i >= b.CutStreamAfter {
-			hijackAndClose(w)
-			return
-		}
-		if i > 0 && !wait(r, b.ChunkDelay) {
-			return
-		}
-		if !send(ollamaChunk(model, c)) {
-			return
-		}
-	}
-	if b.CutStreamAfter > 0 {
-		hijackAndClose(w)
+	if !e.chunks(r, b, chunks(rp.text), func(c string) any { return ollamaChunk(rp.model, c) }) {
 		return
 	}
-	send(ollamaFinal(model, "", finish, u))
+	e.send(ollamaFinal(rp.model, "", rp.finish, rp.usage))
 }
 
 // ollamaErrorFor returns the error text Ollama sends for b's status.

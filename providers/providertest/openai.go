@@ -1,14 +1,10 @@
 package providertest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,10 +29,8 @@ import (
 // It is safe for concurrent use. Unless WithoutRecording is given it keeps
 // every request in memory.
 type OpenAIServer struct {
-	recorder
-	srv    *httptest.Server
+	fake
 	apiKey string
-	ids    atomic.Int64
 }
 
 // OpenAIOption configures NewOpenAIServer.
@@ -68,15 +62,7 @@ func WithoutRecording() OpenAIOption {
 // NewOpenAIServer starts a fake. When tb is not nil it is closed by
 // tb.Cleanup; otherwise call Close.
 func NewOpenAIServer(tb testing.TB, opts ...OpenAIOption) *OpenAIServer {
-	s := &OpenAIServer{}
-	for _, o := range opts {
-		o(s)
-	}
-	s.srv = httptest.NewServer(s)
-	if tb != nil {
-		tb.Cleanup(s.Close)
-	}
-	return s
+	return newFake(tb, &OpenAIServer{}, opts)
 }
 
 // URL returns the base URL an OpenAI client should use: the server's root
@@ -86,12 +72,6 @@ func (s *OpenAIServer) URL() string { return s.srv.URL + "/v1" }
 // Endpoint returns the server's root URL, the endpoint an Azure OpenAI
 // client should use.
 func (s *OpenAIServer) Endpoint() string { return s.srv.URL }
-
-// Close shuts the server down, waiting for handlers to return.
-func (s *OpenAIServer) Close() {
-	s.srv.CloseClientConnections()
-	s.srv.Close()
-}
 
 // openAIRequest is the part of the chat completions request body the fake
 // reads.
@@ -169,25 +149,21 @@ func contentText(raw json.RawMessage) string {
 	return b.String()
 }
 
-func (s *OpenAIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.enter()()
-	body, _ := io.ReadAll(r.Body)
-	wr := WireRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+func (s *OpenAIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s, w, r) }
 
+func (s *OpenAIServer) decode(r *http.Request, wr *WireRequest) func(http.ResponseWriter) {
 	azure := strings.HasPrefix(r.URL.Path, "/openai/deployments/")
 	if azure {
 		rest := strings.TrimPrefix(r.URL.Path, "/openai/deployments/")
 		wr.Deployment, _, _ = strings.Cut(rest, "/")
 	}
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
-		s.record(wr)
-		writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
-		return
+		return func(w http.ResponseWriter) {
+			writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+		}
 	}
 	if azure && wr.Query.Get("api-version") == "" {
-		s.record(wr)
-		writeOpenAIError(w, http.StatusNotFound, "", "404", "Resource not found")
-		return
+		return func(w http.ResponseWriter) { writeOpenAIError(w, http.StatusNotFound, "", "404", "Resource not found") }
 	}
 	if s.apiKey != "" {
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -195,73 +171,48 @@ func (s *OpenAIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			got = r.Header.Get("api-key")
 		}
 		if got != s.apiKey {
-			s.record(wr)
-			writeOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
-			return
+			return func(w http.ResponseWriter) {
+				writeOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
+			}
 		}
 	}
-	if err := decodeOpenAI(&wr); err != nil {
-		s.record(wr)
-		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request. ("+err.Error()+")")
-		return
+	if err := decodeOpenAI(wr); err != nil {
+		return func(w http.ResponseWriter) {
+			writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request. ("+err.Error()+")")
+		}
 	}
-	s.record(wr)
+	return nil
+}
 
-	b := s.next()
-	if !wait(r, b.Delay) {
-		return
-	}
-	writeHeaders(w, b)
-	switch {
-	case b.HTML:
-		writeHTML(w, b.Status)
-		return
-	case b.Status != 0 && (b.Status < 200 || b.Status > 299):
-		typ, code, msg := openAIErrorFor(b, wr)
-		writeOpenAIError(w, b.Status, typ, code, msg)
-		return
-	}
+func (s *OpenAIServer) writeError(w http.ResponseWriter, b Behavior, wr WireRequest) {
+	typ, code, msg := openAIErrorFor(b, wr)
+	writeOpenAIError(w, b.Status, typ, code, msg)
+}
 
-	text, finish := s.answer(b, wr)
-	model := b.Model
-	if model == "" {
-		model = wr.Model
+func (s *OpenAIServer) contentType() string { return "application/json" }
+
+func openAIID(rp reply) string { return fmt.Sprintf("chatcmpl-fake%d", rp.seq) }
+
+func (s *OpenAIServer) body(rp reply, malformed bool) []byte {
+	id := openAIID(rp)
+	if malformed {
+		return []byte(`{"id": "` + id + `", "object": "chat.completion", "choices": [ oops ]}`)
 	}
-	if model == "" {
-		model = wr.Deployment
-	}
-	u := usage(b, wr, text)
-	id := fmt.Sprintf("chatcmpl-fake%d", s.ids.Add(1))
-	if wr.Stream {
-		s.stream(w, r, b, wr, id, model, text, finish, u)
-		return
-	}
-	if b.Malformed {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id": "`+id+`", "object": "chat.completion", "choices": [ oops ]}`)
-		return
-	}
-	resp := map[string]any{
+	out, _ := json.Marshal(map[string]any{
 		"id":      id,
 		"object":  "chat.completion",
 		"created": time.Now().Unix(),
-		"model":   model,
+		"model":   rp.model,
 		"choices": []any{map[string]any{
 			"index":         0,
-			"message":       map[string]any{"role": "assistant", "content": text, "refusal": nil},
+			"message":       map[string]any{"role": "assistant", "content": rp.text, "refusal": nil},
 			"logprobs":      nil,
-			"finish_reason": finish,
+			"finish_reason": rp.finish,
 		}},
-		"usage":              openAIUsage(u),
+		"usage":              openAIUsage(rp.usage),
 		"system_fingerprint": "fp_fake",
-	}
-	out, _ := json.Marshal(resp)
-	if b.CutBody {
-		cutBody(w, "application/json", out)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(out)
+	})
+	return out
 }
 
 func openAIUsage(u providers.Usage) map[string]any {
@@ -282,71 +233,43 @@ func openAIUsage(u providers.Usage) map[string]any {
 	}
 }
 
-func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, wr WireRequest, id, model, text, finish string, u providers.Usage) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
+func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior, rp reply) {
 	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	created := time.Now().Unix()
-	send := func(choices []any, withUsage bool) bool {
+	e := openStream(w, "text/event-stream", "data: ", "\n\n")
+	if b.Malformed {
+		e.malformed()
+		return
+	}
+	id, created, streamUsage := openAIID(rp), time.Now().Unix(), rp.wr.StreamUsage
+	event := func(choices []any, withUsage bool) map[string]any {
 		ev := map[string]any{
-			"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": rp.model,
 			"system_fingerprint": "fp_fake", "choices": choices,
 		}
-		if wr.StreamUsage {
+		if streamUsage {
 			ev["usage"] = nil
 			if withUsage {
-				ev["usage"] = openAIUsage(u)
+				ev["usage"] = openAIUsage(rp.usage)
 			}
 		}
-		var buf bytes.Buffer
-		buf.WriteString("data: ")
-		json.NewEncoder(&buf).Encode(ev) // adds the newline
-		buf.WriteString("\n")
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+		return ev
 	}
 	delta := func(d map[string]any, finish any) []any {
 		return []any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": finish}}
 	}
-	if b.Malformed {
-		io.WriteString(w, "data: {not json}\n\n")
-		rc.Flush()
+	if !e.send(event(delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil), false)) {
 		return
 	}
-	if !send(delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil), false) {
+	if !e.chunks(r, b, chunks(rp.text), func(c string) any { return event(delta(map[string]any{"content": c}, nil), false) }) {
 		return
 	}
-	parts := chunks(text)
-	if b.CutBody && b.CutStreamAfter == 0 {
-		b.CutStreamAfter = max(1, len(parts)/2)
-	}
-	for i, c := range parts {
-		if b.CutStreamAfter > 0 && i >= b.CutStreamAfter {
-			hijackAndClose(w)
-			return
-		}
-		if i > 0 && !wait(r, b.ChunkDelay) {
-			return
-		}
-		if !send(delta(map[string]any{"content": c}, nil), false) {
-			return
-		}
-	}
-	if b.CutStreamAfter > 0 {
-		hijackAndClose(w)
+	if !e.send(event(delta(map[string]any{}, rp.finish), false)) {
 		return
 	}
-	if !send(delta(map[string]any{}, finish), false) {
+	if streamUsage && !e.send(event([]any{}, true)) {
 		return
 	}
-	if wr.StreamUsage && !send([]any{}, true) {
-		return
-	}
-	io.WriteString(w, "data: [DONE]\n\n")
-	rc.Flush()
+	e.raw("data: [DONE]\n\n")
 }
 
 // openAIErrorFor returns the error type, code and message OpenAI sends for
