@@ -34,6 +34,10 @@ type analysis struct {
 // runArm labels the analysed run in comparisons.
 const runArm = "run"
 
+// analyze reads the results file. When the run cannot be compared with the
+// baseline (different cases, prompts or suite versions, without force), it
+// returns the input without comparisons together with that usage error;
+// any other error comes with a nil input.
 func (an analysis) analyze() (*reports.Input, error) {
 	f, err := os.Open(an.resultsPath)
 	if err != nil {
@@ -80,7 +84,10 @@ func (an analysis) analyze() (*reports.Input, error) {
 		in.Flaky = append(in.Flaky, reports.FlakyCase{Suite: fc.Suite, Target: fc.Target, CaseID: fc.CaseID, Passed: fc.Passed, Runs: fc.Runs})
 	}
 
-	var comparison *compare.Comparison
+	var (
+		comparison *compare.Comparison
+		refused    error // the baseline comparison's refusal; in is still complete otherwise
+	)
 	if an.baseline != nil {
 		label := an.baseline.label()
 		baseSum := bench.NewSummarizer(bench.DefaultSummaryOptions())
@@ -95,9 +102,14 @@ func (an analysis) analyze() (*reports.Input, error) {
 		in.Baseline = baseSum.Close()
 		in.Meta.Baseline = an.baseline.path
 		if comparison, err = cmp.CompareRuns(label, runArm); err != nil {
-			return nil, comparisonErr(err)
+			// The run's own summaries and outcomes are still worth a report:
+			// return them with the refusal, so a caller that has just spent
+			// money on the run can write them before reporting the error.
+			refused = comparisonErr(err)
+			in.Warnings = append(in.Warnings, "no comparison with "+label+": "+err.Error())
+		} else {
+			in.Regressions = comparison.Regressions
 		}
-		in.Regressions = comparison.Regressions
 	} else if len(targetsOf(in.Summaries)) > 1 {
 		if comparison, err = cmp.CompareTargets(runArm, reference); err != nil {
 			return nil, comparisonErr(err)
@@ -109,7 +121,27 @@ func (an analysis) analyze() (*reports.Input, error) {
 		in.Warnings = comparison.Warnings
 	}
 	in.Outcomes = ev.Outcomes()
-	return in, nil
+	if refused != nil {
+		// delta() outcomes paired results the comparison refused to pair:
+		// they must not read as verdicts.
+		for i, o := range in.Outcomes {
+			if isDelta(an.thresholds, o.Threshold) {
+				in.Outcomes[i].Pass = false
+				in.Outcomes[i].Reason = "the baseline is not comparable with this run (see the warnings); pass --force to judge the cases both have"
+			}
+		}
+	}
+	return in, refused
+}
+
+// isDelta reports whether expr is one of ths and a delta() threshold.
+func isDelta(ths []gate.Threshold, expr string) bool {
+	for _, t := range ths {
+		if t.Delta && t.Expr == expr {
+			return true
+		}
+	}
+	return false
 }
 
 // comparisonErr makes an incompatible comparison a usage error with advice.
@@ -168,20 +200,29 @@ func writeRunReports(dir string, in *reports.Input, an analysis) error {
 			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{Baseline: baseline})
 		}},
 	}
+	// One report that cannot be written does not cost the others.
+	var errs []error
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.rep); err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
+// writeFileAtomic writes what rep writes to path through a temporary file in
+// the same folder, so path holds either its old content or the whole new one.
+// The file is readable by all (0644), like one made by os.Create.
 func writeFileAtomic(path string, rep reports.Reporter) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := rep(tmp); err != nil {
 		tmp.Close()
 		return err

@@ -37,6 +37,9 @@ marked ≈ (see 'go doc ./bench/estimate' for the error to expect).`,
 			if repeat < 1 {
 				return usageErrf("--repeat must be at least 1")
 			}
+			if limit < 0 {
+				return usageErrf("--limit must not be negative")
+			}
 			targets, err := a.estimateTargets(models)
 			if err != nil {
 				return err

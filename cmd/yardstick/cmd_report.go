@@ -66,6 +66,9 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysis, err
 		}
 		ths = append(sths, ths...)
 	}
+	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
+		return analysis{}, err
+	}
 	an := analysis{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath))}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start

@@ -95,6 +95,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if f.budget < 0 {
 		return usageErrf("--budget must not be negative")
 	}
+	if f.limit < 0 || f.concurrency < 0 {
+		return usageErrf("--limit and --concurrency must not be negative")
+	}
 	if f.resume && f.out == "" {
 		return usageErrf("--resume needs --out DIR: the run directory to continue")
 	}
@@ -123,6 +126,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		suiteThs = nil
 	}
 	ths := append(suiteThs, flagThs...)
+	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
+		return err
+	}
 	caseOpts := suites.CasesOptions{Split: f.split, Limit: f.limit}
 	counts, err := checkCases(ss, caseOpts)
 	if err != nil {
@@ -228,32 +234,43 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 
 	// Reports are written for partial runs too: whatever was computed is kept.
 	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start}
-	in, err := an.analyze()
-	if err != nil {
-		return errors.Join(runErr, err)
+	in, anErr := an.analyze()
+	if in == nil {
+		return a.runEnd(ctx, runErr, anErr)
 	}
-	if err := writeRunReports(dir, in, an); err != nil {
-		return errors.Join(runErr, err)
-	}
+	// A report that cannot be written is an error, after the others and the
+	// summary are out.
+	anErr = errors.Join(anErr, writeRunReports(dir, in, an))
 	if path := a.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendFile(path, func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }); err != nil {
 			fmt.Fprintf(a.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
 	if err := printSummary(a.stdout, f.format, in); err != nil {
-		return errors.Join(runErr, err)
+		return a.runEnd(ctx, runErr, errors.Join(anErr, err))
 	}
 	fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
 
-	switch {
-	case runErr != nil && ctx.Err() != nil:
-		return context.Canceled
-	case runErr != nil:
-		return runErr
-	case gate.Failed(in.Outcomes):
+	if runErr != nil || anErr != nil {
+		return a.runEnd(ctx, runErr, anErr)
+	}
+	if gate.Failed(in.Outcomes) {
 		return errThresholds
 	}
 	return nil
+}
+
+// runEnd is the error a run that failed ends with. An interrupt wins (exit
+// 130; a later error is printed, since run replaces the message), then the
+// runner's error joined with any later one.
+func (a *app) runEnd(ctx context.Context, runErr, later error) error {
+	if runErr != nil && ctx.Err() != nil {
+		if later != nil {
+			fmt.Fprintf(a.stderr, "yardstick: %v\n", later)
+		}
+		return context.Canceled
+	}
+	return errors.Join(runErr, later)
 }
 
 func runTitle(ss []loadedSuite) string {
@@ -285,14 +302,33 @@ func (a *app) progress() func(bench.Progress) {
 func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
 	if !noCache && !a.conf.Cache.Disabled {
-		store, err := providers.NewDirStore(firstNonEmpty(cacheDir, a.conf.Cache.Dir))
+		store, err := providers.NewDirStore(a.expandHome(firstNonEmpty(cacheDir, a.conf.Cache.Dir)))
 		if err != nil {
-			return opts, fmt.Errorf("response cache: %w", err)
+			return opts, err // NewDirStore's errors say "response cache: …"
 		}
 		opts.Store = store
 		opts.OnStoreError = func(err error) { fmt.Fprintf(a.stderr, "yardstick: warning: response cache: %v\n", err) }
 	}
 	return opts, nil
+}
+
+// expandHome replaces a leading "~/" with $HOME, as the shell would, so a
+// cache dir written in yardstick.yaml or YARDSTICK_CACHE_DIR as
+// "~/.cache/…" does not create a folder named "~".
+func (a *app) expandHome(path string) string {
+	rest, ok := strings.CutPrefix(path, "~/")
+	if !ok && path != "~" {
+		return path
+	}
+	home := a.getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return path
+		}
+		home = h
+	}
+	return filepath.Join(home, rest)
 }
 
 // buildTargets resolves -m arguments (or every provider of the app config)

@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -67,19 +67,22 @@ func (a *app) suitesCommand() *cobra.Command {
 			if err != nil {
 				return usageErr(err)
 			}
-			w := a.stdout
-			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
+			var exportErr error // ExportChat's own errors are about the suite: exit 2
+			export := func(w io.Writer) error {
+				exportErr = suites.ExportChat(cmd.Context(), s, split, w)
+				return exportErr
 			}
-			if err := suites.ExportChat(cmd.Context(), s, split, w); err != nil {
+			if out == "" || out == "-" {
+				err = export(a.stdout)
+			} else {
+				// Written whole or not at all: a failed export leaves no
+				// half-written training file behind.
+				err = writeFileAtomic(out, export)
+			}
+			if err != nil && err == exportErr {
 				return usageErr(err)
 			}
-			return nil
+			return err
 		},
 	}
 	export.Flags().StringVar(&split, "split", "train", `split to export ("all" for every case)`)

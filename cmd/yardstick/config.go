@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/viper"
@@ -39,6 +40,9 @@ func (a *app) loadConfig() error {
 	for _, k := range []string{"cache.dir", "cache.disabled", "run.concurrency", "run.out"} {
 		env := "YARDSTICK_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k))
 		if val := a.getenv(env); val != "" {
+			if err := checkEnvValue(k, val); err != nil {
+				return usageErrf("%s=%q: %v", env, val, err)
+			}
 			v.Set(k, val)
 		}
 	}
@@ -74,6 +78,22 @@ func (a *app) loadConfig() error {
 	return nil
 }
 
+// checkEnvValue checks the type of an environment override here, so a bad one
+// is reported under its variable's name rather than as the config file's.
+func checkEnvValue(key, val string) error {
+	switch key {
+	case "cache.disabled":
+		if _, err := strconv.ParseBool(val); err != nil {
+			return errors.New("want true or false")
+		}
+	case "run.concurrency":
+		if _, err := strconv.Atoi(val); err != nil {
+			return errors.New("want an integer")
+		}
+	}
+	return nil
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -81,8 +101,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// prices returns the price table the run uses: the built-in one with the app
-// config's entries merged over it.
+// prices returns the app config's price entries only; the registry
+// (registry.Options.Prices) and estimateTargets merge them over the built-in
+// table (pricing.Default).
 func (a *app) prices() pricing.Table {
 	return a.conf.Prices
 }

@@ -118,6 +118,21 @@ func flagThresholds(exprs []string) ([]gate.Threshold, error) {
 	return out, nil
 }
 
+// checkDeltaBaseline refuses delta() thresholds when no baseline was given:
+// judged without one they can only fail, so this is a configuration error,
+// found before any call.
+func checkDeltaBaseline(ths []gate.Threshold, haveBaseline bool) error {
+	if haveBaseline {
+		return nil
+	}
+	for _, t := range ths {
+		if t.Delta {
+			return usageErrf("%s: threshold %q needs --baseline FILE to compare with", t.Source, t.Expr)
+		}
+	}
+	return nil
+}
+
 // allCases chains the suites' cases in order.
 func allCases(ss []loadedSuite, opts suites.CasesOptions) iter.Seq2[*bench.Case, error] {
 	return func(yield func(*bench.Case, error) bool) {
