@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +35,7 @@ func (a *app) providersCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tTYPE\tMODEL\tBASE URL")
 			for _, p := range a.conf.Providers {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDefault(p.Name, p.Type+":"+p.Model), p.Type, p.Model, orDefault(p.BaseURL, "(default)"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDefault(p.Name, p.Type+":"+p.Model), p.Type, p.Model, orDefault(redactURL(p.BaseURL), "(default)"))
 			}
 			return tw.Flush()
 		},
@@ -114,4 +115,13 @@ func explainProviderError(err error) string {
 		return "rate limited or out of quota (" + detail + ")"
 	}
 	return detail
+}
+
+// redactURL hides a password in a URL's user info ("https://user:xxxxx@host").
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }

@@ -78,7 +78,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
 	fl.BoolVar(&f.noSuiteThs, "no-thresholds", false, "ignore the thresholds written in the suites (--threshold still applies)")
-	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have)")
+	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have); --resume a run whose suite changed")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
@@ -156,7 +156,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	dir := f.out
 	if dir == "" {
 		parent := orDefault(a.conf.Run.Out, "runs")
-		dir = filepath.Join(parent, time.Now().UTC().Format("20060102-150405"))
+		dir = filepath.Join(parent, time.Now().UTC().Format("20060102-150405.000"))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -169,6 +169,15 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		file *os.File
 		skip func(bench.Key) bool
 	)
+	for i, s := range ss {
+		hash, _ := s.Hash()
+		m.Suites = append(m.Suites, bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]})
+	}
+	if f.resume && !f.force {
+		if err := checkResumable(manifestPath, m.Suites); err != nil {
+			return err
+		}
+	}
 	if f.resume {
 		res, err := bench.OpenResume(resultsPath)
 		if err != nil {
@@ -191,10 +200,6 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	defer file.Close()
 
 	m.Results = resultsName
-	for i, s := range ss {
-		hash, _ := s.Hash()
-		m.Suites = append(m.Suites, bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]})
-	}
 	for _, b := range built {
 		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
 	}
@@ -256,6 +261,26 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 	if gate.Failed(in.Outcomes) {
 		return errThresholds
+	}
+	return nil
+}
+
+// checkResumable refuses to resume a run whose suites changed since it
+// started: the results file would mix answers to old and new prompts under
+// the same case ids. A run without a readable manifest is not checked.
+func checkResumable(manifestPath string, now []bench.SuiteInfo) error {
+	old, err := bench.ReadManifest(manifestPath)
+	if err != nil {
+		return nil
+	}
+	was := map[string]string{}
+	for _, s := range old.Suites {
+		was[s.Name] = s.Hash
+	}
+	for _, s := range now {
+		if h, ok := was[s.Name]; ok && h != s.Hash {
+			return usageErrf("cannot resume %s: suite %q changed since the run started (file or dataset hash differs); start a new --out, or pass --force to mix them", filepath.Dir(manifestPath), s.Name)
+		}
 	}
 	return nil
 }

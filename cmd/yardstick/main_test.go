@@ -243,3 +243,22 @@ func caseOf(r providertest.WireRequest) string {
 	}
 	return "?"
 }
+
+func TestResumeRefusesAChangedSuite(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	suite := filepath.Join(c.dir, "tiny.yaml")
+	tiny, _ := os.ReadFile("testdata/tiny.yaml")
+	writeFile(t, suite, string(tiny))
+	out := filepath.Join(c.dir, "run")
+	if code := c.run(context.Background(), "run", suite, "-m", "openai:gpt-4o-mini", "-q", "--out", out); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	writeFile(t, suite, strings.Replace(string(tiny), "city name only", "city only", 1))
+	if code := c.run(context.Background(), "run", suite, "-m", "openai:gpt-4o-mini", "-q", "--resume", "--out", out); code != exitUsage || !strings.Contains(c.stderr.String(), `suite "tiny" changed`) {
+		t.Errorf("resume of a changed suite: exit %d\n%s", code, c.stderr.String())
+	}
+	if code := c.run(context.Background(), "run", suite, "-m", "openai:gpt-4o-mini", "-q", "--resume", "--force", "--out", out); code != exitOK {
+		t.Errorf("resume --force: exit %d\n%s", code, c.stderr.String())
+	}
+}
