@@ -92,12 +92,16 @@ func sampleInput() *Input {
 		},
 		Comparisons: []compare.Row{
 			{Suite: "support", Metric: "pass_rate", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 400, ValueA: 0.89, ValueB: 0.805,
+				IntervalA: bench.Interval{Value: 0.89, Low: 0.8553, High: 0.9176}, IntervalB: bench.Interval{Value: 0.805, Low: 0.7635, High: 0.8406},
 				Delta: bench.Interval{Value: -0.085, Low: -0.128, High: -0.043}, P: 0.0001, PAdjusted: 0.0004, Significant: true, Method: "mcnemar-exact", AOnly: 52, BOnly: 18},
 			{Suite: "support", Metric: "score", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 400, ValueA: 0.912, ValueB: 0.851,
+				IntervalA: bench.Interval{Value: 0.912, Low: 0.889, High: 0.933}, IntervalB: bench.Interval{Value: 0.851, Low: 0.826, High: 0.874},
 				Delta: bench.Interval{Value: -0.061, Low: -0.09, High: -0.031}, P: 0.0002, PAdjusted: 0.0006, Significant: true, Method: "paired-bootstrap"},
 			{Suite: "math", Metric: "pass_rate", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 120, ValueA: 0.8083, ValueB: 0.5333,
+				IntervalA: bench.Interval{Value: 0.8083, Low: 0.7284, High: 0.8692}, IntervalB: bench.Interval{Value: 0.5333, Low: 0.4446, High: 0.62},
 				Delta: bench.Interval{Value: -0.275, Low: -0.38, High: -0.17}, P: 0.00001, PAdjusted: 0.00004, Significant: true, Method: "mcnemar-exact", AOnly: 38, BOnly: 5},
 			{Suite: "math", Metric: "score", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 120, ValueA: 0.61, ValueB: 0.6,
+				IntervalA: bench.Interval{Value: 0.61, Low: 0.562, High: 0.657}, IntervalB: bench.Interval{Value: 0.6, Low: 0.551, High: 0.648},
 				Delta: bench.Interval{Value: -0.01, Low: -0.04, High: 0.021}, P: 0.52, PAdjusted: 0.52, Significant: false, Method: "paired-bootstrap"},
 		},
 		Flaky: []FlakyCase{

@@ -223,40 +223,52 @@ func metricName(m string) string {
 	return m
 }
 
-// fmtMetricValue formats one arm's centre value of a comparison, with its
-// interval when known.
-func fmtMetricValue(metric string, v float64, iv bench.Interval, haveIV bool) string {
+// fmtMetricValue formats one arm's centre value v of a comparison with the
+// arm's interval iv (compare.Row.IntervalA or IntervalB). The interval is left
+// out when it is missing: the zero Interval (a row built without one), NaN
+// ends, or ends that do not bracket v.
+func fmtMetricValue(metric string, v float64, iv bench.Interval) string {
+	have := iv != (bench.Interval{}) && !bad(iv.Low) && !bad(iv.High) && iv.Low <= v && v <= iv.High
+	iv.Value = v
 	if metric == "pass_rate" {
-		if haveIV {
+		if have {
 			return fmtRate(iv, 1)
 		}
 		return fmtPct(v)
 	}
-	if haveIV {
+	if have {
 		return fmtScore(iv, 1)
 	}
 	return fmtNum3(v)
 }
 
 // fmtDelta formats a comparison's B − A with its interval; pass-rate deltas
-// are in percentage points: "-3.8pp [-6.1, -1.5]".
+// are in percentage points: "-3.8pp [-6.1, -1.5]". A centre of zero is "±0.0";
+// an interval end that rounds to zero is unsigned: "[-0.600, 0.000]".
 func fmtDelta(r compare.Row) string {
 	d := r.Delta
 	if bad(d.Value) {
 		return dash
 	}
+	scale, prec, unit := 1.0, 3, ""
 	if r.Metric == "pass_rate" {
-		s := signed(d.Value*100, 1) + "pp"
-		if !bad(d.Low) && !bad(d.High) {
-			s += " [" + signed(d.Low*100, 1) + ", " + signed(d.High*100, 1) + "]"
-		}
-		return s
+		scale, prec, unit = 100, 1, "pp"
 	}
-	s := signed(d.Value, 3)
+	s := signed(d.Value*scale, prec) + unit
 	if !bad(d.Low) && !bad(d.High) {
-		s += " [" + signed(d.Low, 3) + ", " + signed(d.High, 3) + "]"
+		s += " [" + signedEnd(d.Low*scale, prec) + ", " + signedEnd(d.High*scale, prec) + "]"
 	}
 	return s
+}
+
+// signedEnd formats an interval end like signed, but a value that rounds to
+// zero as plain "0.000": a sign on an end of exactly zero reads as a
+// direction it does not have.
+func signedEnd(x float64, prec int) string {
+	if s := signed(x, prec); !strings.HasPrefix(s, "±") {
+		return s
+	}
+	return strconv.FormatFloat(0, 'f', prec, 64)
 }
 
 // fmtP formats a p-value: "0.002", "<0.001".

@@ -628,8 +628,6 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		}
 	}
 	for _, r := range in.Comparisons {
-		ivA, okA := in.armInterval(r.Suite, r.A, r.Metric, r.ValueA, true)
-		ivB, okB := in.armInterval(r.Suite, r.B, r.Metric, r.ValueB, false)
 		ch := change(r)
 		cls, col := "chg-same", "#94a3b8"
 		switch ch {
@@ -640,7 +638,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		}
 		p.Comparisons = append(p.Comparisons, htmlComparison{
 			Suite: r.Suite, Metric: metricName(r.Metric), A: r.A, B: r.B,
-			ValA: fmtMetricValue(r.Metric, r.ValueA, ivA, okA), ValB: fmtMetricValue(r.Metric, r.ValueB, ivB, okB),
+			ValA: fmtMetricValue(r.Metric, r.ValueA, r.IntervalA), ValB: fmtMetricValue(r.Metric, r.ValueB, r.IntervalB),
 			Delta: fmtDelta(r), P: fmtP(r.P), PAdj: fmtP(r.PAdjusted), N: fmtInt(r.N), Change: ch, ChangeClass: cls,
 			Bar: template.HTML(deltaBar(r.Delta, scale[r.Metric]*1.1, col)),
 		})

@@ -192,45 +192,6 @@ func (in *Input) baselineFor(suite, target string) (bench.Summary, bool) {
 	return bench.Summary{}, false
 }
 
-// armInterval returns the confidence interval of one arm of a comparison when
-// a summary of that arm has exactly the row's centre value, so the interval
-// shown is the one of the displayed number. ref says the arm is the reference
-// (A): baseline summaries are searched first for it, this run's first for B.
-func (in *Input) armInterval(suite, arm, metric string, value float64, ref bool) (bench.Interval, bool) {
-	lists := [][]bench.Summary{in.Summaries, in.Baseline}
-	if ref {
-		lists[0], lists[1] = lists[1], lists[0]
-	}
-	for _, list := range lists {
-		for _, s := range list {
-			if s.Suite != suite || s.Target != arm {
-				continue
-			}
-			var iv bench.Interval
-			switch metric {
-			case "pass_rate":
-				iv = s.PassRate
-			case "score":
-				iv = s.Score
-			default:
-				return bench.Interval{}, false
-			}
-			if abs(iv.Value-value) < 1e-9 {
-				return iv, true
-			}
-			break // another run's summary of the same name: try the other list
-		}
-	}
-	return bench.Interval{}, false
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // Formats lists the names New accepts.
 var Formats = []string{"text", "markdown", "json", "pr", "junit", "html"}
 

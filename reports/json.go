@@ -30,7 +30,8 @@ const JSONSchemaVersion = 1
 //	                 "cost_usd", "cost_known", "cached", "repeats", "pass_at_k", "pass_all_k", "flaky_cases"}],
 //	  "baseline": [same as summaries],
 //	  "thresholds": [{"threshold", "source", "group", "observed", "display", "n", "pass", "reason"}],
-//	  "comparisons": [{"suite", "metric", "a", "b", "n", "value_a", "value_b", "delta": {…},
+//	  "comparisons": [{"suite", "metric", "a", "b", "n", "value_a", "value_b",
+//	                   "interval_a": {…}, "interval_b": {…}, "delta": {…},
 //	                   "p", "p_adjusted", "significant", "method", "a_only", "b_only"}],
 //	  "regressions": [{"suite", "case_id", "a", "b", "target", "a_passed", "a_runs", "b_passed", "b_runs",
 //	                   "a_score", "b_score", "reason", "output"}],
@@ -79,8 +80,9 @@ func JSON(w io.Writer, in *Input) error {
 	for _, r := range in.Comparisons {
 		doc.Comparisons = append(doc.Comparisons, jsonRow{
 			Suite: r.Suite, Metric: r.Metric, A: r.A, B: r.B, N: r.N,
-			ValueA: num(r.ValueA), ValueB: num(r.ValueB), Delta: interval(r.Delta),
-			P: num(r.P), PAdjusted: num(r.PAdjusted), Significant: r.Significant, Method: r.Method,
+			ValueA: num(r.ValueA), ValueB: num(r.ValueB), IntervalA: interval(r.IntervalA), IntervalB: interval(r.IntervalB),
+			Delta: interval(r.Delta),
+			P:     num(r.P), PAdjusted: num(r.PAdjusted), Significant: r.Significant, Method: r.Method,
 			AOnly: r.AOnly, BOnly: r.BOnly,
 		})
 	}
@@ -167,6 +169,8 @@ type jsonRow struct {
 	N           int          `json:"n"`
 	ValueA      num          `json:"value_a"`
 	ValueB      num          `json:"value_b"`
+	IntervalA   jsonInterval `json:"interval_a"`
+	IntervalB   jsonInterval `json:"interval_b"`
 	Delta       jsonInterval `json:"delta"`
 	P           num          `json:"p"`
 	PAdjusted   num          `json:"p_adjusted"`

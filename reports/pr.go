@@ -191,8 +191,6 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		}
 		slices.SortStableFunc(rows, func(a, b compare.Row) int { return rank(a) - rank(b) })
 		for _, r := range rows {
-			ivA, okA := in.armInterval(r.Suite, r.A, r.Metric, r.ValueA, true)
-			ivB, okB := in.armInterval(r.Suite, r.B, r.Metric, r.ValueB, false)
 			mark := change(r)
 			switch mark {
 			case "worse":
@@ -202,7 +200,7 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 			}
 			arms := mdText(clip(r.A, nameLen)) + " → " + mdText(clip(r.B, nameLen))
 			t.add(mdText(clip(r.Suite, nameLen)), metricName(r.Metric), arms,
-				fmtMetricValue(r.Metric, r.ValueA, ivA, okA), fmtMetricValue(r.Metric, r.ValueB, ivB, okB),
+				fmtMetricValue(r.Metric, r.ValueA, r.IntervalA), fmtMetricValue(r.Metric, r.ValueB, r.IntervalB),
 				fmtDelta(r), fmtP(r.PAdjusted), strconv.Itoa(r.N), mark)
 		}
 		if err := renderCapped(w, t, rowCap); err != nil {

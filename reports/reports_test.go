@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"iter"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,15 @@ func TestFormatting(t *testing.T) {
 		{fmtP(0.0412), "0.041"},
 		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: -0.038, Low: -0.061, High: -0.015}}), "-3.8pp [-6.1, -1.5]"},
 		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: 0.012, Low: -0.004, High: 0.03}}), "+0.012 [-0.004, +0.030]"},
+		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: -0.3, Low: -0.6, High: 0}}), "-0.300 [-0.600, 0.000]"},
+		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: 0.2, Low: -0.0001, High: 0.4}}), "+0.200 [0.000, +0.400]"},
+		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: 0, Low: -0.1, High: 0.1}}), "±0.0pp [-10.0, +10.0]"},
+		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: 0.05, Low: 0, High: 0.1}}), "+5.0pp [0.0, +10.0]"},
+		{fmtMetricValue("pass_rate", 0.9, bench.Interval{Value: 0.9, Low: 0.8, High: 0.95}), "90.0% [80.0, 95.0]"},
+		{fmtMetricValue("score", 0.61, bench.Interval{Value: 0.61, Low: 0.562, High: 0.657}), "0.610 [0.562, 0.657]"},
+		{fmtMetricValue("score", 0.61, bench.Interval{}), "0.610"},                                                 // row without intervals
+		{fmtMetricValue("pass_rate", 0.6, bench.Interval{Value: 0.6, Low: math.NaN(), High: math.NaN()}), "60.0%"}, // undefined interval
+		{fmtMetricValue("score", 0.61, bench.Interval{Value: 0.8, Low: 0.7, High: 0.9}), "0.610"},                  // does not bracket the value
 		{change(compare.Row{Significant: false, Delta: bench.Interval{Value: -0.3}}), "~"},
 		{change(compare.Row{Significant: true, Delta: bench.Interval{Value: -0.3}}), "worse"},
 		{excerpt("a\n\n  b   c", 20), "a⏎ ⏎ b c"},

@@ -357,10 +357,8 @@ func comparisonTable(in *Input, pair armPair, st style) *table {
 		if r.A != pair.a || r.B != pair.b {
 			continue
 		}
-		ivA, okA := in.armInterval(r.Suite, r.A, r.Metric, r.ValueA, true)
-		ivB, okB := in.armInterval(r.Suite, r.B, r.Metric, r.ValueB, false)
 		t.add(cellFor(st, r.Suite), cellFor(st, metricName(r.Metric)),
-			fmtMetricValue(r.Metric, r.ValueA, ivA, okA), fmtMetricValue(r.Metric, r.ValueB, ivB, okB),
+			fmtMetricValue(r.Metric, r.ValueA, r.IntervalA), fmtMetricValue(r.Metric, r.ValueB, r.IntervalB),
 			fmtDelta(r), fmtP(r.P), fmtP(r.PAdjusted), strconv.Itoa(r.N), change(r))
 	}
 	return t

@@ -413,9 +413,13 @@ func (c *Comparer) rows(pl pairPlan) []Row {
 		pass.Delta = bench.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}
 		pass.P = stats.McNemarExact(pc.AOnly, pc.BOnly)
 		pass.Method = MethodMcNemar
+		pass.IntervalA = armValue(stats.Wilson(pc.Both+pc.AOnly, n, level), pass.ValueA)
+		pass.IntervalB = armValue(stats.Wilson(pc.Both+pc.BOnly, n, level), pass.ValueB)
 	} else {
 		pass.Delta, pass.P = c.paired(as, bs, c.rowSeed(pl, MetricPassRate))
 		pass.Method = MethodBootstrap
+		pass.IntervalA = armValue(c.armMean(as, pl, pl.pair.A, MetricPassRate), pass.ValueA)
+		pass.IntervalB = armValue(c.armMean(bs, pl, pl.pair.B, MetricPassRate), pass.ValueB)
 	}
 	for i := range pl.ids {
 		as[i], bs[i] = pl.a[i].score(), pl.b[i].score()
@@ -423,7 +427,31 @@ func (c *Comparer) rows(pl pairPlan) []Row {
 	score := Row{Suite: pl.suite, Metric: MetricScore, A: pl.la, B: pl.lb, N: n,
 		ValueA: stats.Mean(as), ValueB: stats.Mean(bs), Method: MethodBootstrap}
 	score.Delta, score.P = c.paired(as, bs, c.rowSeed(pl, MetricScore))
+	score.IntervalA = armValue(c.armMean(as, pl, pl.pair.A, MetricScore), score.ValueA)
+	score.IntervalB = armValue(c.armMean(bs, pl, pl.pair.B, MetricScore), score.ValueB)
 	return []Row{pass, score}
+}
+
+// armMean is the seeded bootstrap interval of the mean of one arm's per-case
+// values xs. Its seed mixes Options.Seed with the arm, suite and metric (not
+// the pair), so an arm compared with several others over the same cases gets
+// the same interval in every row.
+func (c *Comparer) armMean(xs []float64, pl pairPlan, arm Arm, metric string) stats.Interval {
+	h := fnv.New64a()
+	for _, s := range []string{"arm", pl.suite, metric, arm.Run, arm.Target} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return stats.BootstrapMean(xs, stats.BootstrapConfig{
+		Resamples: c.opts.BootstrapIters, Confidence: c.opts.level(), Seed: c.opts.Seed ^ h.Sum64(),
+	})
+}
+
+// armValue converts iv to a bench.Interval centred on the row's value v (the
+// same mean, computed in another order, may differ from iv.Value in the last
+// bit), keeping Low ≤ Value ≤ High.
+func armValue(iv stats.Interval, v float64) bench.Interval {
+	return bench.Interval{Value: v, Low: math.Min(iv.Low, v), High: math.Max(iv.High, v)}
 }
 
 // paired is the paired bootstrap interval of mean(b − a) and

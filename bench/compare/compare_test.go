@@ -170,6 +170,156 @@ func TestMcNemarKnownValues(t *testing.T) {
 	})
 }
 
+// TestArmIntervals checks each arm's own interval: Wilson for single
+// pass/fail results (reference values from the closed form evaluated
+// independently in Python), the bootstrap of the per-case means otherwise.
+func TestArmIntervals(t *testing.T) {
+	t.Run("wilson", func(t *testing.T) {
+		c := New(DefaultOptions())
+		table(c, "s", 110, 30, 12, 68, passScore)
+		cmp, err := c.CompareRuns("A", "B")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rowOf(t, cmp, "s", MetricPassRate)
+		for _, v := range []struct {
+			name string
+			got  bench.Interval
+			want bench.Interval // 140/220 and 122/220 at 95%
+		}{
+			{"A", r.IntervalA, bench.Interval{Value: 0.6363636363636364, Low: 0.5709620585999775, High: 0.6970848006195309}},
+			{"B", r.IntervalB, bench.Interval{Value: 0.5545454545454546, Low: 0.48849258258675454, High: 0.6187261611010488}},
+		} {
+			if !near(v.got.Value, v.want.Value, 1e-12) || !near(v.got.Low, v.want.Low, 1e-9) || !near(v.got.High, v.want.High, 1e-9) {
+				t.Errorf("Interval%s = %+v, Wilson %+v", v.name, v.got, v.want)
+			}
+		}
+		if r.IntervalA.Value != r.ValueA || r.IntervalB.Value != r.ValueB {
+			t.Errorf("interval centres %v, %v; values %v, %v", r.IntervalA.Value, r.IntervalB.Value, r.ValueA, r.ValueB)
+		}
+	})
+	t.Run("level", func(t *testing.T) {
+		c := New(Options{Level: 0.8})
+		table(c, "s", 110, 30, 12, 68, passScore)
+		cmp, err := c.CompareRuns("A", "B")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 140/220 at 80% (z = 1.2815515655446004).
+		if r := rowOf(t, cmp, "s", MetricPassRate); !near(r.IntervalA.Low, 0.593931730751663, 1e-9) || !near(r.IntervalA.High, 0.6767746274450612, 1e-9) {
+			t.Errorf("IntervalA at 80%% = %+v", r.IntervalA)
+		}
+	})
+	t.Run("bootstrap of case means", func(t *testing.T) {
+		f := loadFixture(t)
+		c := New(DefaultOptions())
+		type acc struct{ n, pass, score float64 }
+		cases := map[string]map[string]*acc{"A": {}, "B": {}}
+		for _, r := range f.Records {
+			c.Add(r.Arm, &bench.Result{Suite: "s", CaseID: r.CaseID, Target: "m", Repeat: r.Repeat, Pass: r.Pass, Score: r.Score})
+			a := cases[r.Arm][r.CaseID]
+			if a == nil {
+				a = &acc{}
+				cases[r.Arm][r.CaseID] = a
+			}
+			a.n++
+			a.score += r.Score
+			if r.Pass {
+				a.pass++
+			}
+		}
+		cmp, err := c.CompareRuns("A", "B")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, metric := range []string{MetricPassRate, MetricScore} {
+			r := rowOf(t, cmp, "s", metric)
+			for _, arm := range []struct {
+				name  string
+				iv    bench.Interval
+				value float64
+			}{{"A", r.IntervalA, r.ValueA}, {"B", r.IntervalB, r.ValueB}} {
+				// Normal-theory width 2·z·sd/√n of the per-case means; the
+				// percentile bootstrap's is within a few percent at n ≈ 40.
+				var xs []float64
+				for id, a := range cases[arm.name] {
+					if _, ok := cases["A"][id]; !ok {
+						continue
+					}
+					if _, ok := cases["B"][id]; !ok {
+						continue
+					}
+					if metric == MetricPassRate {
+						xs = append(xs, a.pass/a.n)
+					} else {
+						xs = append(xs, a.score/a.n)
+					}
+				}
+				m := stats.Mean(xs)
+				var ss float64
+				for _, x := range xs {
+					ss += (x - m) * (x - m)
+				}
+				n := float64(len(xs))
+				want := 2 * 1.959963984540054 * math.Sqrt(ss/n) / math.Sqrt(n)
+				got := arm.iv.High - arm.iv.Low
+				if len(xs) != r.N || arm.iv.Value != arm.value || !near(m, arm.value, 1e-12) ||
+					!(arm.iv.Low < arm.value && arm.value < arm.iv.High) || !near(got, want, 0.15*want) {
+					t.Errorf("%s %s: interval %+v (width %.4f), value %v; want mean %v of %d cases, width ≈ %.4f",
+						metric, arm.name, arm.iv, got, arm.value, m, len(xs), want)
+				}
+			}
+		}
+	})
+	t.Run("constant arm", func(t *testing.T) {
+		c := New(DefaultOptions())
+		for i := range 5 {
+			for rep := range 2 {
+				c.Add("A", res("s", "c"+itoa(i), "t", rep, true, 1))
+				c.Add("B", res("s", "c"+itoa(i), "t", rep, i%2 == 0, 0.5))
+			}
+		}
+		cmp, err := c.CompareRuns("A", "B")
+		if err != nil {
+			t.Fatal(err)
+		}
+		one := bench.Interval{Value: 1, Low: 1, High: 1}
+		pr, sc := rowOf(t, cmp, "s", MetricPassRate), rowOf(t, cmp, "s", MetricScore)
+		if pr.IntervalA != one || sc.IntervalA != one || sc.IntervalB != (bench.Interval{Value: 0.5, Low: 0.5, High: 0.5}) {
+			t.Errorf("constant arms: pass %+v, score %+v / %+v", pr.IntervalA, sc.IntervalA, sc.IntervalB)
+		}
+		if !(pr.IntervalB.Low < 0.6 && 0.6 < pr.IntervalB.High) {
+			t.Errorf("pass IntervalB = %+v, want around 0.6", pr.IntervalB)
+		}
+	})
+	t.Run("same arm in two rows", func(t *testing.T) {
+		c := New(DefaultOptions())
+		for i := range 25 {
+			id := "c" + pad4(i)
+			c.Add("run", res("s", id, "ref", 0, i%3 != 0, float64(i%5)/4))
+			c.Add("run", res("s", id, "x", 0, i%2 == 0, float64(i%4)/3))
+			c.Add("run", res("s", id, "y", 0, i%4 != 0, float64(i%6)/5))
+		}
+		cmp, err := c.CompareTargets("run", "ref")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := map[string]bench.Interval{}
+		for _, r := range cmp.Rows {
+			if r.A != "ref" {
+				t.Fatalf("row %+v: reference is not A", r)
+			}
+			if prev, ok := ref[r.Metric]; ok && prev != r.IntervalA {
+				t.Errorf("%s: ref's interval differs between rows: %+v vs %+v", r.Metric, prev, r.IntervalA)
+			}
+			ref[r.Metric] = r.IntervalA
+			if r.IntervalA == r.IntervalB {
+				t.Errorf("%s %s: arms with different data have the same interval %+v", r.Metric, r.B, r.IntervalA)
+			}
+		}
+	})
+}
+
 // TestPairedBootstrapFixture compares the repeat-averaged paired bootstrap
 // with numpy's (200,000 resamples) on the same records.
 func TestPairedBootstrapFixture(t *testing.T) {
@@ -624,7 +774,7 @@ func TestDeterministicRows(t *testing.T) {
 	a, b := build(false), build(true)
 	for _, m := range []string{MetricPassRate, MetricScore} {
 		ra, rb := rowOf(t, a, "s", m), rowOf(t, b, "s", m)
-		if ra.Delta != rb.Delta || ra.P != rb.P {
+		if ra.Delta != rb.Delta || ra.P != rb.P || ra.IntervalA != rb.IntervalA || ra.IntervalB != rb.IntervalB {
 			t.Errorf("%s: adding a suite changed the row: %+v vs %+v", m, ra, rb)
 		}
 		if rb.PAdjusted < ra.PAdjusted {

@@ -36,6 +36,14 @@
 //     exchangeable (the "same model twice" case). The maximum of two valid
 //     p-values is valid, keeps "significant ⇒ interval excludes 0", and costs
 //     little power when n is large, where the two agree.
+//   - Each arm's own interval (Row.IntervalA, Row.IntervalB), over the
+//     paired cases: for pass_rate with one result per case in both arms, the
+//     Wilson score interval of the arm's passes (stats.Wilson); otherwise (pass
+//     rate with repeats, and score always) the seeded percentile bootstrap
+//     interval of the mean of the arm's per-case means (stats.BootstrapMean,
+//     Options.BootstrapIters resamples). These describe each arm alone; the
+//     difference is judged by Delta, whose paired interval is narrower than
+//     what two overlapping arm intervals suggest.
 //   - Holm's step-down adjustment over every row of one Compare call (suites
 //     × metrics × arm pairs) gives PAdjusted; a row is Significant when
 //     PAdjusted < 1 − Options.Level. The family-wise false-alarm rate is
@@ -43,7 +51,9 @@
 //
 // Each row's bootstrap seed is Options.Seed mixed with a hash of the row's
 // identity (suite, metric, arms), so a row's interval does not change when
-// other suites or pairs are added.
+// other suites or pairs are added; an arm's own bootstrap seed mixes in the
+// suite, metric and that arm only, so the same arm over the same cases has the
+// same interval in every row it appears in.
 //
 // # Refusal
 //

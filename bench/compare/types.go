@@ -4,7 +4,10 @@ import "github.com/yardstick-eval/yardstick/bench"
 
 // Row is one paired comparison of metric between two arms (targets or runs) on
 // the cases both have. ValueA and ValueB are the arms' means over the paired
-// cases of each case's mean over its repeats.
+// cases of each case's mean over its repeats; IntervalA and IntervalB are
+// those means with each arm's own interval at Comparison.Level (see the
+// package doc, "Statistics"), so a report can show an arm's uncertainty
+// without a matching bench.Summary.
 type Row struct {
 	Suite       string         `json:"suite"`
 	Metric      string         `json:"metric"` // "pass_rate" or "score"
@@ -13,6 +16,8 @@ type Row struct {
 	N           int            `json:"n"`      // paired cases
 	ValueA      float64        `json:"value_a"`
 	ValueB      float64        `json:"value_b"`
+	IntervalA   bench.Interval `json:"interval_a"` // Value == ValueA
+	IntervalB   bench.Interval `json:"interval_b"` // Value == ValueB
 	Delta       bench.Interval `json:"delta"`      // B − A with its paired interval at Comparison.Level (95% by default)
 	P           float64        `json:"p"`          // two-sided p-value of the paired test
 	PAdjusted   float64        `json:"p_adjusted"` // Holm-adjusted across all rows of the comparison
