@@ -38,12 +38,22 @@ type Key struct {
 }
 
 // ScorePart is one scorer's verdict on one answer.
+//
+// Usage, CostUSD and Cached are set only by scorers that call a model (the
+// judge): Usage sums every grading response, cache hits included as
+// reported; CostUSD is its cost at the grader's price (nil when the price is
+// unknown), nominal for cache hits as Result.CostUSD is; Cached is true when
+// every grading response was served from the response cache. The runner
+// counts CostUSD toward the budget unless Cached.
 type ScorePart struct {
-	Name   string  `json:"name"`             // scorer type as written in the suite, e.g. "not-contains"
-	Value  float64 `json:"value"`            // in [0, 1]
-	Weight float64 `json:"weight"`           // relative weight in the case's score
-	Pass   bool    `json:"pass"`             // this part alone passed
-	Reason string  `json:"reason,omitempty"` // why it failed or how it was judged
+	Name    string           `json:"name"`               // scorer type as written in the suite, e.g. "not-contains"
+	Value   float64          `json:"value"`              // in [0, 1]
+	Weight  float64          `json:"weight"`             // relative weight in the case's score
+	Pass    bool             `json:"pass"`               // this part alone passed
+	Reason  string           `json:"reason,omitempty"`   // why it failed or how it was judged
+	Usage   *providers.Usage `json:"usage,omitempty"`    // model-calling scorers: tokens of their calls
+	CostUSD *float64         `json:"cost_usd,omitempty"` // model-calling scorers: cost at the grader's price; nil: unknown
+	Cached  bool             `json:"cached,omitempty"`   // model-calling scorers: every call served from the cache
 }
 
 // Score is the scorer's verdict on one answer.
@@ -107,6 +117,12 @@ type Result struct {
 	Cached        bool                `json:"cached,omitempty"`   // served from the response cache
 	Attempts      int                 `json:"attempts,omitempty"` // provider calls made, retries included
 	Tags          map[string]string   `json:"tags,omitempty"`
+	// JudgeUsage and JudgeCostUSD sum the Usage and CostUSD of the scorer
+	// parts that call a model (judge scorers), also when scoring failed after
+	// some grading calls were made. JudgeCostUSD is nil when no such part
+	// had a price. Neither is included in Usage or CostUSD.
+	JudgeUsage   providers.Usage `json:"judge_usage,omitzero"`
+	JudgeCostUSD *float64        `json:"judge_cost_usd,omitempty"`
 }
 
 // Key returns the result's identity.
@@ -169,7 +185,9 @@ type Summary struct {
 	TokensPerSec float64                `json:"output_tokens_per_second"`
 	Usage        providers.Usage        `json:"usage"`
 	CostUSD      float64                `json:"cost_usd"`
-	CostKnown    bool                   `json:"cost_known"` // every result had a price
+	CostKnown    bool                   `json:"cost_known"`               // every result had a price
+	JudgeUsage   providers.Usage        `json:"judge_usage,omitzero"`     // sum of Result.JudgeUsage
+	JudgeCostUSD float64                `json:"judge_cost_usd,omitempty"` // sum of the known Result.JudgeCostUSD
 	Cached       int                    `json:"cached"`
 	Repeats      int                    `json:"repeats"`              // distinct repeat indexes seen
 	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats

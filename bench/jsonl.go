@@ -49,7 +49,11 @@ func (e *LineError) Unwrap() error { return e.Err }
 //	score           float    weighted score in [0, 1]; 0 when the case failed
 //	pass            bool     the case passed; false when the case failed
 //	reason          string   why it failed scoring (omitted when empty)
-//	scores          [{name, value, weight, pass, reason}]  one per scorer (omitted when empty)
+//	scores          [{name, value, weight, pass, reason, usage, cost_usd, cached}]  one per
+//	                scorer (omitted when empty); usage, cost_usd and cached only on
+//	                scorers that call a model (judge): the grading calls' summed usage,
+//	                their cost at the grader's price (nominal for cache hits; omitted
+//	                when no price is known), all calls served from the cache
 //	error           {kind, message, status_code, stage}  only when the case failed:
 //	                kind is a providers.Kind ("rate_limit", "timeout", …), stage is
 //	                "generate" (the provider failed) or "score" (the scorer failed)
@@ -63,6 +67,11 @@ func (e *LineError) Unwrap() error { return e.Err }
 //	cached          bool     served from the response cache (omitted when false)
 //	attempts        int      provider calls made, retries included (omitted when unknown)
 //	tags            {string: string}  the case's labels (omitted when empty)
+//	judge_usage     {input_tokens, cached_input_tokens, output_tokens}  summed usage of
+//	                the scorers' model calls (judge), not included in usage; also set
+//	                when scoring failed after grading calls (omitted when zero)
+//	judge_cost_usd  float    their cost at the graders' prices, not included in cost_usd;
+//	                nominal for cache hits; omitted when no grader has a price
 //
 // Readers ignore unknown fields, so fields may be added.
 //

@@ -129,8 +129,8 @@ type workUnit struct {
 type workDone struct {
 	res     *Result
 	t       int
-	cost    float64 // spent: 0 for cached responses and unpriced targets
-	counted bool    // counts toward the target's mean cost (not cached, priced)
+	cost    float64 // spent: 0 for cached responses and unpriced targets, plus judge calls
+	counted bool    // counts toward the target's mean cost (not cached, priced; or a priced judge spent)
 }
 
 // Run sends every case to every target Repeats times and passes each result
@@ -169,7 +169,12 @@ type workDone struct {
 // how wrong the mean is for the requests in flight, not by Concurrency whole
 // requests. In-flight work is never canceled by the budget: its results are
 // kept. Cached responses cost nothing; targets without a Price are not
-// counted at all.
+// counted at all. A unit's spent cost includes its scorer's model calls
+// (Result.JudgeCostUSD, from ScorePart.CostUSD), except the parts whose
+// calls were all served from the cache (ScorePart.Cached); a part with some
+// cached calls counts whole, so the budget errs toward stopping early. A
+// priced judge also makes the units of an unpriced target count toward the
+// target's mean cost.
 //
 // Run returns only after all goroutines it started have finished.
 func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets []Target, sink Sink) error {
@@ -494,6 +499,7 @@ func (r *Runner) execute(ctx context.Context, u workUnit, tg *Target) workDone {
 		return o
 	}
 	sc, err := c.Scorer.Score(ctx, c, resp)
+	judgeCost(&o, sc.Parts) // a failed Score may still carry the parts that called a model
 	if err != nil {
 		res.Error = errorInfo(err, "score")
 		return o
@@ -512,6 +518,30 @@ func (r *Runner) price(o *workDone, tg *Target) {
 	if !o.res.Cached {
 		o.cost = cost
 		o.counted = true
+	}
+}
+
+// judgeCost sums the usage and cost of the scorer parts that called a model
+// into the result's JudgeUsage and JudgeCostUSD, and adds the cost of the
+// parts not served wholly from the cache to what the unit spent.
+func judgeCost(o *workDone, parts []ScorePart) {
+	for i := range parts {
+		p := &parts[i]
+		if p.Usage != nil {
+			o.res.JudgeUsage = o.res.JudgeUsage.Add(*p.Usage)
+		}
+		if p.CostUSD == nil {
+			continue
+		}
+		sum := *p.CostUSD
+		if o.res.JudgeCostUSD != nil {
+			sum += *o.res.JudgeCostUSD
+		}
+		o.res.JudgeCostUSD = &sum
+		if !p.Cached {
+			o.cost += *p.CostUSD
+			o.counted = true
+		}
 	}
 }
 

@@ -62,6 +62,8 @@ type summaryAcc struct {
 	usage        providers.Usage
 	cost         float64
 	costKnown    bool
+	judgeUsage   providers.Usage
+	judgeCost    float64
 	cached       int
 	repeats      map[int]struct{}
 	cases        map[string]*caseTally
@@ -127,6 +129,10 @@ func (s *Summarizer) Add(r *Result) {
 	} else {
 		a.costKnown = false
 	}
+	a.judgeUsage = a.judgeUsage.Add(r.JudgeUsage)
+	if r.JudgeCostUSD != nil {
+		a.judgeCost += *r.JudgeCostUSD
+	}
 	if r.Cached {
 		a.cached++
 	}
@@ -148,6 +154,9 @@ func (s *Summarizer) Add(r *Result) {
 //     successful results where it is known.
 //   - Usage and CostUSD are sums over every result; CostKnown is false when
 //     any result had no price (CostUSD then covers only the priced ones).
+//   - JudgeUsage and JudgeCostUSD are the sums of Result.JudgeUsage and of
+//     the known Result.JudgeCostUSD (model-graded scorers' calls), apart
+//     from Usage and CostUSD.
 //   - Repeats is the number of distinct repeat indexes seen.
 //   - PassAtK[k], k = 1..Repeats, is the mean over cases of the unbiased
 //     pass@k estimator (stats.PassAtK) with n = the case's results and c = its
@@ -176,19 +185,21 @@ func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
 		conf = 0.95
 	}
 	sm := Summary{
-		Suite:     k.suite,
-		Target:    k.target,
-		Model:     a.model,
-		N:         a.n,
-		Passed:    a.passed,
-		Errors:    a.errors,
-		Latency:   distribution(a.latencies),
-		TTFT:      distribution(a.ttfts),
-		Usage:     a.usage,
-		CostUSD:   a.cost,
-		CostKnown: a.costKnown,
-		Cached:    a.cached,
-		Repeats:   len(a.repeats),
+		Suite:        k.suite,
+		Target:       k.target,
+		Model:        a.model,
+		N:            a.n,
+		Passed:       a.passed,
+		Errors:       a.errors,
+		Latency:      distribution(a.latencies),
+		TTFT:         distribution(a.ttfts),
+		Usage:        a.usage,
+		CostUSD:      a.cost,
+		CostKnown:    a.costKnown,
+		JudgeUsage:   a.judgeUsage,
+		JudgeCostUSD: a.judgeCost,
+		Cached:       a.cached,
+		Repeats:      len(a.repeats),
 	}
 	if len(a.errorsByKind) > 0 {
 		sm.ErrorsByKind = make(map[providers.Kind]int, len(a.errorsByKind))

@@ -77,8 +77,11 @@
 //
 // Loading a suite with a judge scorer needs LoadOptions.Judge, which resolves
 // the model text to a provider wrapped in the caller's retry, limit and cache
-// decorators; the yardstick CLI sets it. Grading tokens are not counted in
-// the results' usage or cost.
+// decorators; the yardstick CLI sets it, and LoadOptions.JudgePrice, which
+// prices the grading calls. Grading tokens and cost are recorded per judge
+// part (bench.ScorePart Usage and CostUSD) and summed by the runner into
+// the result's judge_usage and judge_cost_usd, apart from the model's own
+// usage and cost.
 //
 // # Datasets
 //

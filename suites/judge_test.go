@@ -274,3 +274,60 @@ pass_threshold: 0.5
 		t.Errorf("model %q temperature %v, want gpt-4o-mini and 0", reqs[0].Model, reqs[0].Temperature)
 	}
 }
+
+// TestJudgePrice checks that LoadOptions.JudgePrice prices each judge's
+// grader, asked once per model after Judge resolved it, and that without it
+// (or with a nil price) graders have no price.
+func TestJudgePrice(t *testing.T) {
+	fsys := fstest.MapFS{"suite.yaml": {Data: []byte(judgeHead + `  - {type: judge, model: fake, rubric: Polite.}
+  - {type: not-judge, model: fake, rubric: Rude.}
+  - {type: judge, model: "openai:gpt-4o-mini", rubric: Concrete.}
+`)}}
+	fakePrice := providers.Price{InputPerM: 0.15, OutputPerM: 0.6}
+	t.Run("priced", func(t *testing.T) {
+		resolved := map[string]bool{}
+		asked := map[string]int{}
+		hook := fakeJudge(t)
+		s, err := LoadFS(fsys, "suite.yaml", LoadOptions{
+			Judge: func(target string) (providers.Provider, string, error) {
+				resolved[target] = true
+				return hook(target)
+			},
+			JudgePrice: func(target string) *providers.Price {
+				if !resolved[target] {
+					t.Errorf("JudgePrice(%q) before Judge resolved it", target)
+				}
+				asked[target]++
+				if target == "fake" {
+					p := fakePrice
+					return &p
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) != 2 || asked["fake"] != 1 || asked["openai:gpt-4o-mini"] != 1 {
+			t.Errorf("JudgePrice calls = %v, want one per model", asked)
+		}
+		parts := s.Scorer.Parts()
+		for i, want := range []*providers.Price{&fakePrice, &fakePrice, nil} {
+			got := parts[i].Grader().Price
+			if (got == nil) != (want == nil) || (got != nil && *got != *want) {
+				t.Errorf("part %d: Grader().Price = %v, want %v", i, got, want)
+			}
+		}
+	})
+	t.Run("no hook", func(t *testing.T) {
+		s, err := LoadFS(fsys, "suite.yaml", LoadOptions{Judge: fakeJudge(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range s.Scorer.Parts() {
+			if p.Grader().Price != nil {
+				t.Errorf("part %d: Grader().Price = %v, want nil", i, p.Grader().Price)
+			}
+		}
+	})
+}

@@ -36,6 +36,11 @@ type LoadOptions struct {
 	// with a judge scorer does not load. Its error is reported with the
 	// model's file:line.
 	Judge func(target string) (providers.Provider, string, error)
+	// JudgePrice returns the price of the judge model that Judge resolved
+	// target to, for the cost of grading calls (bench.ScorePart.CostUSD).
+	// It is called after a successful Judge call for the same target. nil,
+	// or a nil result: the grading cost is unknown (usage is still recorded).
+	JudgePrice func(target string) *providers.Price
 }
 
 // Threshold is a gate expression from the suite file with where it was written.
@@ -451,7 +456,7 @@ var errNoJudge = errors.New("judge scorers need a model provider; run through th
 // distinct text.
 type graderFunc func(target string) (*score.Grader, error)
 
-func memoGraders(resolve func(string) (providers.Provider, string, error)) graderFunc {
+func memoGraders(resolve func(string) (providers.Provider, string, error), price func(string) *providers.Price) graderFunc {
 	type result struct {
 		g   *score.Grader
 		err error
@@ -470,6 +475,12 @@ func memoGraders(resolve func(string) (providers.Provider, string, error)) grade
 			r.err = errors.New("no provider for the judge model")
 		default:
 			r.g = &score.Grader{Provider: p, Model: model}
+			if price != nil {
+				if pr := price(target); pr != nil {
+					c := *pr
+					r.g.Price = &c
+				}
+			}
 		}
 		seen[target] = r
 		return r.g, r.err
@@ -488,7 +499,7 @@ func (s *Suite) parseScorers(d *decoder, n *yaml.Node, opts LoadOptions) {
 	var parts []*score.Part
 	var graders graderFunc
 	if opts.Judge != nil {
-		graders = memoGraders(opts.Judge)
+		graders = memoGraders(opts.Judge, opts.JudgePrice)
 	}
 	before := len(d.errs)
 	for i, item := range n.Content {

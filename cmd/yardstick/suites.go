@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"os"
+	"sync"
 
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/gate"
@@ -25,7 +26,12 @@ const (
 // suiteLoadOptions validates suite thresholds with the gate's parser, so a
 // bad threshold is reported with its file:line before anything runs, and
 // gives judge scorers their provider.
+//
+// Live judges are priced (registry.Build's Built.Price) so their grading
+// cost is recorded and counted toward --budget; offline judges are not.
 func (a *app) suiteLoadOptions(mode judgeMode, ropts registry.Options) suites.LoadOptions {
+	var mu sync.Mutex
+	prices := map[string]*providers.Price{} // target → price of the judge Judge built
 	return suites.LoadOptions{
 		ValidateThreshold: gate.Check,
 		Judge: func(target string) (providers.Provider, string, error) {
@@ -40,7 +46,15 @@ func (a *app) suiteLoadOptions(mode judgeMode, ropts registry.Options) suites.Lo
 			if err != nil {
 				return nil, "", err
 			}
+			mu.Lock()
+			prices[target] = b.Price
+			mu.Unlock()
 			return b.Provider, b.Model, nil
+		},
+		JudgePrice: func(target string) *providers.Price {
+			mu.Lock()
+			defer mu.Unlock()
+			return prices[target]
 		},
 	}
 }

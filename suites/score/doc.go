@@ -67,6 +67,15 @@
 // "reasoning…"`. A not-judge part scores 1 − the mean and passes when the
 // judge part would not; it keeps the reason either way.
 //
+// Usage and cost. A judge part records on its bench.ScorePart the summed
+// Usage of every grading response it received (cache hits included, with the
+// usage they report), the cost of that usage at Grader.Price (nil when the
+// grader has no price) and Cached, true when every response was served from
+// the response cache. As for the model under test (bench.Result.CostUSD), a
+// cache hit's cost is its nominal cost; the runner charges the budget
+// nothing for a part that is Cached. When scoring fails after grading calls
+// were made, Composite.Score still returns the parts with their accounting.
+//
 // This package does not read files, parse YAML, resolve model names or know
-// about suites, and it does not account the grader's token usage or cost.
+// about suites, and it does not enforce budgets.
 package score

@@ -198,16 +198,22 @@ func (j *modelJudge) grade(ctx context.Context, c *bench.Case, out string) (verd
 	base := providers.RepeatFrom(ctx) * j.samples
 	grades := make([]int, j.samples)
 	reasons := make([]string, j.samples)
+	calls := &callUsage{}
+	spent := verdict{calls: calls} // what an error returns: the calls made so far
 	for i := range j.samples {
 		resp, err := j.grader.Provider.Generate(providers.WithRepeat(ctx, base+i), req)
+		if resp != nil {
+			// A failed call's usage counts when the provider reports it.
+			j.account(calls, resp)
+		}
 		if err == nil && resp == nil {
 			err = errors.New("provider returned no response and no error")
 		}
 		if err != nil {
 			if j.samples > 1 {
-				return verdict{}, fmt.Errorf("judge request %d of %d: %w", i+1, j.samples, err)
+				return spent, fmt.Errorf("judge request %d of %d: %w", i+1, j.samples, err)
 			}
-			return verdict{}, fmt.Errorf("judge request: %w", err)
+			return spent, fmt.Errorf("judge request: %w", err)
 		}
 		g, reasoning, gerr := j.parse(resp.Text)
 		if gerr != nil {
@@ -215,11 +221,27 @@ func (j *modelJudge) grade(ctx context.Context, c *bench.Case, out string) (verd
 			if j.samples > 1 {
 				gerr.Sample = i + 1
 			}
-			return verdict{}, gerr
+			return spent, gerr
 		}
 		grades[i], reasons[i] = g, reasoning
 	}
-	return j.tally(grades, reasons), nil
+	v := j.tally(grades, reasons)
+	v.calls = calls
+	return v, nil
+}
+
+// account adds one grading response to calls: its usage as reported (a
+// cache hit's too) and, when the grader has a price, its nominal cost.
+func (j *modelJudge) account(calls *callUsage, resp *providers.Response) {
+	calls.usage = calls.usage.Add(resp.Usage)
+	calls.n++
+	if resp.Cached {
+		calls.cached++
+	}
+	if j.grader.Price != nil {
+		c := j.grader.Price.Cost(calls.usage)
+		calls.cost = &c
+	}
 }
 
 // tally combines the samples' grades into a verdict.

@@ -38,6 +38,31 @@ type verdict struct {
 	// neutral: reason describes the judgement whatever its outcome (a
 	// grader's verdict and reasoning), so negation keeps it on a pass.
 	neutral bool
+	// calls is the accounting of a model-calling judge's requests; nil for
+	// judges that call no model.
+	calls *callUsage
+}
+
+// callUsage accounts a judge's model calls for one answer.
+type callUsage struct {
+	usage  providers.Usage
+	cost   *float64 // nil: no price
+	n      int      // responses received
+	cached int      // of them, served from the response cache
+}
+
+// fill sets the accounting fields of sp.
+func (u *callUsage) fill(sp *bench.ScorePart) {
+	if u == nil || u.n == 0 {
+		return
+	}
+	usage := u.usage
+	sp.Usage = &usage
+	if u.cost != nil {
+		c := *u.cost
+		sp.CostUSD = &c
+	}
+	sp.Cached = u.cached == u.n
 }
 
 // Part is one compiled scorer. Immutable; safe for concurrent use.
@@ -239,12 +264,19 @@ func (p *Part) Judge(c *bench.Case, output string) (bench.ScorePart, error) {
 // whose *providers.Error is in the chain, or an unreadable grade, a
 // *GradeError), not that the answer is wrong. Only judge parts block, on
 // their grading requests, and they honour ctx.
+//
+// A judge part sets the ScorePart's Usage, CostUSD and Cached (see
+// bench.ScorePart) from the grading responses it received; with an error,
+// the returned ScorePart carries only Name, Weight and that accounting of
+// the calls made before the failure (none when no response came back).
 func (p *Part) JudgeContext(ctx context.Context, c *bench.Case, output string) (bench.ScorePart, error) {
 	var v verdict
 	if p.cj != nil {
 		var err error
 		if v, err = p.cj.grade(ctx, c, output); err != nil {
-			return bench.ScorePart{}, err
+			sp := bench.ScorePart{Name: p.name, Weight: p.weight}
+			v.calls.fill(&sp)
+			return sp, err
 		}
 	} else {
 		refs, err := p.references(c)
@@ -259,6 +291,7 @@ func (p *Part) JudgeContext(ctx context.Context, c *bench.Case, output string) (
 		v = p.j.judge(output, refs)
 	}
 	sp := bench.ScorePart{Name: p.name, Value: v.value, Weight: p.weight, Pass: v.pass, Reason: v.reason}
+	v.calls.fill(&sp)
 	if p.neg {
 		sp.Value = 1 - v.value
 		sp.Pass = !v.pass
@@ -346,7 +379,10 @@ func (c *Composite) Check(cs *bench.Case) error {
 // the reasons of failing parts (prefixed with their name when there are
 // several). Judge parts make their grading requests here, one after another,
 // with ctx (which carries the runner's repeat index); the first part error
-// ends scoring and is returned as a *PartError.
+// ends scoring and is returned as a *PartError, with a Score whose only
+// content is Parts: the parts scored before it and, when it made grading
+// calls, the failing part (see JudgeContext), so their usage and cost can
+// still be accounted. Value, Pass and Reason of that Score mean nothing.
 func (c *Composite) Score(ctx context.Context, cs *bench.Case, r *providers.Response) (bench.Score, error) {
 	if r == nil {
 		return bench.Score{}, errors.New("score: nil response")
@@ -357,7 +393,10 @@ func (c *Composite) Score(ctx context.Context, cs *bench.Case, r *providers.Resp
 	for i, p := range c.parts {
 		sp, err := p.JudgeContext(ctx, cs, r.Text)
 		if err != nil {
-			return bench.Score{}, &PartError{Index: i, Name: p.name, Err: err}
+			if sp.Usage != nil {
+				s.Parts = append(s.Parts, sp)
+			}
+			return bench.Score{Parts: s.Parts}, &PartError{Index: i, Name: p.name, Err: err}
 		}
 		sum += sp.Value * sp.Weight
 		s.Parts = append(s.Parts, sp)

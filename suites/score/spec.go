@@ -66,10 +66,12 @@ type Choice struct {
 // Grader is the model a judge scorer calls: a provider, already wrapped in
 // the caller's retry, limit and cache decorators (every grading request goes
 // through it), and the model name to put in requests. The provider must be
-// safe for concurrent use.
+// safe for concurrent use. Price, when set, prices the grading calls
+// (bench.ScorePart.CostUSD); nil: their cost is unknown.
 type Grader struct {
 	Provider providers.Provider
 	Model    string
+	Price    *providers.Price
 }
 
 // FieldError is a configuration error in one Spec field. Field is a Field*
