@@ -143,6 +143,8 @@ type jsonSummary struct {
 	Usage        providers.Usage        `json:"usage"`
 	CostUSD      num                    `json:"cost_usd"`
 	CostKnown    bool                   `json:"cost_known"`
+	JudgeUsage   providers.Usage        `json:"judge_usage"`
+	JudgeCostUSD num                    `json:"judge_cost_usd"`
 	Cached       int                    `json:"cached"`
 	Repeats      int                    `json:"repeats"`
 	PassAtK      map[int]num            `json:"pass_at_k"`
@@ -187,7 +189,7 @@ func jsonSummaries(in []bench.Summary) []jsonSummary {
 			Suite: s.Suite, Target: s.Target, Model: s.Model, N: s.N, Passed: s.Passed, Errors: s.Errors,
 			ErrorsByKind: s.ErrorsByKind, PassRate: interval(s.PassRate), Score: interval(s.Score),
 			Latency: s.Latency, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
-			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, Cached: s.Cached, Repeats: s.Repeats,
+			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, Repeats: s.Repeats,
 			PassAllK: num(s.PassAllK), FlakyCases: s.FlakyCases,
 		}
 		if j.ErrorsByKind == nil {
