@@ -29,6 +29,8 @@ type analysis struct {
 	title       string
 	runID       string
 	started     time.Time
+	gitSHA      string // from $GITHUB_SHA, for the report header
+	gitRef      string // from $GITHUB_REF_NAME
 }
 
 // runArm labels the analysed run in comparisons.
@@ -75,8 +77,8 @@ func (an analysis) analyze() (*reports.Input, error) {
 			RunID:   an.runID,
 			Started: an.started,
 			Version: bench.Version(),
-			GitSHA:  os.Getenv("GITHUB_SHA"),
-			GitRef:  os.Getenv("GITHUB_REF_NAME"),
+			GitSHA:  an.gitSHA,
+			GitRef:  an.gitRef,
 		},
 		Summaries: sum.Close(),
 	}

@@ -69,7 +69,8 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysis, err
 	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
 		return analysis{}, err
 	}
-	an := analysis{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath))}
+	an := analysis{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath)),
+		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
 		if len(m.Targets) > 0 {
@@ -190,7 +191,9 @@ func printOutcomes(w io.Writer, outcomes []gate.Outcome) error {
 			mark = "✗"
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\tobserved %s (n=%d)", mark, o.Threshold, o.Group, o.Display, o.N)
-		if o.Reason != "" {
+		if o.N == 0 && o.Reason != "" {
+			line = fmt.Sprintf("%s\t%s\t%s\t%s", mark, o.Threshold, o.Group, o.Reason)
+		} else if o.Reason != "" {
 			line += ": " + o.Reason
 		}
 		if o.Source != "" {

@@ -238,7 +238,8 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 
 	// Reports are written for partial runs too: whatever was computed is kept.
-	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start}
+	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
+		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	in, anErr := an.analyze()
 	if in == nil {
 		return a.runEnd(ctx, runErr, anErr)

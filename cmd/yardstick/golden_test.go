@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,7 @@ func TestGolden(t *testing.T) {
 		{"report-pr", []string{"report", "testdata/run", "--format", "pr", "--threshold", "pass_rate >= 0.6"}, exitOK},
 		{"report-junit", []string{"report", "testdata/run", "--format", "junit", "--threshold", "pass_rate >= 0.6"}, exitOK},
 		{"gate-crossed", []string{"gate", "testdata/run", "--threshold", "pass_rate >= 0.6", "--threshold", "latency p(95) < 500ms", "--threshold", "cost sum < $1"}, exitThresholds},
+		{"gate-no-data", []string{"gate", "testdata/run", "--threshold", "ttft p(50) < 1s", "--threshold", "pass_rate{target:gemini:*} >= 0.5"}, exitThresholds},
 		{"gate-held", []string{"gate", "testdata/run", "--threshold", "pass_rate{target:openai:*} >= 0.6", "--threshold", "error_rate < 1%"}, exitOK},
 		{"gate-bad-threshold", []string{"gate", "testdata/run", "--threshold", "latency p95 < 2s"}, exitUsage},
 		{"validate-bad", []string{"suites", "validate", "testdata/bad.yaml", "testdata/tiny.yaml"}, exitUsage},
@@ -62,9 +64,14 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	// Reports print the yardstick version; pin what varies between machines.
-	os.Unsetenv("GITHUB_SHA")
-	os.Unsetenv("GITHUB_REF_NAME")
-	os.Exit(m.Run())
+func TestReportTakesGitFromTheEnvironmentGiven(t *testing.T) {
+	c := newCLI(t, map[string]string{"GITHUB_SHA": "0123abcd", "GITHUB_REF_NAME": "feature/x"})
+	if code := c.run(context.Background(), "report", "testdata/run", "--format", "json"); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	for _, want := range []string{`"git_sha": "0123abcd"`, `"git_ref": "feature/x"`} {
+		if !strings.Contains(c.stdout.String(), want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
 }
