@@ -349,3 +349,44 @@ func BenchmarkCacheKey(b *testing.B) {
 		}
 	}
 }
+
+func TestDirStoreUsageAndClear(t *testing.T) {
+	dir := t.TempDir()
+	s, err := providers.NewDirStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{"abc123", "abd456", "ffee00"} {
+		if err := s.Put(ctx, k, []byte("value-"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A torn temporary file and a stranger's file beside the shards.
+	if err := os.WriteFile(filepath.Join(dir, "ab", ".tmp-123"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, size, err := s.Usage()
+	if err != nil || n != 3 || size != int64(3*len("value-abc123")) {
+		t.Fatalf("Usage = %d entries, %d bytes, %v; want 3, %d", n, size, err, 3*len("value-abc123"))
+	}
+	cleared, err := s.Clear()
+	if err != nil || cleared != 3 {
+		t.Fatalf("Clear = %d, %v; want 3", cleared, err)
+	}
+	if _, ok, _ := s.Get(ctx, "abc123"); ok {
+		t.Error("entry survived Clear")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ab", ".tmp-123")); !os.IsNotExist(err) {
+		t.Error("temporary file survived Clear")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README")); err != nil {
+		t.Error("Clear removed a file that is not an entry")
+	}
+	if n, _, _ := s.Usage(); n != 0 {
+		t.Errorf("after Clear: %d entries", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -114,6 +115,69 @@ func (s *DirStore) Put(ctx context.Context, key string, value []byte) error {
 	if err := os.Rename(tmp, p); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("response cache: %w", err)
+	}
+	return nil
+}
+
+// Usage walks the store and returns how many entries it holds and their
+// total size in bytes. Files that are not entries (temporary files, anything
+// else in the directory) are not counted.
+func (s *DirStore) Usage() (entries int, bytes int64, err error) {
+	err = s.walkEntries(func(path string, size int64) error {
+		if !strings.HasPrefix(filepath.Base(path), ".tmp-") {
+			entries++
+			bytes += size
+		}
+		return nil
+	})
+	return entries, bytes, err
+}
+
+// Clear deletes every entry, and the temporary files of interrupted writes,
+// leaving anything else in the directory alone. It returns how many entries
+// it deleted. Running processes simply miss afterwards.
+func (s *DirStore) Clear() (int, error) {
+	n := 0
+	err := s.walkEntries(func(path string, _ int64) error {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if !strings.HasPrefix(filepath.Base(path), ".tmp-") {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// walkEntries calls fn for each entry file (dir/ab/abcdef…) and, for Clear,
+// each temporary file, never descending further or leaving the shards.
+func (s *DirStore) walkEntries(fn func(path string, size int64) error) error {
+	shards, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("response cache: %w", err)
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() || len(sh.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(s.dir, sh.Name()))
+		if err != nil {
+			return fmt.Errorf("response cache: %w", err)
+		}
+		for _, f := range files {
+			name := f.Name()
+			if f.IsDir() || !(strings.HasPrefix(name, sh.Name()) || strings.HasPrefix(name, ".tmp-")) {
+				continue
+			}
+			info, err := f.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			if err := fn(filepath.Join(s.dir, sh.Name(), name), info.Size()); err != nil {
+				return fmt.Errorf("response cache: %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ func (a *app) commands() []*cobra.Command {
 		a.estimateCommand(),
 		a.suitesCommand(),
 		a.providersCommand(),
+		a.cacheCommand(),
 		a.finetuneCommand(),
 		a.versionCommand(),
 	}

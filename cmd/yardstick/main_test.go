@@ -262,3 +262,24 @@ func TestResumeRefusesAChangedSuite(t *testing.T) {
 		t.Errorf("resume --force: exit %d\n%s", code, c.stderr.String())
 	}
 }
+
+func TestCacheInfoAndClear(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", filepath.Join(c.dir, "r1")); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	if code := c.run(context.Background(), "cache", "info"); code != exitOK || !strings.Contains(c.stdout.String(), ": 10 entries,") {
+		t.Fatalf("cache info: exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
+	}
+	if code := c.run(context.Background(), "cache", "clear"); code != exitOK || !strings.Contains(c.stdout.String(), "deleted 10 entries") {
+		t.Fatalf("cache clear: exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
+	}
+	before := srv.Count()
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", filepath.Join(c.dir, "r2")); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	if got := srv.Count() - before; got != 10 {
+		t.Errorf("after clear the run made %d requests, want 10", got)
+	}
+}
