@@ -7,15 +7,12 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/yardstick-eval/yardstick/suites/builtin/internal/gencases"
 )
 
 // Fields is the expected extraction; nil means "not stated".
@@ -130,32 +127,4 @@ func indexOf(t string) int {
 	return -1
 }
 
-func write(w io.Writer, cases []Case) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, c := range cases {
-		if err := enc.Encode(c); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
-
-func main() {
-	out := flag.String("o", "cases.jsonl", "output file")
-	flag.Parse()
-	f, err := os.Create(*out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := write(f, generate()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := f.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { gencases.Main(generate) }
