@@ -5,6 +5,7 @@ package torch
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/yardstick-eval/yardstick/finetune"
 )
@@ -97,7 +98,7 @@ func newModel(cfg *finetune.ModelConfig, params map[string]tensor) (*model, erro
 		if !ok {
 			return nil, fmt.Errorf("weights: missing tensor %q", spec.Name)
 		}
-		if got := t.shape(); !sameShape(got, spec.Shape) {
+		if got := t.shape(); !slices.Equal(got, spec.Shape) {
 			return nil, fmt.Errorf("weights: tensor %q has shape %v, config.json implies %v", spec.Name, got, spec.Shape)
 		}
 		m.names = append(m.names, spec.Name)
@@ -121,18 +122,6 @@ func newModel(cfg *finetune.ModelConfig, params map[string]tensor) (*model, erro
 		})
 	}
 	return m, nil
-}
-
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ensureRope makes the cos/sin tables cover positions [0, n).

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -123,7 +124,7 @@ func TestForwardParity(t *testing.T) {
 			ids, _, b, n, _ := f.batch(t, &s)
 			got := m.logits(&s, ids, b, n, nil)
 			want, shape := f.floats(t, "logits")
-			if !sameShape(got.shape(), shape) {
+			if !slices.Equal(got.shape(), shape) {
 				t.Fatalf("logits shape %v, want %v", got.shape(), shape)
 			}
 			compare(t, "logits", got.float32s(), want, parityTol)

@@ -184,28 +184,20 @@ func (t tensor) item() float64 {
 	return v
 }
 
-func fromFloat32s(v []float32, shape ...int64) tensor {
-	if int64(len(v)) != prod(shape) {
-		panic(&torchError{fmt.Sprintf("fromFloat32s: %d values for shape %v", len(v), shape)})
-	}
-	var p unsafe.Pointer
-	if len(v) > 0 {
-		p = unsafe.Pointer(&v[0])
-	}
-	c := lib.AtTensorOfData(p, shape, uint(len(shape)), 4, int(kFloat32))
-	check()
-	return tensor{c}
-}
+func fromFloat32s(v []float32, shape ...int64) tensor { return fromData(v, kFloat32, shape) }
 
-func fromInt64s(v []int64, shape ...int64) tensor {
+func fromInt64s(v []int64, shape ...int64) tensor { return fromData(v, kInt64, shape) }
+
+// fromData copies v into a new tensor of the given kind and shape.
+func fromData[T float32 | int64](v []T, kind int32, shape []int64) tensor {
 	if int64(len(v)) != prod(shape) {
-		panic(&torchError{fmt.Sprintf("fromInt64s: %d values for shape %v", len(v), shape)})
+		panic(&torchError{fmt.Sprintf("tensor of %T: %d values for shape %v", v, len(v), shape)})
 	}
 	var p unsafe.Pointer
 	if len(v) > 0 {
 		p = unsafe.Pointer(&v[0])
 	}
-	c := lib.AtTensorOfData(p, shape, uint(len(shape)), 8, int(kInt64))
+	c := lib.AtTensorOfData(p, shape, uint(len(shape)), uint(unsafe.Sizeof(v[0])), int(kind))
 	check()
 	return tensor{c}
 }

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/finetune"
@@ -326,7 +327,7 @@ func (tr *trainer) encode(ex finetune.Example) (finetune.Sequence, error) {
 	if err != nil {
 		return finetune.Sequence{}, err
 	}
-	if !sameIDs(full, ids[:start]) {
+	if !slices.Equal(full, ids[:start]) {
 		// The final answer is not trained (weight 0) or the template renders prompts differently from
 		// training sequences: fall back to Encode's own truncation.
 		ids, mask, err := finetune.Encode(tok, tmpl, ex, maxLen)
@@ -342,18 +343,6 @@ func (tr *trainer) encode(ex finetune.Example) (finetune.Sequence, error) {
 		seq.IDs, seq.Mask = seq.IDs[:maxLen], seq.Mask[:maxLen]
 	}
 	return seq, nil
-}
-
-func sameIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // readData encodes the examples and splits off the eval set. The first malformed line is an error.

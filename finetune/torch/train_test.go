@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,7 +232,7 @@ func TestSafetensorsRoundTripBitIdentical(t *testing.T) {
 	for _, name := range m.names {
 		a, _ := orig.Tensor(name)
 		b, _ := saved.Tensor(name)
-		if !bytes.Equal(a.Data, b.Data) || !sameShape(a.Shape, b.Shape) {
+		if !bytes.Equal(a.Data, b.Data) || !slices.Equal(a.Shape, b.Shape) {
 			t.Errorf("%s: saved bytes differ from the source file", name)
 		}
 		if got, want := f32bits(params[name].float32s()), f32bits(m.params[name].float32s()); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -437,7 +438,7 @@ func TestLongExamplesCutIndependentlyOfAnswer(t *testing.T) {
 		if len(seq.IDs) > tr.cfg.SeqLen+1 || len(seq.IDs) != len(seq.Mask) {
 			t.Fatalf("%q: %d ids, %d mask", answer, len(seq.IDs), len(seq.Mask))
 		}
-		if !sameIDs(seq.IDs[:len(want)], want) {
+		if !slices.Equal(seq.IDs[:len(want)], want) {
 			t.Errorf("%q: prompt part differs from the provider's prompt", answer)
 		}
 		if got := tok.Decode(seq.IDs[len(want):]); got != answer+tokenize.ByteEnd {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"unsafe"
 
@@ -146,7 +147,7 @@ func loadParams(dir string, cfg *finetune.ModelConfig) (params map[string]tensor
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		if !sameShape(st.Shape, spec.Shape) {
+		if !slices.Equal(st.Shape, spec.Shape) {
 			return nil, fmt.Errorf("%s: tensor %q has shape %v, config.json implies %v", dir, spec.Name, st.Shape, spec.Shape)
 		}
 		t, err := tensorFrom(st)
@@ -218,7 +219,7 @@ func readF32(f *safetensors.File, name string, shape []int64) (tensor, error) {
 	if err != nil {
 		return tensor{}, err
 	}
-	if shape != nil && !sameShape(st.Shape, shape) {
+	if shape != nil && !slices.Equal(st.Shape, shape) {
 		return tensor{}, fmt.Errorf("tensor %q has shape %v, want %v", name, st.Shape, shape)
 	}
 	return tensorFrom(st)
