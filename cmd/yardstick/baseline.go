@@ -36,12 +36,7 @@ func (bi *baselineInput) label() string {
 }
 
 func (a *app) baselineCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "baseline",
-		Short: "Save a run as baseline files to commit and gate later runs against",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
+	cmd := commandGroup("baseline", "Save a run as baseline files to commit and gate later runs against", "")
 	var dir string
 	save := &cobra.Command{
 		Use:   "save RESULTS|RUN_DIR [-o DIR]",

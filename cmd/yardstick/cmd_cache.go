@@ -10,15 +10,9 @@ import (
 
 func (a *app) cacheCommand() *cobra.Command {
 	var dir string
-	cmd := &cobra.Command{
-		Use:   "cache",
-		Short: "Show or clear the response cache",
-		Long: `The response cache keeps model answers on disk, keyed by provider and host,
+	cmd := commandGroup("cache", "Show or clear the response cache", `The response cache keeps model answers on disk, keyed by provider and host,
 model, every sampling parameter, the full prompt and the repeat index; errors
-are never cached. 'run --no-cache' bypasses it for one run.`,
-		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
+are never cached. 'run --no-cache' bypasses it for one run.`)
 	open := func() (*providers.DirStore, error) {
 		return providers.NewDirStore(a.expandHome(firstNonEmpty(dir, a.conf.Cache.Dir)))
 	}

@@ -16,12 +16,7 @@ import (
 )
 
 func (a *app) providersCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "providers",
-		Short: "List provider schemes and configured targets, or check that targets answer",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
+	cmd := commandGroup("providers", "List provider schemes and configured targets, or check that targets answer", "")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the provider schemes and the providers defined in yardstick.yaml",

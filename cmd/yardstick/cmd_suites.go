@@ -13,12 +13,7 @@ import (
 )
 
 func (a *app) suitesCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "suites",
-		Short: "Validate, list and export suites",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
+	cmd := commandGroup("suites", "Validate, list and export suites", "")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "validate SUITE...",
 		Short: "Check suite files and their whole datasets without calling any model",

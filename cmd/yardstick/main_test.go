@@ -283,3 +283,21 @@ func TestCacheInfoAndClear(t *testing.T) {
 		t.Errorf("after clear the run made %d requests, want 10", got)
 	}
 }
+
+func TestNestedCommandUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"suites", "export", "--bogus", "customer-support"},
+		{"cache", "clear", "--bogus"},
+		{"baseline", "nope"},
+		{"providers", "list", "extra"},
+	} {
+		c := newCLI(t, nil)
+		if code := c.run(context.Background(), args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, c.stderr.String())
+		}
+	}
+	c := newCLI(t, nil)
+	if code := c.run(context.Background(), "suites"); code != exitOK || !strings.Contains(c.stdout.String(), "validate") {
+		t.Errorf("suites without a subcommand: exit %d, want help\n%s", code, c.stdout.String())
+	}
+}

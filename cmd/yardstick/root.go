@@ -70,11 +70,21 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	for _, c := range a.commands() {
 		root.AddCommand(c)
 	}
-	// Flag errors of subcommands are usage errors too.
-	for _, c := range root.Commands() {
-		c.SetFlagErrorFunc(root.FlagErrorFunc())
-	}
 	return root
+}
+
+// commandGroup is a command that only holds subcommands: run without one, it
+// prints its help; an unknown subcommand is a usage error.
+func commandGroup(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  usageArgs(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
 // usageArgs wraps a cobra argument validator so its errors exit 2.
