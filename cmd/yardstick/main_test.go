@@ -301,3 +301,21 @@ func TestNestedCommandUsageErrors(t *testing.T) {
 		t.Errorf("suites without a subcommand: exit %d, want help\n%s", code, c.stdout.String())
 	}
 }
+
+func TestRunAppendsToGitHubStepSummary(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	summary := filepath.Join(c.dir, "step-summary.md")
+	writeFile(t, summary, "earlier step\n")
+	c.env["GITHUB_STEP_SUMMARY"] = summary
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", filepath.Join(c.dir, "run")); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	got, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "earlier step\n") || !strings.Contains(string(got), "pass_rate >= 0.5") {
+		t.Errorf("step summary was not appended with the PR report:\n%s", got)
+	}
+}
