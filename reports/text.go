@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/compare"
+	tables "github.com/yardstick-eval/yardstick/internal/table"
 )
 
 // List caps for the text and full Markdown reports; longer lists end with
@@ -210,20 +210,7 @@ func moreLine(w io.Writer, n int, md bool) {
 }
 
 // alignCols turns "llr" into per-column alignments.
-func alignCols(s string) []tw.Align {
-	a := make([]tw.Align, len(s))
-	for i, c := range s {
-		switch c {
-		case 'r':
-			a[i] = tw.AlignRight
-		case 'c':
-			a[i] = tw.AlignCenter
-		default:
-			a[i] = tw.AlignLeft
-		}
-	}
-	return a
-}
+func alignCols(s string) []tables.Align { return tables.Aligns(s) }
 
 // qualityCells: suite, target, n, pass rate, score, errors.
 func qualityCells(s bench.Summary, st style) []string {
