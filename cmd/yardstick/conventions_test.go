@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +46,76 @@ providers:
 	for _, s := range starts {
 		if s != starts[0] {
 			t.Fatalf("TYPE column starts at display columns %v:\n%s", starts, c.stdout.String())
+		}
+	}
+}
+
+// TestVersionCarriesTheGitRevision builds the CLI from a clone of this
+// checkout, as a user's `go build` or `go install` would, and checks that
+// --version and version print the commit it was built from, and "+dirty"
+// once the checkout has uncommitted changes. (Go stamps VCS information only
+// when .git is a directory, so a git worktree is cloned first.)
+func TestVersionCarriesTheGitRevision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed")
+	}
+	root, err := exec.Command(gitPath, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Skip("not a git checkout")
+	}
+	rev := strings.TrimSpace(string(mustOutput(t, exec.Command(gitPath, "rev-parse", "HEAD"))))
+	clone := filepath.Join(t.TempDir(), "src")
+	mustOutput(t, exec.Command(gitPath, "clone", "--quiet", "--shared", "--no-checkout", strings.TrimSpace(string(root)), clone))
+	mustOutput(t, exec.Command(gitPath, "-C", clone, "checkout", "--quiet", rev))
+
+	build := func() string {
+		bin := filepath.Join(t.TempDir(), "yardstick")
+		cmd := exec.Command("go", "build", "-buildvcs=true", "-trimpath", "-o", bin, "./cmd/yardstick")
+		cmd.Dir = clone
+		mustOutput(t, cmd)
+		return bin
+	}
+	check := func(bin string, dirty bool) {
+		for _, arg := range []string{"--version", "version"} {
+			out := string(mustOutput(t, exec.Command(bin, arg)))
+			if !strings.HasPrefix(out, "yardstick ") || !strings.Contains(out, rev[:12]) {
+				t.Errorf("%s = %q, want the revision %s", arg, out, rev[:12])
+			}
+			if strings.Contains(out, "+dirty") != dirty {
+				t.Errorf("%s = %q, want +dirty: %v", arg, out, dirty)
+			}
+		}
+	}
+	check(build(), false)
+	// An uncommitted change marks the build dirty (a non-Go file, so only
+	// the link step reruns).
+	writeFile(t, filepath.Join(clone, "README.md"), "changed\n")
+	check(build(), true)
+}
+
+func mustOutput(t *testing.T, cmd *exec.Cmd) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	return out
+}
+
+func TestVersionFlagInProcess(t *testing.T) {
+	c := newCLI(t, nil)
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		if code := c.run(context.Background(), args...); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, c.stderr.String())
+		}
+		if want := "yardstick " + versionLine() + "\n"; c.stdout.String() != want {
+			t.Errorf("%v printed %q, want %q", args, c.stdout.String(), want)
 		}
 	}
 }

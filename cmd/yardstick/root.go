@@ -63,6 +63,8 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 			return a.loadConfig()
 		},
 	}
+	root.Version = versionLine()
+	root.SetVersionTemplate("yardstick {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "app config file (default: ./yardstick.yaml if present)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrf("%v; see '%s --help'", err, cmd.CommandPath())
