@@ -5,6 +5,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +118,74 @@ func TestVersionFlagInProcess(t *testing.T) {
 		if want := "yardstick " + versionLine() + "\n"; c.stdout.String() != want {
 			t.Errorf("%v printed %q, want %q", args, c.stdout.String(), want)
 		}
+	}
+}
+
+// complete runs the shell-completion entry point in-process and returns the
+// candidates (without descriptions) and the directive line.
+func (c *cli) complete(args ...string) ([]string, string) {
+	c.t.Helper()
+	if code := c.run(context.Background(), append([]string{"__complete"}, args...)...); code != exitOK {
+		c.t.Fatalf("__complete %v: exit %d\n%s", args, code, c.stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(c.stdout.String()), "\n")
+	var cands []string
+	for _, l := range lines[:len(lines)-1] {
+		name, _, _ := strings.Cut(l, "\t")
+		cands = append(cands, name)
+	}
+	return cands, lines[len(lines)-1]
+}
+
+func TestCompletion(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "yardstick.yaml")
+	writeFile(t, config, `
+providers:
+  - name: support-bot
+    type: openai
+    model: gpt-4o-mini
+  - type: ollama
+    model: qwen2.5:7b
+prices:
+  ollama:
+    qwen2.5:7b: {input_per_m: 0, output_per_m: 0}
+`)
+	tests := []struct {
+		name      string
+		args      []string
+		want      []string // candidates that must be offered
+		notWant   []string
+		directive string
+	}{
+		{"-m offers schemes and config names", []string{"--config", config, "run", "x.yaml", "-m", ""},
+			[]string{"openai:", "gemini:", "ollama:", "local:", "support-bot", "ollama:qwen2.5:7b"}, nil, ":6"},
+		{"-m prefix", []string{"--config", config, "run", "x.yaml", "-m", "su"}, []string{"support-bot"}, []string{"openai:"}, ":4"},
+		{"-m models after the scheme", []string{"--config", config, "run", "x.yaml", "-m", "openai:gpt-4o"},
+			[]string{"openai:gpt-4o", "openai:gpt-4o-mini"}, []string{"openai:gpt-5"}, ":4"},
+		{"-m config prices", []string{"--config", config, "run", "x.yaml", "-m", "ollama:q"}, []string{"ollama:qwen2.5:7b"}, nil, ":4"},
+		{"check -m", []string{"--config", config, "providers", "check", "-m", "gem"}, []string{"gemini:"}, nil, ":6"},
+		{"suite names", []string{"run", ""}, []string{"customer-support", "json-extraction", "testdata/"}, nil, ":6"},
+		{"suite files", []string{"run", "testdata/ti"}, []string{"testdata/tiny.yaml"}, []string{"customer-support"}, ":4"},
+		{"run --format", []string{"run", "x.yaml", "--format", ""}, []string{"text", "markdown", "json", "none"}, []string{"junit"}, ":4"},
+		{"report --format", []string{"report", "runs/x", "--format", ""}, []string{"text", "markdown", "json", "pr", "junit", "html"}, nil, ":4"},
+		{"compare -f", []string{"compare", "a", "b", "-f", "m"}, []string{"markdown"}, []string{"text"}, ":4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, dir := newCLI(t, nil).complete(tt.args...)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("candidates %v lack %q", got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if slices.Contains(got, w) {
+					t.Errorf("candidates %v include %q", got, w)
+				}
+			}
+			if dir != tt.directive {
+				t.Errorf("directive %s, want %s", dir, tt.directive)
+			}
+		})
 	}
 }

@@ -72,6 +72,7 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	for _, c := range a.commands() {
 		root.AddCommand(c)
 	}
+	a.registerCompletions(root)
 	return root
 }
 
