@@ -79,7 +79,7 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 	if md {
 		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, in.verdictLine())
 	} else {
-		fmt.Fprintf(w, "Verdict: %s — %s\n", word, in.verdictLine())
+		fmt.Fprintln(w, VerdictLine(in))
 	}
 
 	// Thresholds, failed first, in the gate's order otherwise.
@@ -207,6 +207,13 @@ func moreLine(w io.Writer, n int, md bool) {
 	} else {
 		fmt.Fprintf(w, "  …and %d more\n", n)
 	}
+}
+
+// VerdictLine is the one-line verdict of the terminal report, e.g.
+// "Verdict: FAIL — 2 of 3 thresholds crossed".
+func VerdictLine(in *Input) string {
+	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[in.Verdict()]
+	return fmt.Sprintf("Verdict: %s — %s", word, in.verdictLine())
 }
 
 // alignCols turns "llr" into per-column alignments.

@@ -184,6 +184,28 @@ func printOutcomes(w io.Writer, outcomes []gate.Outcome) error {
 	} else {
 		fmt.Fprintf(w, "✗ %d of %d thresholds crossed\n", failed, len(outcomes))
 	}
+	return outcomesTable(outcomes).Render(w, table.List)
+}
+
+// printQuiet is what run -q prints: the verdict line, then the crossed
+// thresholds, if any.
+func printQuiet(w io.Writer, in *reports.Input) error {
+	fmt.Fprintln(w, reports.VerdictLine(in))
+	var crossed []gate.Outcome
+	for _, o := range in.Outcomes {
+		if !o.Pass {
+			crossed = append(crossed, o)
+		}
+	}
+	if len(crossed) == 0 {
+		return nil
+	}
+	return outcomesTable(crossed).Render(w, table.List)
+}
+
+// outcomesTable has one row per threshold outcome: mark, expression,
+// group, what was observed, and where the threshold came from.
+func outcomesTable(outcomes []gate.Outcome) *table.Table {
 	var t table.Table
 	for _, o := range outcomes {
 		mark := "✓"
@@ -202,5 +224,5 @@ func printOutcomes(w io.Writer, outcomes []gate.Outcome) error {
 		}
 		t.Add(mark, o.Threshold, o.Group, observed, source)
 	}
-	return t.Render(w, table.List)
+	return &t
 }

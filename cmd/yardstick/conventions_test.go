@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -185,6 +187,89 @@ prices:
 			}
 			if dir != tt.directive {
 				t.Errorf("directive %s, want %s", dir, tt.directive)
+			}
+		})
+	}
+}
+
+// ttyBuffer stands in for a terminal.
+type ttyBuffer struct{ bytes.Buffer }
+
+func (*ttyBuffer) IsTerminal() bool { return true }
+
+func TestColourOnlyOnATerminalWithoutNoColor(t *testing.T) {
+	gateArgs := []string{"gate", "testdata/run", "--threshold", "pass_rate >= 0.6"}
+	reportArgs := []string{"report", "testdata/run", "--threshold", "pass_rate >= 0.6"}
+	runOut := func(tty bool, env map[string]string, args []string) string {
+		var out bytes.Buffer
+		var w io.Writer = &out
+		var tb ttyBuffer
+		if tty {
+			w = &tb
+		}
+		var stderr bytes.Buffer
+		run(context.Background(), args, strings.NewReader(""), w, &stderr, func(k string) string { return env[k] })
+		if tty {
+			return tb.String()
+		}
+		return out.String()
+	}
+	for _, args := range [][]string{gateArgs, reportArgs} {
+		plain := runOut(false, nil, args)
+		if strings.Contains(plain, "\x1b") {
+			t.Errorf("%v: escape codes in non-terminal output:\n%q", args, plain)
+		}
+		if got := runOut(true, map[string]string{"NO_COLOR": "1"}, args); got != plain {
+			t.Errorf("%v: NO_COLOR output differs from plain output:\n%q\nwant\n%q", args, got, plain)
+		}
+		if got := runOut(true, map[string]string{"TERM": "dumb"}, args); got != plain {
+			t.Errorf("%v: TERM=dumb output has colour:\n%q", args, got)
+		}
+		coloured := runOut(true, nil, args)
+		for _, want := range []string{ansiRed + "✗" + ansiReset, ansiGreen + "✓" + ansiReset} {
+			if !strings.Contains(coloured, want) {
+				t.Errorf("%v: terminal output lacks %q:\n%s", args, want, coloured)
+			}
+		}
+		// Colour adds escape codes and nothing else.
+		stripped := strings.NewReplacer(ansiRed, "", ansiGreen, "", ansiReset, "").Replace(coloured)
+		if stripped != plain {
+			t.Errorf("%v: coloured output differs from plain beyond escape codes:\n%s\nwant\n%s", args, stripped, plain)
+		}
+	}
+	if got := runOut(true, nil, reportArgs); !strings.Contains(got, "Verdict: "+ansiRed+"FAIL"+ansiReset) {
+		t.Errorf("report verdict FAIL not red:\n%s", got)
+	}
+	if got := runOut(true, nil, []string{"report", "testdata/run", "--threshold", "pass_rate >= 0.1"}); !strings.Contains(got, "Verdict: "+ansiGreen+"PASS"+ansiReset) {
+		t.Errorf("report verdict PASS not green:\n%s", got)
+	}
+}
+
+func TestQuietPrintsOnlyTheVerdict(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	tests := []struct {
+		name   string
+		extra  []string
+		code   int
+		stdout string // regexp over the whole output
+	}{
+		{"held", nil, exitOK, `^Verdict: PASS — the threshold passed\n$`},
+		{"crossed", []string{"--threshold", "pass_rate >= 0.9"}, exitThresholds,
+			`^Verdict: FAIL — 1 of 2 thresholds crossed\n✗  pass_rate >= 0.9  \{suite:tiny,target:openai:gpt-4o-mini\}  observed 0\.800 \[[0-9., ]+\] \(n=10\)  \[--threshold\]\n$`},
+		{"an explicit --format still prints", []string{"--format", "json"}, exitOK, `^\{`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, env)
+			args := append([]string{"run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", filepath.Join(c.dir, "run")}, tt.extra...)
+			if code := c.run(context.Background(), args...); code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tt.code, c.stderr.String())
+			}
+			if !regexp.MustCompile(tt.stdout).MatchString(c.stdout.String()) {
+				t.Errorf("stdout does not match %q:\n%s", tt.stdout, c.stdout.String())
+			}
+			if c.stderr.Len() > 0 {
+				t.Errorf("-q wrote to stderr:\n%s", c.stderr.String())
 			}
 		})
 	}

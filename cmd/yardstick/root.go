@@ -22,6 +22,11 @@ type app struct {
 // run executes the CLI with args and returns the process exit code. It never
 // calls os.Exit and touches no global state, so tests run it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if useColor(stdout, getenv) {
+		p := &painter{w: stdout}
+		defer p.Flush()
+		stdout = p
+	}
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
