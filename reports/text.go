@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	tables "github.com/yardstick-eval/yardstick/internal/table"
 )
 
@@ -220,7 +220,7 @@ func VerdictLine(in *Input) string {
 func alignCols(s string) []tables.Align { return tables.Aligns(s) }
 
 // qualityCells: suite, target, n, pass rate, score, errors.
-func qualityCells(s bench.Summary, st style) []string {
+func qualityCells(s analysis.Summary, st style) []string {
 	return []string{
 		cellFor(st, s.Suite), cellFor(st, s.Target), strconv.Itoa(s.N),
 		fmtRate(s.PassRate, s.N), fmtScore(s.Score, s.N), cellFor(st, fmtErrors(s)),
@@ -228,7 +228,7 @@ func qualityCells(s bench.Summary, st style) []string {
 }
 
 // perfCells: p50, p95, p99, TTFT p50, tok/s, tokens, cost.
-func perfCells(s bench.Summary) []string {
+func perfCells(s analysis.Summary) []string {
 	return []string{
 		fmtDur(s.Latency.P50), fmtDur(s.Latency.P95), fmtDur(s.Latency.P99), fmtTTFT(s),
 		fmtTPS(s.TokensPerSec), fmtTokens(s.Usage), fmtCost(s),
@@ -274,7 +274,7 @@ func thresholdTable(in *Input, st style) *table {
 }
 
 // repeatsTable shows pass@k and all-k pass rates when any target repeated.
-func repeatsTable(sums []bench.Summary, st style) *table {
+func repeatsTable(sums []analysis.Summary, st style) *table {
 	var ks []int
 	any := false
 	for _, s := range sums {
