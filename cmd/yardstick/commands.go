@@ -22,6 +22,8 @@ func (a *app) commands() []*cobra.Command {
 		a.providersCommand(),
 		a.cacheCommand(),
 		a.finetuneCommand(),
+		a.initCommand(),
+		a.ciCommand(),
 		a.versionCommand(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,7 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/yardstick-eval/yardstick/internal/github"
+	"github.com/yardstick-eval/yardstick/internal/github/githubtest"
 	"github.com/yardstick-eval/yardstick/internal/table"
+	"github.com/yardstick-eval/yardstick/suites"
 )
 
 // TestProvidersListAlignsHangul checks that a listing with Korean provider
@@ -272,5 +278,102 @@ func TestQuietPrintsOnlyTheVerdict(t *testing.T) {
 				t.Errorf("-q wrote to stderr:\n%s", c.stderr.String())
 			}
 		})
+	}
+}
+
+func TestInitWritesAProjectThatValidates(t *testing.T) {
+	for _, ci := range []string{"github", "gitlab", "none"} {
+		t.Run(ci, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "proj")
+			c := newCLI(t, nil)
+			if code := c.run(context.Background(), "init", "--dir", dir, "--ci", ci, "-m", "vllm:meta-llama/Llama-3.1-8B-Instruct"); code != exitOK {
+				t.Fatalf("exit %d\n%s", code, c.stderr.String())
+			}
+			// The suite loads and validates; the config defines the provider.
+			suite := filepath.Join(dir, "suites", "starter.yaml")
+			if code := c.run(context.Background(), "--config", filepath.Join(dir, "yardstick.yaml"), "suites", "validate", suite); code != exitOK {
+				t.Fatalf("suite does not validate: %s", c.stderr.String())
+			}
+			s, err := suites.Load(suite, suites.LoadOptions{})
+			if err != nil || len(s.Thresholds) == 0 {
+				t.Fatalf("suites.Load: %v (thresholds %v)", err, s)
+			}
+			if code := c.run(context.Background(), "--config", filepath.Join(dir, "yardstick.yaml"), "providers", "list"); code != exitOK ||
+				!strings.Contains(c.stdout.String(), "llama-3.1-8b-instruct  vllm") {
+				t.Fatalf("providers list:\n%s%s", c.stdout.String(), c.stderr.String())
+			}
+			wf := map[string]string{"github": ".github/workflows/yardstick.yml", "gitlab": ".gitlab-ci.yml"}[ci]
+			if wf != "" {
+				data, err := os.ReadFile(filepath.Join(dir, wf))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var doc map[string]any
+				if err := yaml.Unmarshal(data, &doc); err != nil {
+					t.Fatalf("%s: %v", wf, err)
+				}
+				if !strings.Contains(string(data), "suites/starter.yaml") || !strings.Contains(string(data), "llama-3.1-8b-instruct") {
+					t.Errorf("%s does not run the starter suite on the provider:\n%s", wf, data)
+				}
+			}
+
+			// A second init refuses, naming the files and writing nothing.
+			os.WriteFile(filepath.Join(dir, "yardstick.yaml"), []byte("# mine\n"), 0o644)
+			if code := c.run(context.Background(), "init", "--dir", dir, "--ci", ci); code != exitUsage || !strings.Contains(c.stderr.String(), "--force") {
+				t.Fatalf("second init: exit %d\n%s", code, c.stderr.String())
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, "yardstick.yaml")); string(data) != "# mine\n" {
+				t.Errorf("yardstick.yaml overwritten without --force")
+			}
+			if code := c.run(context.Background(), "init", "--dir", dir, "--ci", ci, "--force"); code != exitOK {
+				t.Fatalf("init --force: exit %d\n%s", code, c.stderr.String())
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, "yardstick.yaml")); string(data) == "# mine\n" {
+				t.Errorf("--force did not overwrite")
+			}
+		})
+	}
+	c := newCLI(t, nil)
+	if code := c.run(context.Background(), "init", "--dir", t.TempDir(), "--ci", "jenkins"); code != exitUsage {
+		t.Errorf("--ci jenkins: exit %d", code)
+	}
+	if code := c.run(context.Background(), "init", "--dir", t.TempDir(), "-m", "opneai:x"); code != exitUsage {
+		t.Errorf("unknown scheme: exit %d", code)
+	}
+}
+
+func TestCIComment(t *testing.T) {
+	gh := githubtest.NewServer(t, "acme/app", "tok")
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.md")
+	writeFile(t, report, "## ✅ tiny: all 2 thresholds passed\n")
+	event := filepath.Join(dir, "event.json")
+	writeFile(t, event, `{"pull_request": {"number": 3}}`)
+	env := map[string]string{"GITHUB_TOKEN": "tok", "GITHUB_REPOSITORY": "acme/app", "GITHUB_EVENT_PATH": event, "GITHUB_API_URL": gh.URL()}
+	c := newCLI(t, env)
+	for i, verb := range []string{"posted", "updated"} {
+		if code := c.run(context.Background(), "ci", "comment", report); code != exitOK || !strings.HasPrefix(c.stdout.String(), verb) {
+			t.Fatalf("run %d: exit %d\n%s%s", i, code, c.stdout.String(), c.stderr.String())
+		}
+	}
+	cs := gh.Comments(3)
+	if len(cs) != 1 || cs[0].Body != github.Body("## ✅ tiny: all 2 thresholds passed\n", "") {
+		t.Fatalf("comments %+v", cs)
+	}
+	// A push event: nothing posted, exit 0.
+	writeFile(t, event, `{"ref": "refs/heads/main"}`)
+	if code := c.run(context.Background(), "ci", "comment", report); code != exitOK || !strings.Contains(c.stderr.String(), "not about a pull request") {
+		t.Errorf("push: exit %d\n%s", code, c.stderr.String())
+	}
+	// No token: a usage error that says what to set.
+	delete(env, "GITHUB_TOKEN")
+	if code := c.run(context.Background(), "ci", "comment", report, "--pr", "3"); code != exitUsage || !strings.Contains(c.stderr.String(), "GITHUB_TOKEN") {
+		t.Errorf("no token: exit %d\n%s", code, c.stderr.String())
+	}
+	// A refused token: exit 1 naming the cause, the token not printed.
+	env["GITHUB_TOKEN"] = "wrong-secret"
+	if code := c.run(context.Background(), "ci", "comment", report, "--pr", "3"); code != exitFailure ||
+		!strings.Contains(c.stderr.String(), "401") || strings.Contains(c.stderr.String(), "wrong-secret") {
+		t.Errorf("bad token: exit %d\n%s", code, c.stderr.String())
 	}
 }
