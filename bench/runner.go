@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,6 +202,11 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 	if cfg.TotalCases > 0 {
 		st.total = cfg.TotalCases * len(targets) * cfg.Repeats
 	}
+	st.per = make([]TargetProgress, len(targets))
+	st.skippedPer = make([]atomic.Int64, len(targets))
+	for i, t := range targets {
+		st.per[i] = TargetProgress{Name: t.Name, Priced: t.Price != nil, Total: cfg.TotalCases * cfg.Repeats}
+	}
 
 	work := make(chan workUnit, cfg.Concurrency)
 	results := make(chan workDone, cfg.Concurrency)
@@ -262,6 +268,8 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 		if o.res.Cached {
 			st.cached++
 		}
+		st.retries += max(o.res.Attempts-1, 0)
+		st.per[o.t].add(o.res, o.cost)
 		progress(false)
 	}
 	all.Wait()
@@ -346,7 +354,11 @@ type runState struct {
 	inflight atomic.Int64
 
 	// collector-owned
-	done, errors, cached int
+	done, errors, cached, retries int
+	per                           []TargetProgress
+
+	// shared: units skipped per target (resume)
+	skippedPer []atomic.Int64
 }
 
 func (s *runState) snapshot(now time.Time, final bool) Progress {
@@ -358,8 +370,13 @@ func (s *runState) snapshot(now time.Time, final bool) Progress {
 		Cached:   s.cached,
 		InFlight: int(s.inflight.Load()),
 		SpentUSD: s.budget.spentUSD(),
+		Retries:  s.retries,
 		Elapsed:  now.Sub(s.start),
 		Final:    final,
+		Targets:  slices.Clone(s.per),
+	}
+	for i := range p.Targets {
+		p.Targets[i].Skipped = int(s.skippedPer[i].Load())
 	}
 	if p.Elapsed > 0 {
 		p.Rate = float64(p.Done) / p.Elapsed.Seconds()
@@ -394,6 +411,7 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 			for rep := range cfg.Repeats {
 				if cfg.Skip != nil && cfg.Skip(Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}) {
 					st.skipped.Add(1)
+					st.skippedPer[ti].Add(1)
 					continue
 				}
 				if st.budgetStop {

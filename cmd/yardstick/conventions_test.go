@@ -377,3 +377,27 @@ func TestCIComment(t *testing.T) {
 		t.Errorf("bad token: exit %d\n%s", code, c.stderr.String())
 	}
 }
+
+// TestProgressLinesWhenNotATerminal: stderr is not a terminal, so progress
+// comes as plain periodic lines with the per-target facts, and no escapes.
+func TestProgressLinesWhenNotATerminal(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-m", "openai:gpt-4o", "--out", filepath.Join(c.dir, "run"), "--format", "none")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	errOut := c.stderr.String()
+	for _, re := range []string{
+		`(?m)^finished: 20/20 \(100\.0%\) .*· \$0\.\d{4,} · `,
+		`(?m)^  openai:gpt-4o-mini  10/10  pass 80\.0%  0 errors  0 retries +\$0\.\d+$`,
+		`(?m)^  openai:gpt-4o       10/10  pass 80\.0%  0 errors  0 retries +\$0\.\d+$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("stderr does not match %s:\n%s", re, errOut)
+		}
+	}
+	if strings.ContainsAny(errOut, "\x1b\r") {
+		t.Errorf("non-terminal progress has control codes: %q", errOut)
+	}
+}
