@@ -60,10 +60,10 @@ type summaryAcc struct {
 	tpsSum       float64
 	tpsN         int
 	usage        providers.Usage
-	cost         float64
+	costs        []float64 // known result costs, summed in sorted order
 	costKnown    bool
 	judgeUsage   providers.Usage
-	judgeCost    float64
+	judgeCosts   []float64 // known judge costs, likewise
 	cached       int
 	repeats      map[int]struct{}
 	cases        map[string]*caseTally
@@ -125,13 +125,13 @@ func (s *Summarizer) Add(r *Result) {
 	}
 	a.usage = a.usage.Add(r.Usage)
 	if r.CostUSD != nil {
-		a.cost += *r.CostUSD
+		a.costs = append(a.costs, *r.CostUSD)
 	} else {
 		a.costKnown = false
 	}
 	a.judgeUsage = a.judgeUsage.Add(r.JudgeUsage)
 	if r.JudgeCostUSD != nil {
-		a.judgeCost += *r.JudgeCostUSD
+		a.judgeCosts = append(a.judgeCosts, *r.JudgeCostUSD)
 	}
 	if r.Cached {
 		a.cached++
@@ -152,6 +152,10 @@ func (s *Summarizer) Add(r *Result) {
 //     closest ranks (numpy's default), Mean is the arithmetic mean.
 //   - TokensPerSec is the mean of Result.OutputTokensPerSecond over
 //     successful results where it is known.
+//   - Nothing depends on the order results were added in (a results file
+//     is in completion order, a merged one in shard order): the bootstrap
+//     sorts its sample, and costs are summed in sorted order, so the same
+//     results always give the same bits.
 //   - Usage and CostUSD are sums over every result; CostKnown is false when
 //     any result had no price (CostUSD then covers only the priced ones).
 //   - JudgeUsage and JudgeCostUSD are the sums of Result.JudgeUsage and of
@@ -194,10 +198,10 @@ func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
 		Latency:      distribution(a.latencies),
 		TTFT:         distribution(a.ttfts),
 		Usage:        a.usage,
-		CostUSD:      a.cost,
+		CostUSD:      sortedSum(a.costs),
 		CostKnown:    a.costKnown,
 		JudgeUsage:   a.judgeUsage,
-		JudgeCostUSD: a.judgeCost,
+		JudgeCostUSD: sortedSum(a.judgeCosts),
 		Cached:       a.cached,
 		Repeats:      len(a.repeats),
 	}
@@ -273,4 +277,15 @@ func distribution(ds []time.Duration) Distribution {
 		P99:  p(99),
 		Max:  ds[len(ds)-1],
 	}
+}
+
+// sortedSum sorts xs in place and sums it in that order: the same multiset
+// always gives the same float64.
+func sortedSum(xs []float64) float64 {
+	slices.Sort(xs)
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
