@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/bench/merge"
 	"github.com/yardstick-eval/yardstick/bench/shard"
 	"github.com/yardstick-eval/yardstick/reports"
