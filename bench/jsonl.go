@@ -9,6 +9,8 @@ import (
 	"io"
 	"iter"
 	"os"
+
+	"github.com/yardstick-eval/yardstick/internal/redact"
 )
 
 // ErrTruncated is wrapped by the *LineError ReadResults yields for an
@@ -105,7 +107,9 @@ func (jw *JSONLWriter) Add(r *Result) error {
 	if err := jw.enc.Encode(r); err != nil { // Encode appends the newline
 		return fmt.Errorf("bench: encoding result: %w", err) // not sticky: nothing was written
 	}
-	if _, err := jw.w.Write(jw.buf.Bytes()); err != nil {
+	// Defensive: no registered secret (an API key a server echoed into an
+	// answer or an error) reaches the file, whatever field it is in.
+	if _, err := jw.w.Write(redact.Bytes(jw.buf.Bytes())); err != nil {
 		jw.err = err
 		return err
 	}

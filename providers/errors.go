@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/yardstick-eval/yardstick/internal/redact"
 )
 
 // Kind classifies a provider failure. Values are stable strings used in
@@ -38,7 +40,9 @@ func (k Kind) Temporary() bool {
 	return false
 }
 
-// Error is the one error type every provider returns.
+// Error is the one error type every provider returns. Its Error text never
+// holds a secret registered with internal/redact (see Redacted for Message
+// and Err themselves).
 type Error struct {
 	Kind       Kind
 	Provider   string        // adapter name: "openai", "gemini", "ollama", "local", …
@@ -63,7 +67,7 @@ func (e *Error) Error() string {
 	if msg != "" {
 		s += ": " + msg
 	}
-	return s
+	return redact.String(s)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -240,7 +240,11 @@ func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 		e.malformed()
 		return
 	}
-	id, created, streamUsage := openAIID(rp), time.Now().Unix(), rp.wr.StreamUsage
+	if b.RawStream != "" {
+		e.raw(b.RawStream)
+		return
+	}
+	id, created, streamUsage := openAIID(rp), time.Now().Unix(), rp.wr.StreamUsage && !b.NoStreamUsage
 	event := func(choices []any, withUsage bool) map[string]any {
 		ev := map[string]any{
 			"id": id, "object": "chat.completion.chunk", "created": created, "model": rp.model,
@@ -261,6 +265,10 @@ func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 		return
 	}
 	if !e.chunks(r, b, chunks(rp.text), func(c string) any { return event(delta(map[string]any{"content": c}, nil), false) }) {
+		return
+	}
+	if b.EndWithoutFinish {
+		e.raw("data: [DONE]\n\n")
 		return
 	}
 	if !e.send(event(delta(map[string]any{}, rp.finish), false)) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers/gemini"
 )
 
@@ -44,6 +45,7 @@ func buildGemini(s Spec) (Adapter, error) {
 		if key == "" {
 			key = strings.TrimSpace(s.Getenv("GOOGLE_API_KEY"))
 		}
+		redact.Register(key)
 		if key == "" {
 			return Adapter{}, fmt.Errorf("GEMINI_API_KEY is not set (nor GOOGLE_API_KEY): export it with your Gemini API key from https://aistudio.google.com/apikey")
 		}

@@ -5,7 +5,7 @@
 //
 // Build is the one place where decorators are composed. The order is
 //
-//	Cached(Retry(Limit(adapter)))
+//	Cached(Retry(Limit(Redacted(adapter))))
 //
 // so that a cache hit costs no rate budget, no concurrency slot and no
 // attempt; every attempt Retry makes, retries included, passes through
@@ -40,7 +40,10 @@
 // and optional VLLM_API_KEY, LLAMACPP_API_KEY, OLLAMA_API_KEY; a config's
 // api_key_env names another variable. A missing key is an error naming the
 // variable. Keys are never stored in Config or Built, never part of a cache
-// scope or key, and never in an error message.
+// scope or key, and never in an error message: every key and every
+// credential header value read is registered with internal/redact, and the
+// adapter's errors pass through providers.Redacted, so a server that echoes
+// a key back cannot put it in a result, report or log.
 //
 // This package does not read files or flags; the CLI decodes yardstick.yaml
 // with viper and passes the []Config here.
@@ -56,6 +59,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/pricing"
@@ -185,6 +189,7 @@ func (s Spec) Key(defaultEnv string, optional bool) (string, error) {
 	if key == "" && !optional {
 		return "", fmt.Errorf("%s is not set: export it with your %s API key", env, s.Type)
 	}
+	redact.Register(key)
 	return key, nil
 }
 
@@ -286,6 +291,9 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	if cfg.Retry.MaxAttempts < 0 || cfg.Retry.BaseDelay < 0 || cfg.Retry.MaxDelay < 0 || cfg.Retry.MaxRetryAfter < 0 {
 		return nil, fmt.Errorf("provider %q: retry settings must not be negative", label)
 	}
+	for k, v := range cfg.Headers {
+		redact.RegisterHeader(k, v)
+	}
 	a, err := build(Spec{Config: cfg, Getenv: getenv, HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", label, err)
@@ -312,7 +320,7 @@ func Build(cfg Config, opts Options) (*Built, error) {
 		}
 	}
 
-	p := a.Provider
+	p := providers.Redacted(a.Provider)
 	if l := cfg.Limits; l.Concurrency > 0 || l.RPM > 0 || l.TPM > 0 {
 		p = providers.Limit(p, providers.LimitConfig{Name: a.Name, Concurrency: l.Concurrency, RequestsPerMinute: l.RPM, TokensPerMinute: l.TPM})
 	}
