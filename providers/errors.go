@@ -28,13 +28,27 @@ const (
 	KindCanceled       Kind = "canceled"        // the caller's context was canceled
 	KindBadResponse    Kind = "bad_response"    // malformed or truncated body
 	KindBudget         Kind = "budget"          // refused locally: the run's cost budget is spent
+
+	// KindResponseTooLarge: the body exceeded Bounds.MaxResponseBytes and
+	// reading stopped at the cap. Not retried: the same request would get
+	// the same answer.
+	KindResponseTooLarge Kind = "response_too_large"
+	// KindStreamTruncated: a stream ended cleanly (OpenAI: data: [DONE])
+	// before any finish reason, i.e. the server cut it short on purpose
+	// (llama.cpp's server does so to a running request when another
+	// arrives). Retried like a temporary failure.
+	KindStreamTruncated Kind = "stream_truncated"
+	// KindCircuitOpen: refused locally by the Breaker decorator after
+	// repeated connection or authentication failures of the target; the
+	// message names the underlying cause. Not retried.
+	KindCircuitOpen Kind = "circuit_open"
 )
 
 // Temporary reports whether a request failing with this kind may succeed if
 // retried unchanged.
 func (k Kind) Temporary() bool {
 	switch k {
-	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse:
+	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse, KindStreamTruncated:
 		return true
 	}
 	return false
@@ -71,6 +85,17 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// TruncatedStream is the KindStreamTruncated error of a stream that ended
+// cleanly, after chunks content chunks, without a finish reason; status is
+// the response's HTTP status. The message carries the hint: servers such as
+// llama.cpp's end a running stream this way when another request arrives.
+func TruncatedStream(provider string, status, chunks int) *Error {
+	return &Error{Kind: KindStreamTruncated, Provider: provider, StatusCode: status, Message: fmt.Sprintf(
+		"stream ended cleanly without a finish reason after %d content chunks: the server cut the answer short "+
+			"(llama.cpp-style servers do this to a running stream when another request arrives; "+
+			"lower this target's concurrency, or start llama-cpp-python with --interrupt_requests False)", chunks)}
+}
 
 // KindOf returns the Kind of err: the Kind of a *Error in its chain, or a
 // classification of context and network errors, or KindUnknown.

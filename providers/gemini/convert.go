@@ -288,16 +288,22 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 	if err == nil {
 		return nil
 	}
-	var pe *providers.Error
-	if errors.As(err, &pe) {
-		return pe // from adcTransport, inside genai's wrapping
-	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		kind := providers.KindCanceled
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
 			kind = providers.KindTimeout
 		}
 		return &providers.Error{Kind: kind, Err: err}
+	}
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		// From adcTransport or the transport's limits (providers.Bounds),
+		// inside genai's wrapping.
+		cp := *pe
+		if status, _ := x.snapshot(); cp.StatusCode == 0 && status >= http.StatusBadRequest {
+			cp.StatusCode = status
+		}
+		return &cp
 	}
 	var ae genai.APIError
 	if errors.As(err, &ae) {
