@@ -58,6 +58,7 @@ func buildGemini(s Spec) (Adapter, error) {
 		APIVersion: s.APIVersion,
 		Headers:    headersOf(s.Headers),
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 	}
 	return newGemini(cfg, "gemini")
 }
@@ -73,6 +74,7 @@ func buildVertex(s Spec) (Adapter, error) {
 		APIVersion: s.APIVersion,
 		Headers:    headersOf(s.Headers),
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 		// A client from Options.HTTPClient (a proxy, say) must not switch
 		// ADC off; options.auth "none" does that explicitly.
 		Auth: gemini.AuthADC,

@@ -5,12 +5,16 @@
 //
 // Build is the one place where decorators are composed. The order is
 //
-//	Cached(Retry(Limit(Redacted(adapter))))
+//	Cached(Retry(Breaker(Limit(Redacted(adapter)))))
 //
 // so that a cache hit costs no rate budget, no concurrency slot and no
-// attempt; every attempt Retry makes, retries included, passes through
-// Limit (retries count against requests and tokens per minute); and a
-// backoff sleep does not hold a concurrency slot. The architecture draft
+// attempt; every attempt counts toward the circuit breaker, whose
+// circuit_open error (not temporary) ends the retries at once, and an open
+// circuit fails fast without waiting for a rate slot; every attempt Retry
+// makes, retries included, passes through Limit (retries count against
+// requests and tokens per minute); and a backoff sleep does not hold a
+// concurrency slot. Each HTTP adapter is built with the target's Bounds
+// (timeout, idle_timeout, max_duration, max_response_bytes). The architecture draft
 // had Limit(Retry(Cached(adapter))), which throttles cache hits and lets
 // retries bypass the rate limits.
 //
@@ -103,6 +107,35 @@ type Config struct {
 	Retry Retry `mapstructure:"retry" yaml:"retry" json:"retry,omitzero"`
 	// NoCache turns the response cache off for this target.
 	NoCache bool `mapstructure:"no_cache" yaml:"no_cache" json:"no_cache,omitempty"`
+	// Timeout is the longest wait for a response to start (headers), per
+	// attempt. Zero: providers.DefaultTimeout (120s); negative: none.
+	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout" json:"timeout,omitempty"`
+	// IdleTimeout ends a response that sends no byte for this long. Zero:
+	// providers.DefaultIdleTimeout (60s); negative: none.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" yaml:"idle_timeout" json:"idle_timeout,omitempty"`
+	// MaxDuration caps one response, start to last byte. Zero:
+	// providers.DefaultMaxDuration (10m); negative: none.
+	MaxDuration time.Duration `mapstructure:"max_duration" yaml:"max_duration" json:"max_duration,omitempty"`
+	// MaxResponseBytes caps the body read of one response. Zero:
+	// providers.DefaultMaxResponseBytes (8 MiB); negative: none.
+	MaxResponseBytes int64 `mapstructure:"max_response_bytes" yaml:"max_response_bytes" json:"max_response_bytes,omitempty"`
+	// Breaker configures the circuit breaker (providers.Breaker).
+	Breaker Breaker `mapstructure:"breaker" yaml:"breaker" json:"breaker,omitzero"`
+}
+
+// Breaker is a target's circuit breaker (providers.BreakerConfig).
+type Breaker struct {
+	// Threshold is how many consecutive connection or auth failures open the
+	// circuit. Zero: providers.DefaultBreakerThreshold (5); negative: off.
+	Threshold int `mapstructure:"threshold" yaml:"threshold" json:"threshold,omitempty"`
+	// Cooldown is how long an open circuit refuses calls before a trial.
+	// Zero: providers.DefaultBreakerCooldown (30s).
+	Cooldown time.Duration `mapstructure:"cooldown" yaml:"cooldown" json:"cooldown,omitempty"`
+}
+
+// Bounds returns the target's HTTP limits.
+func (c Config) Bounds() providers.Bounds {
+	return providers.Bounds{Timeout: c.Timeout, IdleTimeout: c.IdleTimeout, MaxDuration: c.MaxDuration, MaxResponseBytes: c.MaxResponseBytes}
 }
 
 // Limits are a target's client-side limits (providers.LimitConfig).
@@ -288,6 +321,9 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	if cfg.Limits.Concurrency < 0 || cfg.Limits.RPM < 0 || cfg.Limits.TPM < 0 {
 		return nil, fmt.Errorf("provider %q: limits must not be negative", label)
 	}
+	if cfg.Breaker.Cooldown < 0 {
+		return nil, fmt.Errorf("provider %q: breaker.cooldown must not be negative", label)
+	}
 	if cfg.Retry.MaxAttempts < 0 || cfg.Retry.BaseDelay < 0 || cfg.Retry.MaxDelay < 0 || cfg.Retry.MaxRetryAfter < 0 {
 		return nil, fmt.Errorf("provider %q: retry settings must not be negative", label)
 	}
@@ -324,6 +360,7 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	if l := cfg.Limits; l.Concurrency > 0 || l.RPM > 0 || l.TPM > 0 {
 		p = providers.Limit(p, providers.LimitConfig{Name: a.Name, Concurrency: l.Concurrency, RequestsPerMinute: l.RPM, TokensPerMinute: l.TPM})
 	}
+	p = providers.Breaker(p, providers.BreakerConfig{Name: a.Name, Threshold: cfg.Breaker.Threshold, Cooldown: cfg.Breaker.Cooldown})
 	rc := opts.Retry
 	if cfg.Retry.MaxAttempts > 0 {
 		rc.MaxAttempts = cfg.Retry.MaxAttempts
