@@ -62,7 +62,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 //	start           RFC 3339 time the request was sent
 //	latency_ns      int      request sent → full response received, nanoseconds
 //	ttft_ns         int      time to first token, nanoseconds; streamed targets only (omitted when 0)
-//	usage           {input_tokens, cached_input_tokens, output_tokens}
+//	usage           {input_tokens, cached_input_tokens, output_tokens, estimated}  estimated
+//	                (omitted when false): the server reported none, counted locally
 //	cost_usd        float    this response's cost in US dollars at the target's price; also
 //	                         set on cached responses (their nominal cost, though serving
 //	                         them cost nothing); omitted when no price is known

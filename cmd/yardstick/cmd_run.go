@@ -327,6 +327,9 @@ func (a *app) progress() func(bench.Progress) {
 // keys from the environment, prices, and the response cache.
 func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
+	opts.OnEstimatedUsage = func(target, method string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s reports no token usage; counting tokens locally (%s), marked estimated in the results\n", target, method)
+	}
 	if !noCache && !a.conf.Cache.Disabled {
 		store, err := providers.NewDirStore(a.expandHome(firstNonEmpty(cacheDir, a.conf.Cache.Dir)))
 		if err != nil {

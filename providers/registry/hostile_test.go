@@ -139,3 +139,5 @@ func TestConfiguredTimeoutEndsAHang(t *testing.T) {
 		t.Errorf("requests = %d, want 2", srv.Count())
 	}
 }
+
+func asError(err error, pe **providers.Error) bool { return errors.As(err, pe) }

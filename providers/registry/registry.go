@@ -5,7 +5,7 @@
 //
 // Build is the one place where decorators are composed. The order is
 //
-//	Cached(Retry(Breaker(Limit(Redacted(adapter)))))
+//	Cached(Retry(Breaker(Limit(CountUsage(Redacted(adapter))))))
 //
 // so that a cache hit costs no rate budget, no concurrency slot and no
 // attempt; every attempt counts toward the circuit breaker, whose
@@ -13,7 +13,9 @@
 // circuit fails fast without waiting for a rate slot; every attempt Retry
 // makes, retries included, passes through Limit (retries count against
 // requests and tokens per minute); and a backoff sleep does not hold a
-// concurrency slot. Each HTTP adapter is built with the target's Bounds
+// concurrency slot. CountUsage fills in locally counted, estimated usage
+// for servers that report none, before Limit corrects its token budget with
+// it. Each HTTP adapter is built with the target's Bounds
 // (timeout, idle_timeout, max_duration, max_response_bytes). The architecture draft
 // had Limit(Retry(Cached(adapter))), which throttles cache hits and lets
 // retries bypass the rate limits.
@@ -170,6 +172,11 @@ type Options struct {
 	// HTTPClient is given to adapters that take one (tests, proxies). Nil:
 	// each adapter's default.
 	HTTPClient *http.Client
+	// OnEstimatedUsage, when not nil, is called once per target, with the
+	// target's name and the counting method, the first time the target
+	// answers without reporting token usage and Yardstick counts the tokens
+	// itself (providers.CountUsage), so the caller can warn.
+	OnEstimatedUsage func(target, method string)
 }
 
 // Built is a target ready for the runner.
@@ -357,6 +364,12 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	}
 
 	p := providers.Redacted(a.Provider)
+	tok := &lazyTokenizer{provider: orName(a.PriceProvider, a.Name), model: cfg.Model}
+	var warn func()
+	if opts.OnEstimatedUsage != nil {
+		warn = func() { opts.OnEstimatedUsage(label, tok.Method()) }
+	}
+	p = providers.CountUsage(p, tok, warn)
 	if l := cfg.Limits; l.Concurrency > 0 || l.RPM > 0 || l.TPM > 0 {
 		p = providers.Limit(p, providers.LimitConfig{Name: a.Name, Concurrency: l.Concurrency, RequestsPerMinute: l.RPM, TokensPerMinute: l.TPM})
 	}
@@ -432,4 +445,12 @@ func scope(a Adapter) string {
 		return a.Name
 	}
 	return a.Name + "@" + strings.ToLower(u.Host)
+}
+
+// orName returns s, or name when s is empty.
+func orName(s, name string) string {
+	if s == "" {
+		return name
+	}
+	return s
 }
