@@ -28,7 +28,14 @@ const (
 	KindCanceled       Kind = "canceled"        // the caller's context was canceled
 	KindBadResponse    Kind = "bad_response"    // malformed or truncated body
 	KindBudget         Kind = "budget"          // refused locally: the run's cost budget is spent
+	KindCircuitOpen    Kind = "circuit_open"    // refused locally: a circuit breaker stopped the target after repeated failures
+)
 
+// Kinds for servers that hang, flood or cut streams. (KindCircuitOpen, for
+// servers that are down, is returned by the Breaker decorator after
+// repeated connection or authentication failures; its message names the
+// underlying cause; not retried.)
+const (
 	// KindResponseTooLarge: the body exceeded Bounds.MaxResponseBytes and
 	// reading stopped at the cap. Not retried: the same request would get
 	// the same answer.
@@ -38,10 +45,6 @@ const (
 	// (llama.cpp's server does so to a running request when another
 	// arrives). Retried like a temporary failure.
 	KindStreamTruncated Kind = "stream_truncated"
-	// KindCircuitOpen: refused locally by the Breaker decorator after
-	// repeated connection or authentication failures of the target; the
-	// message names the underlying cause. Not retried.
-	KindCircuitOpen Kind = "circuit_open"
 )
 
 // Temporary reports whether a request failing with this kind may succeed if
