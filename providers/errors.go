@@ -31,6 +31,16 @@ const (
 	KindCircuitOpen    Kind = "circuit_open"    // refused locally: a circuit breaker stopped the target after repeated failures
 )
 
+// Temporary reports whether a request failing with this kind may succeed if
+// retried unchanged.
+func (k Kind) Temporary() bool {
+	switch k {
+	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse, KindStreamTruncated:
+		return true
+	}
+	return false
+}
+
 // Kinds for servers that hang, flood or cut streams. (KindCircuitOpen, for
 // servers that are down, is returned by the Breaker decorator after
 // repeated connection or authentication failures; its message names the
@@ -46,16 +56,6 @@ const (
 	// arrives). Retried like a temporary failure.
 	KindStreamTruncated Kind = "stream_truncated"
 )
-
-// Temporary reports whether a request failing with this kind may succeed if
-// retried unchanged.
-func (k Kind) Temporary() bool {
-	switch k {
-	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse, KindStreamTruncated:
-		return true
-	}
-	return false
-}
 
 // Error is the one error type every provider returns. Its Error text never
 // holds a secret registered with internal/redact (see Redacted for Message
