@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 )
@@ -76,7 +75,7 @@ func (a *app) checkProviders(ctx context.Context, models []string, timeout time.
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, redact.String(explainProviderError(err)))
+			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, redacted(explainProviderError(err)))
 			continue
 		}
 		model := orDefault(resp.Model, b.Model)
