@@ -3,8 +3,11 @@
 // and typed Usage it gets back, and the single *Error type every adapter returns.
 //
 // Adapters (providers/openai, providers/gemini, providers/ollama, finetune/torch)
-// convert to and from their SDK's types and nothing more. Retries, rate limits
-// and caching are decorators defined here and composed once, by the caller.
+// convert to and from their SDK's types and nothing more; each HTTP exchange
+// they make is bounded by Bounds (timeouts, response size). Retries, rate
+// limits, caching, the circuit breaker, secret redaction and local token
+// counting are decorators defined here and composed once, by the caller
+// (providers/registry).
 //
 // This package knows nothing of suites, scoring or reports.
 package providers
