@@ -4,7 +4,8 @@
 // runs too long, and that stops reading a body at its size cap.
 //
 // Each failure is a *providers.Error (KindTimeout or KindResponseTooLarge,
-// Provider left empty for the adapter to fill) returned from RoundTrip or
+// Provider left empty for the adapter to fill; StatusCode the response's
+// when the limit tripped while reading its body, 0 when no response came) returned from RoundTrip or
 // from the body's Read, so it travels through the SDK's error chain; an
 // adapter finds it with errors.As before its own classification. The
 // request is canceled when a limit trips, so a blocked read returns at
@@ -94,7 +95,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
-	g := &body{rc: resp.Body, ctx: ctx, cancel: cancel, total: total, max: t.b.MaxResponseBytes, ct: resp.Header.Get("Content-Type")}
+	g := &body{rc: resp.Body, ctx: ctx, cancel: cancel, total: total, max: t.b.MaxResponseBytes, ct: resp.Header.Get("Content-Type"), status: resp.StatusCode}
 	if d := t.b.IdleTimeout; d > 0 {
 		g.idleD = d
 		g.idle = time.AfterFunc(d, func() {
@@ -115,6 +116,7 @@ type body struct {
 	idleD  time.Duration
 	max    int64
 	ct     string
+	status int // the response's; set on the errors of the body phase
 
 	n      int64
 	prefix []byte
@@ -146,6 +148,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		if pe := cause(b.ctx); pe != nil {
 			pe.Err = err
+			pe.StatusCode = b.status
 			b.err = pe
 			b.stop()
 			return n, pe
@@ -169,7 +172,7 @@ func (b *body) tooLarge() *providers.Error {
 	if start != "" {
 		msg += "; it began " + strconv.Quote(redact.String(start))
 	}
-	return &providers.Error{Kind: providers.KindResponseTooLarge, Message: msg}
+	return &providers.Error{Kind: providers.KindResponseTooLarge, StatusCode: b.status, Message: msg}
 }
 
 func (b *body) stop() {
