@@ -7,8 +7,9 @@ import (
 	"github.com/yardstick-eval/yardstick/internal/redact"
 )
 
-// Redacted returns p wrapped so that every error it returns has the secrets
-// registered with internal/redact removed from its text: a *Error's Message
+// Redacted returns p wrapped so that answers (Response.Text and streamed
+// chunks) and every error it returns have the secrets registered with
+// internal/redact removed from their text; of an error: a *Error's Message
 // and the text of its Err chain (which still unwraps, so errors.Is and
 // errors.As see the original). A server that echoes the request's API key
 // in an error body — some gateways and proxies repeat the Authorization
@@ -34,12 +35,25 @@ type streamRedacter struct {
 
 func (r *redacter) Generate(ctx context.Context, req *Request) (*Response, error) {
 	resp, err := r.p.Generate(ctx, req)
-	return resp, RedactError(err)
+	return redactResponse(resp), RedactError(err)
 }
 
 func (r *streamRedacter) Stream(ctx context.Context, req *Request, fn func(Chunk) error) (*Response, error) {
-	resp, err := r.s.Stream(ctx, req, fn)
-	return resp, RedactError(err)
+	resp, err := r.s.Stream(ctx, req, func(c Chunk) error {
+		c.Text = redact.String(c.Text)
+		return fn(c)
+	})
+	return redactResponse(resp), RedactError(err)
+}
+
+// redactResponse removes registered secrets from an answer's text: a
+// gateway that echoes request headers into a 200 body must not get a key
+// into results, reports or the response cache.
+func redactResponse(resp *Response) *Response {
+	if resp != nil {
+		resp.Text = redact.String(resp.Text)
+	}
+	return resp
 }
 
 // RedactError returns err with registered secrets removed from its text. A

@@ -38,10 +38,22 @@ func TestEchoedKeyReachesNoOutput(t *testing.T) {
 	if !strings.Contains(check, redact.Mask) {
 		t.Errorf("providers check does not show the (redacted) echo:\n%s", check)
 	}
+	// A gateway that echoes the request's headers into a 200 answer: the
+	// answer is cached and reported, so it must be scrubbed too.
+	srv.SetDefault(providertest.Behavior{})
+	srv.SetResponder(func(r providertest.WireRequest) string { return "echo: " + r.Header.Get("Authorization") })
+	code = c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--out", filepath.Join(c.dir, "run-200"))
+	output.WriteString(c.stdout.String() + c.stderr.String())
+	if code == exitUsage {
+		t.Fatalf("run: exit %d\n%s", code, output.String())
+	}
 	if strings.Contains(output.String(), key) {
 		t.Errorf("the key is in the command output:\n%s", output.String())
 	}
 
+	if data, _ := os.ReadFile(filepath.Join(c.dir, "run-200", resultsName)); !strings.Contains(string(data), "echo: Bearer "+redact.Mask) {
+		t.Errorf("the 200 answers do not carry the redacted echo:\n%.400s", data)
+	}
 	files, masked := 0, false
 	err := filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
