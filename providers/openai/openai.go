@@ -94,8 +94,8 @@ type Config struct {
 	// instead of Deployments.
 	DeploymentFunc func(model string) string
 	// HTTPClient carries the requests. Nil: a client without timeout
-	// (deadlines come from the request's ctx) on a shared transport that
-	// keeps up to 256 idle connections per host. The Client copies it and
+	// (Bounds and the request's ctx bound each exchange) on a shared
+	// transport that keeps up to 256 idle connections per host. The Client copies it and
 	// wraps its Transport; the value passed is not modified.
 	HTTPClient *http.Client
 	// Headers are extra request headers, e.g. OpenRouter's HTTP-Referer.
