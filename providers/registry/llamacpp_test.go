@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/providertest"
@@ -171,5 +172,62 @@ func TestLlamaCppErrorTexts(t *testing.T) {
 				t.Errorf("message %q blames the connection", pe.Message)
 			}
 		})
+	}
+}
+
+// Item 10 as it happened: llama-cpp-python (interrupt_requests on) at
+// concurrency 4 ends running streams whenever another request waits. The
+// first cut streams are stream_truncated; the target is then sent one
+// request at a time (one warning), the retries succeed, and every case gets
+// its whole answer. Configured at concurrency 1 from the start, no request
+// is wasted.
+func TestLlamaCppInterruptRequestsUnderConcurrency(t *testing.T) {
+	var warned []string
+	run := func(limit int) (ok int, kinds map[providers.Kind]int, msg string, requests int) {
+		srv := providertest.NewOpenAIServer(t, providertest.WithInterruptRequests(),
+			providertest.WithDefault(providertest.Behavior{Text: "Paris is the capital of France", ChunkDelay: time.Millisecond}))
+		b, err := registry.Build(registry.Config{Type: "llamacpp", Model: "m", BaseURL: srv.URL(), Limits: registry.Limits{Concurrency: limit}}, registry.Options{
+			Getenv:       env(nil),
+			Retry:        providers.RetryConfig{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond},
+			OnSerialized: func(target string) { warned = append(warned, target) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds = map[providers.Kind]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					resp, err := stream(b.Provider)
+					mu.Lock()
+					if err == nil && resp.Text == "Paris is the capital of France" {
+						ok++
+					} else if err != nil {
+						kinds[providers.KindOf(err)]++
+						msg = err.Error()
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		return ok, kinds, msg, srv.Count()
+	}
+
+	ok, kinds, msg, n := run(0)
+	t.Logf("concurrency 4: %d of 40 whole answers in %d requests; failures %v", ok, n, kinds)
+	if ok != 40 || len(kinds) != 0 {
+		t.Errorf("concurrency 4: %d of 40 whole answers; failures %v (%s)", ok, kinds, msg)
+	}
+	if len(warned) != 1 {
+		t.Errorf("warnings %v, want one for the target", warned)
+	}
+	ok, kinds, _, requests := run(1)
+	if ok != 40 || len(kinds) != 0 || requests != 40 {
+		t.Errorf("concurrency 1: %d ok, failures %v, %d requests; want 40 ok in 40 requests", ok, kinds, requests)
 	}
 }

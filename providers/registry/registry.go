@@ -5,7 +5,7 @@
 //
 // Build is the one place where decorators are composed. The order is
 //
-//	Cached(Retry(Breaker(Limit(CountUsage(Redacted(adapter))))))
+//	Cached(Retry(Breaker(Limit(OneAtATimeAfterTruncation(CountUsage(Redacted(adapter)))))))
 //
 // so that a cache hit costs no rate budget, no concurrency slot and no
 // attempt; every attempt counts toward the circuit breaker, whose
@@ -13,7 +13,9 @@
 // circuit fails fast without waiting for a rate slot; every attempt Retry
 // makes, retries included, passes through Limit (retries count against
 // requests and tokens per minute); and a backoff sleep does not hold a
-// concurrency slot. CountUsage fills in locally counted, estimated usage
+// concurrency slot. After a stream_truncated failure (llama-cpp-python cuts
+// a running stream when another request arrives) the target is sent one
+// request at a time, so the retries succeed. CountUsage fills in locally counted, estimated usage
 // for servers that report none, before Limit corrects its token budget with
 // it. Each HTTP adapter is built with the target's Bounds
 // (timeout, idle_timeout, max_duration, max_response_bytes). The architecture draft
@@ -177,6 +179,10 @@ type Options struct {
 	// answers without reporting token usage and Yardstick counts the tokens
 	// itself (providers.CountUsage), so the caller can warn.
 	OnEstimatedUsage func(target, method string)
+	// OnSerialized, when not nil, is called once per target when the target
+	// cuts a stream short (stream_truncated) and is sent one request at a
+	// time from then on (providers.OneAtATimeAfterTruncation).
+	OnSerialized func(target string)
 }
 
 // Built is a target ready for the runner.
@@ -370,6 +376,11 @@ func Build(cfg Config, opts Options) (*Built, error) {
 		warn = func() { opts.OnEstimatedUsage(label, tok.Method()) }
 	}
 	p = providers.CountUsage(p, tok, warn)
+	var serialWarn func()
+	if opts.OnSerialized != nil {
+		serialWarn = func() { opts.OnSerialized(label) }
+	}
+	p = providers.OneAtATimeAfterTruncation(p, serialWarn)
 	if l := cfg.Limits; l.Concurrency > 0 || l.RPM > 0 || l.TPM > 0 {
 		p = providers.Limit(p, providers.LimitConfig{Name: a.Name, Concurrency: l.Concurrency, RequestsPerMinute: l.RPM, TokensPerMinute: l.TPM})
 	}
