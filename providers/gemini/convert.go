@@ -263,6 +263,9 @@ func fromAPIError(ae genai.APIError, x *exchange) *providers.Error {
 		kind = providers.KindUnavailable
 	}
 	msg := strings.TrimSpace(ae.Message)
+	if kind == providers.KindInvalidRequest && overContextWindow(msg) {
+		kind = providers.KindContextLength
+	}
 	if mt := x.nonJSON(); !ok && mt != "" {
 		// genai puts a non-JSON body (a proxy's HTML error page) in
 		// Message; keep markup out of reports.
@@ -341,6 +344,14 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 		return &providers.Error{Kind: providers.KindFromStatus(status), StatusCode: status, Err: err}
 	}
 	return providers.Wrap("", err)
+}
+
+// overContextWindow reports whether an INVALID_ARGUMENT message is Gemini's
+// prompt-too-long one, which carries no structured reason: "The input token
+// count (1234567) exceeds the maximum number of tokens allowed (1048576)."
+func overContextWindow(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "input token count") && strings.Contains(m, "exceeds the maximum number of tokens")
 }
 
 func invalid(msg string) error {

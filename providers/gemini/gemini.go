@@ -33,9 +33,11 @@
 //     google.rpc.RetryInfo.retryDelay and the HTTP Retry-After header, which
 //     genai drops, so the adapter records it with its own RoundTripper. A
 //     prompt over the context window comes back as INVALID_ARGUMENT with no
-//     structured reason, so it is KindInvalidRequest, not KindContextLength
-//     (messages are never matched). A non-JSON error page keeps its status
-//     and a short message ("Bad Gateway (text/html error body)").
+//     structured reason; it is KindContextLength when the message is
+//     Gemini's "The input token count (…) exceeds the maximum number of
+//     tokens allowed (…)", the one message matched. A non-JSON error page
+//     keeps its status and a short message ("Bad Gateway (text/html error
+//     body)").
 //   - Streaming: TTFT is measured at the first non-empty, non-thought text
 //     part; usage comes from the last chunk that carries it; a stream that
 //     ends cleanly without a finish reason is KindStreamTruncated, one cut

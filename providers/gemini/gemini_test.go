@@ -237,6 +237,8 @@ func TestErrorStatuses(t *testing.T) {
 		{"deadline exceeded", providertest.Behavior{Status: 504}, providers.KindTimeout},
 		{"quota as 403 by status", providertest.Behavior{Status: 403, ErrorCode: "RESOURCE_EXHAUSTED"}, providers.KindRateLimit},
 		{"internal", providertest.Behavior{Status: 500, ErrorCode: "INTERNAL"}, providers.KindUnavailable},
+		{"prompt over the context window", providertest.Behavior{Status: 400, ErrorMessage: "The input token count (1234567) exceeds the maximum number of tokens allowed (1048576)."}, providers.KindContextLength},
+		{"other invalid argument", providertest.Behavior{Status: 400, ErrorMessage: "Invalid value at 'generation_config.temperature'"}, providers.KindInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
