@@ -95,7 +95,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // llama.cpp's end a running stream this way when another request arrives.
 func TruncatedStream(provider string, status, chunks int) *Error {
 	return &Error{Kind: KindStreamTruncated, Provider: provider, StatusCode: status, Message: fmt.Sprintf(
-		"stream ended cleanly without a finish reason after %d content chunks: the server cut the answer short "+
+		"stream ended cleanly without a finish reason after %d content chunk(s): the server cut the answer short "+
 			"(llama.cpp-style servers do this to a running stream when another request arrives; "+
 			"lower this target's concurrency, or start llama-cpp-python with --interrupt_requests False)", chunks)}
 }
