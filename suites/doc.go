@@ -39,9 +39,12 @@
 //
 // Inline cases are mappings with id, vars (a mapping), expected, split, tags
 // and pass_threshold. A scorer entry holds type, weight, value, values,
-// normalize, pattern, schema or schema_file, labels, tolerance, rel_tolerance,
-// extract and strict, and for judge model, rubric, choices, samples and
-// temperature (see package suites/score for which type uses which).
+// normalize, pattern, schema or schema_file, labels, match, tolerance,
+// rel_tolerance, extract and strict, and for judge model, rubric, choices,
+// samples and temperature (see package suites/score for which type uses
+// which, or `yardstick suites scorers`). extract is a word (last, first,
+// only: which number numeric reads; answer: the answer finder) or a mapping
+// {after: "####"}, {regex: 'Total: (\d+)'}, each with an optional pick.
 //
 // # Model-graded scorer (judge)
 //

@@ -229,7 +229,25 @@ scorers:
     normalize:
       - trim
       - lowercase
-`}, []string{`suite.yaml:9: scorers[0].normalize[1]: unknown normalisation "lowercase"; did you mean "lower"? (known: nfkc, lower, punctuation, whitespace, trim)`}},
+`}, []string{`suite.yaml:9: scorers[0].normalize[1]: unknown normalisation "lowercase"; did you mean "lower"? (known: nfkc, width, lower, punctuation, nospace, whitespace, trim)`}},
+
+	{"extract mapping typo", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: "1"}]
+scorers:
+  - type: numeric
+    extract: {afer: "####"}
+`}, []string{`suite.yaml:7: scorers[0].extract: unknown field "afer"; did you mean "after"?`}},
+
+	{"extract regex invalid", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: "1"}]
+scorers:
+  - type: numeric
+    extract:
+      regex: "a(b"
+`}, []string{"suite.yaml:8: scorers[0].extract.regex: invalid regex: error parsing regexp: missing closing ): `a(b`"}},
+
+	{"match typo", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: b}]
+scorers:
+  - {type: choice, labels: [a, b], match: wrod}
+`}, []string{`suite.yaml:6: scorers[0].match: unknown match mode "wrod"; did you mean "word"? (known: auto, word, prefix, exact)`}},
 
 	{"field not used by type", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: x}]
 scorers:
@@ -346,7 +364,7 @@ thresholds: nope >= 1
 		`suite.yaml:2: version: expected a string, got a list`,
 		`suite.yaml:4: prompt.user: template: bad character U+007D '}'`,
 		`suite.yaml:7: scorers[0].type: unknown scorer "contians"; did you mean "contains"?`,
-		`suite.yaml:8: scorers[1].extract: must be last, first or only, got "middle"`,
+		`suite.yaml:8: scorers[1].extract: unknown extract "middle": use one of last, first, only, answer, or {after: TEXT} or {regex: PATTERN}`,
 		`suite.yaml:9: thresholds[0]: invalid threshold "nope >= 1": unknown metric nope`,
 	}},
 }

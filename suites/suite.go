@@ -162,7 +162,7 @@ var (
 	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
-		"labels", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
+		"labels", "match", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
 	roles  = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
@@ -570,7 +570,10 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 		}
 	}
 	if v, ok := f["extract"]; ok {
-		spec.Extract, _ = d.str(v.node, join(p, "extract"))
+		spec.Extract = d.extract(v.node, join(p, "extract"))
+	}
+	if v, ok := f["match"]; ok {
+		spec.Match, _ = d.str(v.node, join(p, "match"))
 	}
 	if v, ok := f["strict"]; ok {
 		if b, ok := d.boolean(v.node, join(p, "strict")); ok {
@@ -635,6 +638,7 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 		fmt.Sscanf(name[i:], "[%d]", &idx)
 		name = name[:i]
 	}
+	name, _, _ = strings.Cut(name, ".") // extract.regex: the extract field
 	errLine := line
 	if v, ok := f[name]; ok {
 		errLine = v.node.Line
@@ -658,6 +662,51 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 	}
 	d.add(errLine, join(p, fe.Field), fe.Err)
 	return nil
+}
+
+var (
+	extractFields = []string{"after", "regex", "answer", "pick"}
+	extractWords  = []string{score.ExtractLast, score.ExtractFirst, score.ExtractOnly, score.ExtractAnswer}
+)
+
+// extract decodes a scorer's extract: a word (last, first, only, answer) or
+// a mapping {after, regex, answer, pick}.
+func (d *decoder) extract(n *yaml.Node, path string) *score.Extract {
+	n = resolve(n)
+	e := &score.Extract{}
+	if n.Kind == yaml.ScalarNode {
+		w, ok := d.str(n, path)
+		switch {
+		case !ok:
+		case w == score.ExtractAnswer:
+			e.Answer = true
+		case slices.Contains(extractWords, w):
+			e.Pick = w
+		default:
+			d.atf(n, path, "unknown extract %q%s: use one of %s, or {after: TEXT} or {regex: PATTERN}",
+				w, suggest.Hint(w, extractWords), strings.Join(extractWords, ", "))
+		}
+		return e
+	}
+	f, ok := d.fields(n, path, extractFields)
+	if !ok {
+		return e
+	}
+	if v, ok := f["after"]; ok {
+		if e.After, ok = d.str(v.node, join(path, "after")); ok && e.After == "" {
+			d.atf(v.node, join(path, "after"), "empty marker")
+		}
+	}
+	if v, ok := f["regex"]; ok {
+		e.Regex, _ = d.str(v.node, join(path, "regex"))
+	}
+	if v, ok := f["answer"]; ok {
+		e.Answer, _ = d.boolean(v.node, join(path, "answer"))
+	}
+	if v, ok := f["pick"]; ok {
+		e.Pick, _ = d.str(v.node, join(path, "pick"))
+	}
+	return e
 }
 
 func (s *Suite) parseThresholds(d *decoder, n *yaml.Node, opts LoadOptions) {
