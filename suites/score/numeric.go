@@ -49,7 +49,7 @@ func buildNumeric(s *Spec) (judge, error) {
 		}
 	}
 	var err error
-	n.n, err = compileNormalize(s.Normalize, nNFKC)
+	n.n, err = compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return n, err
 }
 

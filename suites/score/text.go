@@ -54,6 +54,14 @@ func (n normalizer) names() []string {
 	return out
 }
 
+// defaultNorms are the normalisations a type applies when a scorer sets no
+// normalize (types not listed: none).
+var defaultNorms = map[string]normalizer{
+	"exact": nTrim, "starts-with": nTrim, "ends-with": nTrim, "json-match": nTrim, "numeric": nNFKC,
+}
+
+func defaultNorm(typ string) normalizer { return defaultNorms[strings.TrimPrefix(typ, "not-")] }
+
 func compileNormalize(names []string, def normalizer) (normalizer, error) {
 	if names == nil {
 		return def, nil
@@ -157,7 +165,7 @@ type exact struct {
 }
 
 func buildExact(s *Spec) (judge, error) {
-	n, err := compileNormalize(s.Normalize, nTrim)
+	n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return exact{n: n}, err
 }
 
@@ -176,7 +184,7 @@ type contains struct {
 
 func buildContains(insensitive bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, 0)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		if insensitive {
 			n |= nLower
 		}
@@ -201,7 +209,7 @@ type containsSet struct {
 
 func buildContainsSet(all bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, 0)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		return containsSet{all: all, n: n}, err
 	}
 }
@@ -240,7 +248,7 @@ type affix struct {
 
 func buildAffix(prefix bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, nTrim)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		return affix{prefix: prefix, n: n}, err
 	}
 }
@@ -272,7 +280,7 @@ func buildRegex(s *Spec) (judge, error) {
 	if err != nil {
 		return nil, fieldErr(FieldPattern, "invalid regex: %v", err)
 	}
-	n, err := compileNormalize(s.Normalize, 0)
+	n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return regex{re: re, n: n}, err
 }
 
