@@ -49,7 +49,7 @@ func (s *Suite) Cases(opts CasesOptions) iter.Seq2[*bench.Case, error] {
 		split = SplitAll
 	}
 	return func(yield func(*bench.Case, error) bool) {
-		seen := map[string]int{} // case ID → line of its first row (all rows share one file)
+		seen := map[string]string{} // case ID → position of its first row
 		splits := map[string]bool{}
 		rows, selected := 0, 0
 		for r, err := range s.rows() {
@@ -64,12 +64,12 @@ func (s *Suite) Cases(opts CasesOptions) iter.Seq2[*bench.Case, error] {
 				r.id = fmt.Sprintf("row-%d", r.n)
 			}
 			if first, dup := seen[r.id]; dup {
-				if !yield(nil, r.errf("id", "duplicate case ID %q (first at %s:%d)", r.id, r.file, first)) {
+				if !yield(nil, r.errf("id", "duplicate case ID %q (first at %s)", r.id, first)) {
 					return
 				}
 				continue
 			}
-			seen[r.id] = r.line
+			seen[r.id] = r.pos()
 			splits[r.split] = true
 			if split != SplitAll && r.split != split {
 				continue
@@ -119,7 +119,7 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	exec := func(p *promptPart) string {
 		text, err := p.t.Execute(r.vars, has)
 		if err != nil {
-			errs = append(errs, &Error{File: r.file, Line: r.line, Case: r.id, Field: p.field, Err: err})
+			errs = append(errs, r.err(p.field, err))
 		}
 		return text
 	}
@@ -184,16 +184,14 @@ func (s *Suite) scorerErrors(r *row, err error) []*Error {
 		var pe *score.PartError
 		var re *score.RefError
 		if !errors.As(e, &pe) || !errors.As(pe.Err, &re) {
-			out = append(out, &Error{File: r.file, Line: r.line, Case: r.id, Err: e})
+			out = append(out, r.err("", e))
 			continue
 		}
 		if re.Field == "expected" {
-			out = append(out, &Error{File: r.file, Line: r.line, Case: r.id, Field: "expected",
-				Err: fmt.Errorf("scorers[%d] (%s): %w", pe.Index, pe.Name, re.Err)})
+			out = append(out, r.err("expected", fmt.Errorf("scorers[%d] (%s): %w", pe.Index, pe.Name, re.Err)))
 			continue
 		}
-		out = append(out, &Error{File: r.file, Line: r.line, Case: r.id,
-			Field: fmt.Sprintf("scorers[%d].%s", pe.Index, re.Field), Err: re.Err})
+		out = append(out, r.err(fmt.Sprintf("scorers[%d].%s", pe.Index, re.Field), re.Err))
 	}
 	return out
 }

@@ -22,7 +22,7 @@
 //	  user: "Message: {{.text}}"
 //	  # … or messages: [{role: system|user|assistant, content: "…"}]
 //	cases:                            # a list of inline cases, or:
-//	  file: cases.jsonl               # .jsonl or .csv, relative to the suite file
+//	  file: cases.jsonl               # .jsonl, .csv, .json or .parquet, relative to the suite file
 //	  split: test                     # the split run by default ("all": every case)
 //	defaults:                         # sampling parameters of every request
 //	  temperature: 0                  # an explicit 0 is kept (sent as 0)
@@ -89,7 +89,23 @@
 // # Datasets
 //
 // A JSONL dataset has one JSON object per line; a CSV dataset has a header row
-// naming its columns. Reserved names: id, expected, split, pass_threshold,
+// naming its columns; a .json dataset is one array of objects; a .parquet
+// dataset (Hugging Face datasets' own format) has one row per case, its
+// columns read as JSON values would be (nested groups as objects, lists as
+// arrays), and its errors name the row ("train.parquet: row 12: …").
+//
+// A dataset used as published maps its own field names with cases.fields:
+//
+//	cases:
+//	  file: test.jsonl                # GSM8K: {"question": …, "answer": "…\n#### 18"}
+//	  fields:
+//	    input: question               # variable input ← field question
+//	    lang: meta.lang               # nested fields and list items (choices.0)
+//	    expected: {field: answer, after: "####"}   # or regex: '…(\d+)', or answer: true
+//	    id: {template: "q{{.idx}}"}   # a template over the row's fields
+//
+// Targets are id, expected, split and variable names; a row lacking a mapped
+// field is an error naming the row's file:line, the field and the mapping. Reserved names: id, expected, split, pass_threshold,
 // tags (a JSONL object), tags.NAME (a column or key), and in JSONL vars (an
 // object). Every other key or column is a template variable. A row without an
 // id gets "row-N", N counting non-blank data rows from 1; give ids for

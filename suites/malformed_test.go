@@ -148,7 +148,7 @@ scorers:
 	{"JSONL bad lines", map[string]string{"suite.yaml": validHead + `cases: {file: cases.jsonl}
 `, "cases.jsonl": "{\"id\": \"a\", \"text\": \"ok\"}\n{\"id\": \"b\", \"text\": \"unterminated}\n[1, 2]\n{\"id\": \"d\", \"text\": \"ok\"} {\"x\": 1}\n{\"id\": \"e\", \"text\": \"fine\"}\n"}, []string{
 		`cases.jsonl:2: invalid JSON: unexpected EOF`,
-		`cases.jsonl:3: invalid JSON: json: cannot unmarshal array into Go value of type map[string]interface {}`,
+		`cases.jsonl:3: invalid JSON: expected an object, got an array`,
 		`cases.jsonl:4: invalid JSON: more than one value on the line`,
 	}},
 
@@ -315,7 +315,7 @@ pass_threshold: -0.5
 	}},
 
 	{"unsupported dataset type", map[string]string{"suite.yaml": validHead + `cases: {file: cases.xlsx}
-`}, []string{`suite.yaml:4: cases.file: unsupported dataset "cases.xlsx": use .jsonl or .csv`}},
+`}, []string{`suite.yaml:4: cases.file: unsupported dataset "cases.xlsx": use .jsonl, .csv, .json (an array of objects) or .parquet`}},
 
 	{"dataset outside the file system", map[string]string{"suite.yaml": validHead + `cases: {file: ../cases.jsonl}
 `}, []string{`suite.yaml:4: cases.file: path "../cases.jsonl" leaves the suite's file system`}},

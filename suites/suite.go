@@ -79,7 +79,8 @@ type Suite struct {
 	system    *promptPart
 	messages  []promptPart
 	inline    []*row
-	format    string      // "jsonl" or "csv" for a dataset
+	format    string      // "jsonl", "csv", "json" or "parquet" for a dataset
+	fieldMaps []fieldMap  // cases.fields, id first
 	files     []suiteFile // every file the suite reads, suite first, for Hash
 	casesLine int         // line of the cases field
 	splitLine int         // line of cases.split
@@ -158,13 +159,14 @@ var (
 	suiteFields  = []string{"name", "description", "version", "tags", "prompt", "cases", "defaults", "scorers", "pass_threshold", "thresholds"}
 	promptFields = []string{"system", "user", "messages"}
 	msgFields    = []string{"role", "content"}
-	casesFields  = []string{"file", "split", "items"}
+	casesFields  = []string{"file", "split", "items", "fields"}
 	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
 		"labels", "match", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
-	roles  = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	roles   = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
+	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 func load(src source, file string, opts LoadOptions) (*Suite, error) {
@@ -757,6 +759,9 @@ func (s *Suite) parseCases(d *decoder, n *yaml.Node) {
 				s.DefaultSplit = sp
 			}
 		}
+		if v, ok := f["fields"]; ok {
+			s.parseFields(d, v.node)
+		}
 		file, hasFile := f["file"]
 		list, hasItems := f["items"]
 		switch {
@@ -769,7 +774,7 @@ func (s *Suite) parseCases(d *decoder, n *yaml.Node) {
 			s.parseDataset(d, file.node)
 			return
 		default:
-			d.atf(n, "cases", "needs file (a .jsonl or .csv dataset) or items (inline cases)")
+			d.atf(n, "cases", "needs file (a .jsonl, .csv, .json or .parquet dataset) or items (inline cases)")
 			return
 		}
 	default:
@@ -849,8 +854,12 @@ func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
 		s.format = "jsonl"
 	case ".csv":
 		s.format = "csv"
+	case ".json":
+		s.format = "json"
+	case ".parquet":
+		s.format = "parquet"
 	default:
-		d.atf(n, "cases.file", "unsupported dataset %q: use .jsonl or .csv", name)
+		d.atf(n, "cases.file", "unsupported dataset %q: use .jsonl, .csv, .json (an array of objects) or .parquet", name)
 		return
 	}
 	p, err := s.src.rel(s.Path, name)
