@@ -14,6 +14,7 @@ import (
 type numeric struct {
 	abs, rel float64
 	pick     string
+	pickSet  bool // pick written in the scorer
 	n        normalizer
 }
 
@@ -43,7 +44,7 @@ func buildNumeric(s *Spec) (judge, error) {
 		switch e.Pick {
 		case "":
 		case ExtractLast, ExtractFirst, ExtractOnly:
-			n.pick = e.Pick
+			n.pick, n.pickSet = e.Pick, true
 		default:
 			return nil, fieldErr(FieldExtract+".pick", "must be %s, %s or %s, got %q", ExtractLast, ExtractFirst, ExtractOnly, e.Pick)
 		}
@@ -51,6 +52,13 @@ func buildNumeric(s *Spec) (judge, error) {
 	var err error
 	n.n, err = compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return n, err
+}
+
+func (n numeric) judgeWhole(out string, refs []string) verdict {
+	if n.pick == ExtractFirst && !n.pickSet {
+		n.pick = ExtractLast
+	}
+	return n.judge(out, refs)
 }
 
 func (n numeric) judge(out string, refs []string) verdict {

@@ -20,6 +20,12 @@ type judge interface {
 	checkRefs(refs []string) error
 }
 
+// wholeJudge is a judge that reads an unextracted answer differently from an
+// extracted one (numeric: the last number rather than the first).
+type wholeJudge interface {
+	judgeWhole(out string, refs []string) verdict
+}
+
 // caseJudge is a judge that needs the whole case and a context, because it
 // calls a model (the judge scorer type). check is Part.Check's work and
 // returns a *RefError; grade is called only for cases check accepts, and its
@@ -300,10 +306,20 @@ func (p *Part) JudgeContext(ctx context.Context, c *bench.Case, output string) (
 				return bench.ScorePart{}, &RefError{Field: "expected", Err: err}
 			}
 		}
-		if text, err := p.x.Apply(output); err != nil {
-			v = verdict{reason: "extract: " + err.Error()}
-		} else {
+		text, err := p.x.Apply(output)
+		switch {
+		case err == nil:
 			v = p.j.judge(text, refs)
+		case p.x.answer:
+			// The answer finder found no marker: the answer is read whole,
+			// as without extraction.
+			if w, ok := p.j.(wholeJudge); ok {
+				v = w.judgeWhole(output, refs)
+			} else {
+				v = p.j.judge(output, refs)
+			}
+		default:
+			v = verdict{reason: "extract: " + err.Error()}
 		}
 	}
 	sp := bench.ScorePart{Name: p.name, Value: v.value, Weight: p.weight, Pass: v.pass, Reason: v.reason}

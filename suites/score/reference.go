@@ -49,7 +49,7 @@ var commonFieldDocs = map[string]string{
 	FieldValue:        "the reference, a template over the case's variables, `expected` and `id`; default: the case's expected answer",
 	FieldValues:       "several references (templates); default: `value`, or the case's expected answer",
 	FieldNormalize:    "normalisations applied to answer and reference, a list of: " + strings.Join(normNames, ", ") + " (applied in that order; `[]` for none)",
-	FieldExtract:      "score only part of the answer: `answer` (the answer finder: `#### x`, `\\boxed{x}`, `Final answer: x`, `the answer is x`, `A: x`, `정답: x`, `答え：x`, `答案：x`), `{after: \"####\"}` (the text after the last marker), or `{regex: 'Total: (\\d+)'}` (the last match's capture group); an answer without it fails",
+	FieldExtract:      "score only part of the answer: `answer` (the answer finder: `#### x`, `\\boxed{x}`, `Final answer: x`, `the answer is x`, `A: x`, `정답: x`, `答え：x`, `答案：x`), `{after: \"####\"}` (the text after the last marker), or `{regex: 'Total: (\\d+)'}` (the last match's capture group). An answer without the after marker or a regex match fails; one in which the answer finder finds no marker is read whole",
 	FieldPattern:      "an RE2 regular expression (`(?i)` for case-insensitive); required",
 	FieldSchema:       "a JSON Schema (draft 2020-12 and earlier; no external $ref), inline or as `schema_file: FILE` next to the suite; required",
 	FieldStrict:       "`true`: no markdown code fence stripping (default false: one ```json fence is removed)",
