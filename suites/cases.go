@@ -161,8 +161,23 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	if r.split != "" {
 		c.Tags["split"] = r.split
 	}
-	if s.Scorer != nil {
-		sc := s.Scorer
+	sc := s.Scorer
+	if len(r.parts) > 0 {
+		t := s.PassThreshold
+		if r.threshold != nil {
+			t = *r.threshold
+		}
+		var parts []*score.Part
+		if sc != nil {
+			parts = sc.Parts()
+		}
+		var err error
+		if sc, err = score.NewComposite(t, append(parts, r.parts...)...); err != nil {
+			errs = append(errs, r.err("scorers", err))
+			return nil, errs
+		}
+	}
+	if sc != nil {
 		if r.threshold != nil {
 			sc = sc.WithThreshold(*r.threshold)
 		}

@@ -12,6 +12,8 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
 // row is one case before rendering.
@@ -25,6 +27,7 @@ type row struct {
 	tags      map[string]string
 	vars      map[string]any // string, json.Number, bool, nil, []any, map[string]any
 	threshold *float64
+	parts     []*score.Part // an inline case's own scorers, after the suite's
 }
 
 func (r *row) errf(field, format string, args ...any) *Error {

@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
 func loadMap(t *testing.T, files map[string]string) (*Suite, error) {
@@ -232,4 +234,40 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestCaseScorers(t *testing.T) {
+	s, err := loadMap(t, map[string]string{"suite.yaml": `name: t
+prompt: {user: "{{.q}}"}
+cases:
+  - {id: a, vars: {q: one}, scorers: [{type: icontains, value: refund}]}
+  - {id: b, vars: {q: two}}
+scorers: [{type: not-icontains, value: sorry}]
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, errs := collectAll(t, s)
+	if len(errs) > 0 || len(cases) != 2 {
+		t.Fatalf("cases %d, errors %v", len(cases), errs)
+	}
+	if n := len(cases[0].Scorer.(*score.Composite).Parts()); n != 2 {
+		t.Errorf("case a has %d parts, want 2", n)
+	}
+	got, _ := cases[1].Scorer.Score(context.Background(), cases[1], &providers.Response{Text: "no refund"})
+	if !got.Pass || len(got.Parts) != 1 {
+		t.Errorf("case b: %+v", got)
+	}
+	got, _ = cases[0].Scorer.Score(context.Background(), cases[0], &providers.Response{Text: "sorry"})
+	if got.Pass || len(got.Parts) != 2 {
+		t.Errorf("case a: %+v", got)
+	}
+	_, err = loadMap(t, map[string]string{"suite.yaml": `name: t
+prompt: {user: "{{.q}}"}
+cases:
+  - {id: a, vars: {q: one}, scorers: [{type: icontans, value: refund}]}
+`})
+	if err == nil || !strings.Contains(err.Error(), `suite.yaml:4: cases[0].scorers[0].type: unknown scorer "icontans"; did you mean "icontains"?`) {
+		t.Errorf("err = %v", err)
+	}
 }

@@ -37,8 +37,9 @@
 //	pass_threshold: 1.0               # weighted score a case needs to pass (default 1)
 //	thresholds: ["pass_rate >= 0.85"] # gate expressions, validated by LoadOptions.ValidateThreshold
 //
-// Inline cases are mappings with id, vars (a mapping), expected, split, tags
-// and pass_threshold. A scorer entry holds type, weight, value, values,
+// Inline cases are mappings with id, vars (a mapping), expected, split, tags,
+// pass_threshold and scorers (the case's own, scored after the suite's, like
+// promptfoo's per-test assertions). A scorer entry holds type, weight, value, values,
 // normalize, pattern, schema or schema_file, labels, match, tolerance,
 // rel_tolerance, extract and strict, and for judge model, rubric, choices,
 // samples and temperature (see package suites/score for which type uses

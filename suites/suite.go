@@ -81,6 +81,7 @@ type Suite struct {
 	inline    []*row
 	format    string      // "jsonl", "csv", "json" or "parquet" for a dataset
 	fieldMaps []fieldMap  // cases.fields, id first
+	graders   graderFunc  // judge model resolution, while loading
 	files     []suiteFile // every file the suite reads, suite first, for Hash
 	casesLine int         // line of the cases field
 	splitLine int         // line of cases.split
@@ -160,7 +161,7 @@ var (
 	promptFields = []string{"system", "user", "messages"}
 	msgFields    = []string{"role", "content"}
 	casesFields  = []string{"file", "split", "items", "fields"}
-	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold"}
+	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold", "scorers"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
 		"labels", "match", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
@@ -183,6 +184,9 @@ func load(src source, file string, opts LoadOptions) (*Suite, error) {
 		return nil, ErrorList{{File: file, Err: errors.New("empty suite file")}}
 	}
 	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1}
+	if opts.Judge != nil {
+		s.graders = memoGraders(opts.Judge, opts.JudgePrice)
+	}
 	root := resolve(doc.Content[0])
 	f, ok := d.fields(root, "", suiteFields)
 	if !ok {
@@ -499,10 +503,7 @@ func (s *Suite) parseScorers(d *decoder, n *yaml.Node, opts LoadOptions) {
 		return
 	}
 	var parts []*score.Part
-	var graders graderFunc
-	if opts.Judge != nil {
-		graders = memoGraders(opts.Judge, opts.JudgePrice)
-	}
+	graders := s.graders
 	before := len(d.errs)
 	for i, item := range n.Content {
 		p := index("scorers", i)
@@ -838,10 +839,36 @@ func (s *Suite) parseInlineCase(d *decoder, n *yaml.Node, i int) *row {
 			r.vars = m.(map[string]any)
 		}
 	}
+	if v, ok := f["scorers"]; ok {
+		r.parts = s.parseCaseScorers(d, v.node, p)
+	}
 	if len(d.errs) > before {
 		return nil
 	}
 	return r
+}
+
+// parseCaseScorers decodes an inline case's own scorers, added to the
+// suite's for that case (promptfoo's per-test assertions).
+func (s *Suite) parseCaseScorers(d *decoder, n *yaml.Node, p string) []*score.Part {
+	path := join(p, "scorers")
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.atf(n, path, "expected a non-empty list of scorers, got %s", describe(n))
+		return nil
+	}
+	var parts []*score.Part
+	for i, item := range n.Content {
+		ip := index(path, i)
+		start := len(d.errs)
+		f, ok := d.fields(item, ip, scorerFields)
+		if !ok {
+			continue
+		}
+		if part := s.parseScorer(d, f, ip, resolve(item).Line, start, s.graders); part != nil {
+			parts = append(parts, part)
+		}
+	}
+	return parts
 }
 
 func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
