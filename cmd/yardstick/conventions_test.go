@@ -177,6 +177,7 @@ prices:
 		{"run --format", []string{"run", "x.yaml", "--format", ""}, []string{"text", "markdown", "json", "none"}, []string{"junit"}, ":4"},
 		{"report --format", []string{"report", "runs/x", "--format", ""}, []string{"text", "markdown", "json", "pr", "junit", "html"}, nil, ":4"},
 		{"compare -f", []string{"compare", "a", "b", "-f", "m"}, []string{"markdown"}, []string{"text"}, ":4"},
+		{"merge --format", []string{"merge", "a", "--format", ""}, []string{"text", "none"}, nil, ":4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
