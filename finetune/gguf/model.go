@@ -265,7 +265,18 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 	if id, ok := hf.TokenID("<|eot_id|>"); ok {
 		h.u32("tokenizer.ggml.eot_token_id", int(id))
 	}
-	h.boolean("tokenizer.ggml.add_bos_token", false)
+	var tcfg struct {
+		AddBOS *bool `json:"add_bos_token"`
+		AddEOS *bool `json:"add_eos_token"`
+	}
+	if _, cj := hf.Files(); cj != nil && json.Unmarshal(cj, &tcfg) == nil {
+		if tcfg.AddBOS != nil {
+			h.boolean("tokenizer.ggml.add_bos_token", *tcfg.AddBOS)
+		}
+		if tcfg.AddEOS != nil {
+			h.boolean("tokenizer.ggml.add_eos_token", *tcfg.AddEOS)
+		}
+	}
 	if chatTemplate == "" {
 		chatTemplate = hf.ChatTemplate()
 	}
