@@ -228,8 +228,6 @@ func TestWriterErrors(t *testing.T) {
 	}
 }
 
-
-
 // The committed written_*.gguf files (which the round-trip tests require the
 // writer to reproduce byte for byte) passed testdata/check_written.py: gguf-py
 // and transformers read them as llama.cpp's own converter output.
