@@ -507,3 +507,16 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 	}
 	return Value{}, r.fail("unknown value type %d", uint32(t))
 }
+
+// IsGGUF reports whether path is a regular file that starts with the GGUF
+// magic. It reads four bytes; errors count as false.
+func IsGGUF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	_, err = io.ReadFull(f, b[:])
+	return err == nil && string(b[:]) == Magic
+}
