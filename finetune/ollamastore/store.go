@@ -186,6 +186,13 @@ func ModelLayers(dir, name string) ([]Layer, error) {
 		}
 		l.Path = filepath.Join(dir, "blobs", strings.Replace(l.Digest, ":", "-", 1))
 		st, err := os.Stat(l.Path)
+		if errors.Is(err, os.ErrNotExist) {
+			// Older Ollama versions named blobs sha256:<hex>.
+			if old := filepath.Join(dir, "blobs", l.Digest); fileExists(old) {
+				l.Path = old
+				st, err = os.Stat(old)
+			}
+		}
 		if err != nil {
 			return nil, &Error{Name: name, Path: l.Path, Err: fmt.Errorf("blob of layer %s missing: %w", l.MediaType, err)}
 		}
@@ -194,4 +201,9 @@ func ModelLayers(dir, name string) ([]Layer, error) {
 		}
 	}
 	return m.Layers, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

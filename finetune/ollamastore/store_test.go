@@ -2,6 +2,7 @@ package ollamastore
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,24 @@ func TestParseName(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s: %+v %v, want %+v", in, got, err, want)
 		}
+	}
+}
+
+func TestResolveOldBlobNames(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "models")
+	m, _ := os.ReadFile(filepath.Join(src, "manifests", "registry.ollama.ai", "library", "tiny", "latest"))
+	mdir := filepath.Join(dir, "manifests", "registry.ollama.ai", "library", "tiny")
+	os.MkdirAll(mdir, 0o755)
+	os.WriteFile(filepath.Join(mdir, "latest"), m, 0o644)
+	os.MkdirAll(filepath.Join(dir, "blobs"), 0o755)
+	entries, _ := os.ReadDir(filepath.Join(src, "blobs"))
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(src, "blobs", e.Name()))
+		os.WriteFile(filepath.Join(dir, "blobs", strings.Replace(e.Name(), "-", ":", 1)), b, 0o644)
+	}
+	got, err := ResolveIn(dir, "tiny")
+	if err != nil || filepath.Base(got) != strings.Replace(modelBlob, "-", ":", 1) {
+		t.Errorf("%q %v", got, err)
 	}
 }
