@@ -162,9 +162,10 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 			Content string `json:"content"`
 			Special bool   `json:"special"`
 		} `json:"added_tokens"`
-		Normalizer   json.RawMessage `json:"normalizer"`
-		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
-		Model        struct {
+		Normalizer    json.RawMessage `json:"normalizer"`
+		PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+		PostProcessor json.RawMessage `json:"post_processor"`
+		Model         struct {
 			Vocab        map[string]int    `json:"vocab"`
 			Merges       []json.RawMessage `json:"merges"`
 			ByteFallback bool              `json:"byte_fallback"`
@@ -269,13 +270,18 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 		AddBOS *bool `json:"add_bos_token"`
 		AddEOS *bool `json:"add_eos_token"`
 	}
-	if _, cj := hf.Files(); cj != nil && json.Unmarshal(cj, &tcfg) == nil {
-		if tcfg.AddBOS != nil {
-			h.boolean("tokenizer.ggml.add_bos_token", *tcfg.AddBOS)
-		}
-		if tcfg.AddEOS != nil {
-			h.boolean("tokenizer.ggml.add_eos_token", *tcfg.AddEOS)
-		}
+	// Without an explicit add_bos_token, a post-processor that starts every
+	// sequence with a special token (Llama 3's TemplateProcessing) means BOS
+	// is added, as gguf-py's SpecialVocab reads it.
+	tcfg.AddBOS, tcfg.AddEOS = postProcessorAdds(doc.PostProcessor)
+	if _, cj := hf.Files(); cj != nil {
+		json.Unmarshal(cj, &tcfg) // keys present override the post-processor's
+	}
+	if tcfg.AddBOS != nil {
+		h.boolean("tokenizer.ggml.add_bos_token", *tcfg.AddBOS)
+	}
+	if tcfg.AddEOS != nil {
+		h.boolean("tokenizer.ggml.add_eos_token", *tcfg.AddEOS)
 	}
 	if chatTemplate == "" {
 		chatTemplate = hf.ChatTemplate()
@@ -404,4 +410,37 @@ func WriteLoRA(path string, cfg *finetune.ModelConfig, lora *finetune.LoRAConfig
 		}
 	}
 	return writeGGUF(path, h, ts)
+}
+
+// postProcessorAdds reads whether an HF post_processor adds a special token
+// before (BOS) or after (EOS) a single sequence; nil when it says nothing.
+func postProcessorAdds(raw json.RawMessage) (bos, eos *bool) {
+	type item struct {
+		SpecialToken *struct {
+			ID string `json:"id"`
+		} `json:"SpecialToken"`
+	}
+	var pp struct {
+		Type       string            `json:"type"`
+		Single     []item            `json:"single"`
+		Processors []json.RawMessage `json:"processors"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &pp) != nil {
+		return nil, nil
+	}
+	switch pp.Type {
+	case "Sequence":
+		for _, p := range pp.Processors {
+			if b, e := postProcessorAdds(p); b != nil || e != nil {
+				return b, e
+			}
+		}
+	case "TemplateProcessing":
+		if len(pp.Single) > 0 {
+			b := pp.Single[0].SpecialToken != nil
+			e := len(pp.Single) > 1 && pp.Single[len(pp.Single)-1].SpecialToken != nil
+			return &b, &e
+		}
+	}
+	return nil, nil
 }

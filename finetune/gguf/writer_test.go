@@ -12,6 +12,7 @@ import (
 
 	"github.com/yardstick-eval/yardstick/finetune"
 	"github.com/yardstick-eval/yardstick/finetune/safetensors"
+	"github.com/yardstick-eval/yardstick/finetune/tokenize"
 )
 
 // tiny loads the tiny LLaMA fixture: config, HF tensors, the file.
@@ -247,5 +248,59 @@ func TestWrittenFilesCheckedByGGUFPy(t *testing.T) {
 		if r, ok := res[name]; !ok || !r.OK {
 			t.Errorf("%s: check_written.py verdict %+v", name, r)
 		}
+	}
+}
+
+// Hugging Face tokenizers (not GGUF-derived) written to GGUF: the Llama 3
+// and SmolLM2 style byte-level ones and the SentencePiece-style one. The
+// written vocabulary tokenizes every test string as the original does.
+func TestWriteHFTokenizers(t *testing.T) {
+	cases := loadTokCases(t)
+	for _, c := range []struct{ file, fixture, model, pre string }{
+		{"llama3.json", "llama-bpe", "gpt2", "llama-bpe"},
+		{"smol.json", "smollm", "gpt2", "smollm"},
+		{"llama2.json", "spm", "llama", "default"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			tok, err := tokenize.LoadHF(filepath.Join("..", "tokenize", "testdata", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := finetune.TinyConfig(tok.VocabSize())
+			zero := func(name string, shape []int64) ([]float32, error) {
+				return make([]float32, safetensors.NumElements(shape)), nil
+			}
+			path := filepath.Join(t.TempDir(), "m.gguf")
+			if err := WriteModel(path, cfg, zero, ModelOptions{Type: F16, Tokenizer: tok}); err != nil {
+				t.Fatal(err)
+			}
+			f := open(t, path)
+			m := f.Metadata()
+			if s, _ := m.String("tokenizer.ggml.model"); s != c.model {
+				t.Errorf("model %q", s)
+			}
+			if s, _ := m.String("tokenizer.ggml.pre"); s != c.pre {
+				t.Errorf("pre %q", s)
+			}
+			bos, ok := m.Bool("tokenizer.ggml.add_bos_token")
+			if c.file == "llama3.json" && (!ok || !bos) {
+				t.Errorf("Llama 3's BOS post-processor: add_bos_token %v %v", bos, ok)
+			}
+			back, err := f.Tokenizer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := 0
+			for _, tc := range cases[c.fixture] {
+				if !tc.Lossy && !slices.Equal(back.Encode(tc.Text), tok.Encode(tc.Text)) {
+					if bad++; bad <= 3 {
+						t.Errorf("%q: %v, original %v", tc.Text, back.Encode(tc.Text), tok.Encode(tc.Text))
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d texts differ", bad)
+			}
+		})
 	}
 }
