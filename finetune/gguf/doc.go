@@ -15,7 +15,8 @@
 // the tokenizer of tokenizer.ggml.* (byte-level BPE with the gpt2, smollm and
 // llama-bpe pre-tokenizers; SentencePiece BPE) as a tokenize.HF equivalent
 // to the one transformers derives; Template maps tokenizer.chat_template to
-// one of finetune's chat templates; StopTokens lists eos/eot/eom.
+// one of finetune's chat templates, or renders it with a Jinja engine
+// (finetune.TemplateJinja); StopTokens lists eos/eot/eom.
 //
 // Writing: WriteModel writes a LLaMA (F32, F16, BF16 or Q8_0) with its
 // tokenizer and chat template, as convert_hf_to_gguf.py does, and WriteLoRA
@@ -32,6 +33,5 @@
 //
 // Not supported: architectures other than llama (the error names them),
 // mixture-of-experts, Llama 3.1's rope_freqs factors, the IQ* and Q2_K/Q3_K
-// quantisations (the error names the type), and Jinja chat templates other
-// than the ones finetune knows.
+// quantisations (the error names the type).
 package gguf

@@ -268,3 +268,26 @@ func mustTok(t *testing.T, f *File) interface {
 	}
 	return tok
 }
+
+// A chat template none of the built-in formats matches is rendered as Jinja.
+func TestTemplateJinjaFallback(t *testing.T) {
+	src := "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+	f := open(t, "testdata/tok_spm.gguf")
+	f.meta.values["tokenizer.chat_template"] = Value{typ: TypeString, s: src}
+	tm, err := f.Template()
+	if err != nil || tm.Name != finetune.TemplateJinja || tm.Jinja != src {
+		t.Fatalf("%+v %v", tm, err)
+	}
+	tok, _ := f.Tokenizer()
+	ids, err := finetune.RenderPrompt(tok, tm, "", []providers.Message{{Role: "user", Content: "hi"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Decode(ids); got != "<s>[INST] hi [/INST]" && got != "<s> [INST] hi [/INST]" {
+		t.Errorf("prompt %q", got)
+	}
+	f.meta.values["tokenizer.chat_template"] = Value{typ: TypeString, s: "{% for %}"}
+	if _, err := f.Template(); err == nil || !strings.Contains(err.Error(), "tokenizer.chat_template") {
+		t.Errorf("broken template: %v", err)
+	}
+}
