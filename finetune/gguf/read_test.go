@@ -21,6 +21,8 @@ func start(version uint32, tensors, kvs uint64) *hdr {
 	return (&hdr{}).raw("GGUF").u32(version).u64(tensors).u64(kvs)
 }
 
+const pad = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
 func TestOpenErrors(t *testing.T) {
 	good, _ := os.ReadFile("testdata/quant_Q8_0.gguf")
 	cases := []struct {
@@ -35,13 +37,15 @@ func TestOpenErrors(t *testing.T) {
 		{"big-endian", (&hdr{}).raw("GGUF").u32(0x03000000).b, "big-endian"},
 		{"huge counts", start(3, 1<<40, 0).b, "implausible header"},
 		{"cut in kv", start(3, 0, 1).str("general.architecture").b, "file ends inside the header"},
-		{"long string", start(3, 0, 1).u64(1 << 40).b, "longer than the limit"},
+		{"long string", start(3, 0, 1).u64(1 << 40).raw(pad).b, "longer than the limit"},
+		{"string past the end", start(3, 0, 1).u64(1000).raw(pad).b, "runs past the end of the file"},
+		{"array past the end", start(3, 0, 1).str("k").u32(uint32(TypeArray)).u32(uint32(TypeInt32)).u64(1000).raw(pad).b, "array of 1000 int32 elements runs past the end"},
 		{"bad value type", start(3, 0, 1).str("k").u32(77).b, "k: unknown value type 77"},
 		{"long array", start(3, 0, 1).str("k").u32(uint32(TypeArray)).u32(uint32(TypeInt32)).u64(1 << 40).b, "array of 1099511627776 elements"},
 		{"dup key", start(3, 0, 2).str("k").u32(uint32(TypeBool)).raw("\x01").str("k").u32(uint32(TypeBool)).raw("\x00").b, "k: duplicate metadata key"},
 		{"bad bool", start(3, 0, 1).str("k").u32(uint32(TypeBool)).raw("\x05").b, "bool value 5"},
 		{"bad alignment", start(3, 0, 1).str("general.alignment").u32(uint32(TypeUint32)).u32(3).b, "general.alignment: want a power of two"},
-		{"5 dims", start(3, 1, 0).str("w").u32(5).b, "w: 5 dimensions"},
+		{"5 dims", start(3, 1, 0).str("w").u32(5).raw(pad).b, "w: 5 dimensions"},
 		{"unknown type", start(3, 1, 0).str("w").u32(1).u64(32).u32(99).u64(0).b, "w: unknown tensor type 99"},
 		{"partial block", start(3, 1, 0).str("w").u32(1).u64(30).u32(uint32(Q8_0)).u64(0).b, "multiple of 32"},
 		{"misaligned", start(3, 1, 0).str("w").u32(1).u64(32).u32(uint32(F32)).u64(4).b, "not aligned"},
