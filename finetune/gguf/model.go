@@ -61,7 +61,7 @@ func WriteModel(path string, cfg *finetune.ModelConfig, src TensorSource, opts M
 		h.u32("general.quantization_version", 2)
 	}
 	if opts.Tokenizer != nil {
-		if err := tokenizerHeader(h, opts.Tokenizer, opts.ChatTemplate); err != nil {
+		if err := tokenizerHeader(h, opts.Tokenizer, opts.ChatTemplate, cfg.VocabSize); err != nil {
 			return err
 		}
 	} else if opts.ChatTemplate != "" {
@@ -149,8 +149,10 @@ func llamaHeader(h *header, cfg *finetune.ModelConfig, typ, name string) error {
 }
 
 // tokenizerHeader writes tokenizer.ggml.* for an HF tokenizer, as
-// convert_hf_to_gguf.py does.
-func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) error {
+// convert_hf_to_gguf.py does. The token list is padded to the model's
+// vocabulary (llama.cpp wants one token per embedding row), with [PADn]
+// tokens of type unused, as the converter pads.
+func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string, vocab int) error {
 	hf, ok := tok.(*tokenize.HF)
 	if !ok {
 		return fmt.Errorf("gguf: a %T tokenizer cannot be written to GGUF (llama.cpp supports BPE and SentencePiece vocabularies)", tok)
@@ -176,6 +178,10 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 		return fmt.Errorf("gguf: tokenizer: %w", err)
 	}
 	n := hf.VocabSize()
+	if n > vocab {
+		return fmt.Errorf("gguf: the tokenizer has %d ids, more than the model's vocabulary of %d", n, vocab)
+	}
+	n = vocab
 	tokens := make([]string, n)
 	types := make([]int64, n)
 	for t, id := range doc.Model.Vocab {

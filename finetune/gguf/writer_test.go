@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -266,7 +267,7 @@ func TestWriteHFTokenizers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := finetune.TinyConfig(tok.VocabSize())
+			cfg := finetune.TinyConfig(tok.VocabSize() + 3) // embedding rows beyond the tokenizer's ids
 			zero := func(name string, shape []int64) ([]float32, error) {
 				return make([]float32, safetensors.NumElements(shape)), nil
 			}
@@ -285,6 +286,9 @@ func TestWriteHFTokenizers(t *testing.T) {
 			bos, ok := m.Bool("tokenizer.ggml.add_bos_token")
 			if c.file == "llama3.json" && (!ok || !bos) {
 				t.Errorf("Llama 3's BOS post-processor: add_bos_token %v %v", bos, ok)
+			}
+			if toks, _ := m.Strings("tokenizer.ggml.tokens"); len(toks) != cfg.VocabSize || toks[len(toks)-1] != fmt.Sprintf("[PAD%d]", cfg.VocabSize-1) {
+				t.Errorf("%d tokens for a vocabulary of %d, last %q", len(toks), cfg.VocabSize, toks[len(toks)-1])
 			}
 			back, err := f.Tokenizer()
 			if err != nil {
