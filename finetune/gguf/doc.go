@@ -9,7 +9,8 @@
 // fixtures made with it: testdata/make_fixtures.py).
 //
 // LLaMA: ModelConfig turns the llama.* metadata into a Hugging Face
-// LlamaConfig; ForEachHF streams every tensor in Hugging Face names and
+// LlamaConfig (Llama 3.1/3.2's rope_freqs factors become its llama3
+// rope_scaling); ForEachHF streams every tensor in Hugging Face names and
 // shapes with llama.cpp's Q/K row permutation undone (Unpermute), so the
 // weights equal those transformers' GGUF loader produces; Tokenizer builds
 // the tokenizer of tokenizer.ggml.* (byte-level BPE with the gpt2, smollm and
@@ -32,6 +33,6 @@
 // every length a header declares and errors naming the file, offset and key.
 //
 // Not supported: architectures other than llama (the error names them),
-// mixture-of-experts, Llama 3.1's rope_freqs factors, the IQ* and Q2_K/Q3_K
+// mixture-of-experts, the IQ* and Q2_K/Q3_K
 // quantisations (the error names the type).
 package gguf

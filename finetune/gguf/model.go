@@ -96,6 +96,12 @@ func WriteModel(path string, cfg *finetune.ModelConfig, src TensorSource, opts M
 			return Quantize(typ, data)
 		}})
 	}
+	if r := cfg.RopeScaling; r != nil && r.RopeType == "llama3" {
+		factors := ropeFactors(cfg)
+		ts = append(ts, outTensor{name: ropeFreqsTensor, typ: F32, shape: []int64{int64(len(factors))}, data: func() ([]byte, error) {
+			return Quantize(F32, factors)
+		}})
+	}
 	return writeGGUF(path, h, ts)
 }
 
@@ -141,8 +147,9 @@ func llamaHeader(h *header, cfg *finetune.ModelConfig, typ, name string) error {
 		case "linear":
 			h.str("llama.rope.scaling.type", "linear")
 			h.f32("llama.rope.scaling.factor", r.Factor)
+		case "llama3": // written as the rope_freqs.weight tensor (see WriteModel)
 		default:
-			return fmt.Errorf("gguf: rope_scaling %q cannot be written (supported: linear)", r.RopeType)
+			return fmt.Errorf("gguf: rope_scaling %q cannot be written (supported: linear, llama3)", r.RopeType)
 		}
 	}
 	return nil

@@ -370,3 +370,33 @@ if os.path.exists(smol_path):
                                       ensure_ascii=False) for s in texts))
         f.write("\n]}\n")
     print("SmolLM2 expectations written")
+
+
+# --- Llama 3.1/3.2 rope factors, as convert_hf_to_gguf.py computes rope_freqs.weight ---------------
+def llama3_rope_factors(base, dim, factor, low_freq_factor, high_freq_factor, old_context_len):
+    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    out = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / freq
+        if wavelen < high_freq_wavelen:
+            out.append(1)
+        elif wavelen > low_freq_wavelen:
+            out.append(factor)
+        else:
+            smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return [float(np.float32(x)) for x in out]
+
+
+import math  # noqa: E402
+
+rope = []
+for name, base, dim, factor in [("llama-3.1-8b", 500000.0, 128, 8.0), ("llama-3.2-1b", 500000.0, 64, 32.0)]:
+    rope.append({"model": name, "rope_theta": base, "head_dim": dim,
+                 "rope_scaling": {"rope_type": "llama3", "factor": factor, "low_freq_factor": 1.0,
+                                  "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
+                 "factors": llama3_rope_factors(base, dim, factor, 1.0, 4.0, 8192)})
+with open(f"{out}/rope_factors.json", "w") as f:
+    json.dump(rope, f, indent=1)
