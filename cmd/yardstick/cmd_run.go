@@ -41,6 +41,7 @@ type runFlags struct {
 	format      string
 	formatSet   bool // --format given explicitly
 	quiet       bool
+	shard       string
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -83,6 +84,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors, warnings and the verdict line with any crossed thresholds: no progress, no summary (unless --format is given), no file paths")
+	fl.StringVar(&f.shard, "shard", "", shardFlagHelp)
 	return cmd
 }
 
@@ -103,6 +105,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		return usageErrf("--resume needs --out DIR: the run directory to continue")
 	}
 	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	sp, err := a.resolveShard(f.shard)
+	if err != nil {
 		return err
 	}
 
@@ -180,6 +186,11 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		}
 	}
 	if f.resume {
+		if err := checkShardResumable(manifestPath, sp); err != nil {
+			return err
+		}
+	}
+	if f.resume {
 		res, err := bench.OpenResume(resultsPath)
 		if err != nil {
 			return usageErr(err)
@@ -216,6 +227,13 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	cfg.TotalCases = total
 	cfg.Skip = skip
 	cfg.BudgetUSD = f.budget
+	if sp.Sharded() {
+		plan, err := planShard(dir, ss, caseOpts, m, f.repeat, sp, f.resume)
+		if err != nil {
+			return err
+		}
+		cfg.Select, cfg.TotalUnits = sp.Has, plan.Units
+	}
 	if !f.quiet {
 		cfg.Progress = a.progress()
 	}
@@ -241,6 +259,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	// Reports are written for partial runs too: whatever was computed is kept.
 	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
+	if sp.Sharded() {
+		an.force = true // a shard holds a slice of each target's cases; yardstick merge pairs them all
+	}
 	in, anErr := an.analyze()
 	if in == nil {
 		return a.runEnd(ctx, runErr, anErr)
@@ -272,6 +293,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		return a.runEnd(ctx, runErr, anErr)
 	}
 	if gate.Failed(in.Outcomes) {
+		if sp.Sharded() {
+			fmt.Fprintf(a.stderr, "shard %s: thresholds are judged on the merged run (yardstick merge)\n", sp)
+			return nil
+		}
 		return errThresholds
 	}
 	return nil
@@ -338,6 +363,12 @@ func (a *app) progress() func(bench.Progress) {
 // keys from the environment, prices, and the response cache.
 func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
+	opts.OnEstimatedUsage = func(target, method string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s reports no token usage; counting tokens locally (%s), marked estimated in the results\n", target, method)
+	}
+	opts.OnSerialized = func(target string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s cut a stream short (stream_truncated); sending it one request at a time from now on (set limits.concurrency: 1 to start that way)\n", target)
+	}
 	if !noCache && !a.conf.Cache.Disabled {
 		store, err := providers.NewDirStore(a.expandHome(firstNonEmpty(cacheDir, a.conf.Cache.Dir)))
 		if err != nil {

@@ -15,6 +15,7 @@ func (a *app) commands() []*cobra.Command {
 		a.runCommand(),
 		a.reportCommand(),
 		a.gateCommand(),
+		a.mergeCommand(),
 		a.compareCommand(),
 		a.baselineCommand(),
 		a.estimateCommand(),
