@@ -271,3 +271,17 @@ cases:
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestFieldMappingCSVNestedJSONCell(t *testing.T) {
+	s, err := loadMap(t, map[string]string{
+		"suite.yaml": "name: t\nprompt: {user: \"{{.q}} [{{.lang}}]\"}\ncases:\n  file: d.csv\n  fields: {lang: meta.lang, expected: {field: a, regex: '= (\\d+)'}}\n",
+		"d.csv":      "q,meta,a\nhi,\"{\"\"lang\"\": \"\"ko\"\"}\",x = 42\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, errs := collectAll(t, s)
+	if len(errs) > 0 || len(cases) != 1 || cases[0].Request.Messages[0].Content != "hi [ko]" || cases[0].Expected != "42" {
+		t.Fatalf("cases %+v, errors %v", cases, errs)
+	}
+}

@@ -104,7 +104,7 @@ func (a *app) writeImport(ctx context.Context, res *importers.Result, source, di
 		fmt.Fprintf(a.stdout, "wrote %s (%d cases, %d suite scorers)\n", p, len(res.Suites[i].Suite.Cases), len(res.Suites[i].Suite.Scorers))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("the imported suite does not validate (please report this): %w", errors.Join(errs...))
+		return fmt.Errorf("the imported suite was written but does not validate; edit it (or the source) and run yardstick suites validate: %w", errors.Join(errs...))
 	}
 	if len(paths) > 0 {
 		run := "yardstick run " + strings.Join(paths, " ")
