@@ -42,3 +42,15 @@ func BenchmarkScanNumbersLong(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChoiceLong scores a 60 KB answer naming labels thousands of times.
+func BenchmarkChoiceLong(b *testing.B) {
+	p, err := NewPart(Spec{Type: "choice", Labels: []string{"교환", "환불", "A", "B"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := strings.Repeat("교환 환불 A B ", 5000)
+	for b.Loop() {
+		p.j.judge(out, []string{"교환"})
+	}
+}
