@@ -117,7 +117,7 @@ cases:
 		{"json not an array", map[string]string{"suite.yaml": `name: t
 prompt: {user: "{{.q}}"}
 cases: {file: d.json}
-`, "d.json": `{"q": "a"}`}, `d.json:1: expected a JSON array of objects`},
+`, "d.json": "{\n  \"data\": [{\"q\": \"a\"}]\n}\n"}, `d.json:1: expected a JSON array of objects`},
 		{"json syntax error line", map[string]string{"suite.yaml": `name: t
 prompt: {user: "{{.q}}"}
 cases: {file: d.json}
@@ -269,5 +269,35 @@ cases:
 `})
 	if err == nil || !strings.Contains(err.Error(), `suite.yaml:4: cases[0].scorers[0].type: unknown scorer "icontans"; did you mean "icontains"?`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestFieldMappingCSVNestedJSONCell(t *testing.T) {
+	s, err := loadMap(t, map[string]string{
+		"suite.yaml": "name: t\nprompt: {user: \"{{.q}} [{{.lang}}]\"}\ncases:\n  file: d.csv\n  fields: {lang: meta.lang, expected: {field: a, regex: '= (\\d+)'}}\n",
+		"d.csv":      "q,meta,a\nhi,\"{\"\"lang\"\": \"\"ko\"\"}\",x = 42\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, errs := collectAll(t, s)
+	if len(errs) > 0 || len(cases) != 1 || cases[0].Request.Messages[0].Content != "hi [ko]" || cases[0].Expected != "42" {
+		t.Fatalf("cases %+v, errors %v", cases, errs)
+	}
+}
+
+// TestJSONLinesUnderJSONName reads what Hugging Face's Dataset.to_json writes:
+// JSON Lines in a .json file.
+func TestJSONLinesUnderJSONName(t *testing.T) {
+	s, err := loadMap(t, map[string]string{
+		"suite.yaml": "name: t\nprompt: {user: \"{{.q}}\"}\ncases: {file: d.json}\n",
+		"d.json":     "{\"q\": \"a\"}\n{\"q\": \"b\"}\n{\"q\": \n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, errs := collectAll(t, s)
+	if len(cases) != 2 || len(errs) != 1 || !strings.HasPrefix(errs[0], "d.json:3: invalid JSON") {
+		t.Errorf("cases %d, errors %v", len(cases), errs)
 	}
 }

@@ -90,7 +90,8 @@
 // # Datasets
 //
 // A JSONL dataset has one JSON object per line; a CSV dataset has a header row
-// naming its columns; a .json dataset is one array of objects; a .parquet
+// naming its columns; a .json dataset is one array of objects (or JSON
+// Lines, as Hugging Face's Dataset.to_json writes them); a .parquet
 // dataset (Hugging Face datasets' own format) has one row per case, its
 // columns read as JSON values would be (nested groups as objects, lists as
 // arrays), and its errors name the row ("train.parquet: row 12: …").

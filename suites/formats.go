@@ -53,6 +53,15 @@ func (s *Suite) jsonArrayRows(f io.Reader, yield func(*row, error) bool) {
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, bom) {
 		br.Discard(3)
 	}
+	// Hugging Face's Dataset.to_json writes JSON Lines under a .json name:
+	// a first line that is a whole object means one object per line.
+	if b, _ := br.Peek(br.Size()); len(b) > 0 {
+		first, _, _ := bytes.Cut(b, []byte("\n"))
+		if t := bytes.TrimSpace(first); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+			s.jsonlRows(br, yield)
+			return
+		}
+	}
 	lc := &lineCounter{r: br}
 	dec := json.NewDecoder(lc)
 	dec.UseNumber()

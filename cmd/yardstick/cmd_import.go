@@ -35,10 +35,22 @@ func (a *app) importCommand() *cobra.Command {
 	}
 	pf.Flags().StringVar(&judge, "judge-model", "", "grading model for llm-rubric assertions that name none (default openai:gpt-4o-mini)")
 	oe := &cobra.Command{
-		Use:   "openai-evals SAMPLES.jsonl",
-		Short: "Write a suite from an openai/evals samples file (JSONL with input and ideal)",
+		Use:   "openai-evals SAMPLES.jsonl|registry/evals/NAME.yaml",
+		Short: "Write a suite from an openai/evals samples file (JSONL with input and ideal) or registry entry",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ext := filepath.Ext(args[0]); ext == ".yaml" || ext == ".yml" {
+				abs, err := filepath.Abs(args[0])
+				if err != nil {
+					return usageErr(err)
+				}
+				res, err := importers.OpenAIEvalsRegistry(os.DirFS(filepath.Dir(filepath.Dir(abs))), filepath.Join(filepath.Base(filepath.Dir(abs)), filepath.Base(abs)),
+					importers.OpenAIEvalsOptions{Name: name, Match: match})
+				if err != nil {
+					return usageErr(err)
+				}
+				return a.writeImport(cmd.Context(), res, args[0], dir, force)
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return usageErr(err)
@@ -61,7 +73,7 @@ func (a *app) importCommand() *cobra.Command {
 			return a.writeImport(cmd.Context(), res, args[0], dir, force)
 		},
 	}
-	oe.Flags().StringVar(&match, "match", importers.EvalMatch, "how answers are checked against ideal: match (starts with), includes, fuzzy, exact")
+	oe.Flags().StringVar(&match, "match", "", "how answers are checked against ideal: match (starts with; the default for a samples file), includes, fuzzy, exact; a registry entry's class sets it")
 	for _, c := range []*cobra.Command{pf, oe} {
 		c.Flags().StringVarP(&dir, "out", "o", ".", "directory to write the suite files to")
 		c.Flags().StringVar(&name, "name", "", "suite name (default: from the source)")
@@ -104,7 +116,7 @@ func (a *app) writeImport(ctx context.Context, res *importers.Result, source, di
 		fmt.Fprintf(a.stdout, "wrote %s (%d cases, %d suite scorers)\n", p, len(res.Suites[i].Suite.Cases), len(res.Suites[i].Suite.Scorers))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("the imported suite does not validate (please report this): %w", errors.Join(errs...))
+		return fmt.Errorf("the imported suite was written but does not validate; edit it (or the source) and run yardstick suites validate: %w", errors.Join(errs...))
 	}
 	if len(paths) > 0 {
 		run := "yardstick run " + strings.Join(paths, " ")

@@ -103,7 +103,7 @@ func TestImportOpenAIEvals(t *testing.T) {
 	srv.SetResponder(capitalResponder)
 	c := newCLI(t, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.URL()})
 	dir := filepath.Join(c.dir, "imported")
-	if code := c.run(context.Background(), "import", "openai-evals", "testdata/promptfoo/samples.jsonl", "-o", dir, "--name", "capitals"); code != exitOK {
+	if code := c.run(context.Background(), "import", "openai-evals", "testdata/openai-evals/registry/data/capitals/samples.jsonl", "-o", dir, "--name", "capitals"); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
 	}
 	if !strings.Contains(c.stdout.String(), "not mapped (1):") || !strings.Contains(c.stdout.String(), "samples.jsonl:4 sample: its messages' roles [user] differ") {
@@ -129,5 +129,22 @@ func TestImportOpenAIEvals(t *testing.T) {
 	// capitalResponder answers Zurich for Switzerland: wrong for both ideals.
 	if len(got) != 3 || !got["s1"] || !got["s2"] || got["s3"] {
 		t.Errorf("results = %v", got)
+	}
+}
+
+// TestImportOpenAIEvalsRegistry imports through a registry entry: its class
+// (Includes) sets the scorer, its samples_jsonl is found under registry/data.
+func TestImportOpenAIEvalsRegistry(t *testing.T) {
+	c := newCLI(t, nil)
+	dir := filepath.Join(c.dir, "imported")
+	if code := c.run(context.Background(), "import", "openai-evals", "testdata/openai-evals/registry/evals/capitals.yaml", "-o", dir); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "capitals.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "type: contains-any") || !strings.Contains(string(b), "- Berne") {
+		t.Errorf("suite:\n%s", b)
 	}
 }

@@ -96,3 +96,66 @@ func TestRunGSM8KFormat(t *testing.T) {
 		t.Errorf("results %d, passed %d; want %d and %d", n, passed, len(order), len(order)-1)
 	}
 }
+
+// TestRunKoreanSupport runs the Korean built-in end to end against the OpenAI
+// fake, the model answering as Korean speakers do ("교환입니다", "의도: 환불",
+// "배송조회요"); choice must read every such answer, and the train split
+// exports for the fine-tuner.
+func TestRunKoreanSupport(t *testing.T) {
+	data, err := fs.ReadFile(builtin.FS(), "customer-support-ko/cases.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent := map[string]string{}
+	test := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct{ Text, Expected, Split string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		intent[rec.Text] = rec.Expected
+		if rec.Split == "test" {
+			test++
+		}
+	}
+	styles := []string{"%s", "%s입니다", "의도: %s", "%s요.", "고객님의 문의는 「%s」에 해당합니다", "**%s**"}
+	srv := providertest.NewOpenAIServer(t)
+	srv.SetResponder(func(req providertest.WireRequest) string {
+		text := req.Messages[len(req.Messages)-1].Content
+		label, ok := intent[text]
+		if !ok {
+			return "모르겠습니다"
+		}
+		if label == "환불" { // a model that confuses refunds with exchanges
+			label = "교환"
+		}
+		return strings.ReplaceAll(styles[len(text)%len(styles)], "%s", label) // every style, deterministically
+	})
+	c := newCLI(t, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.URL()})
+	out := filepath.Join(c.dir, "run")
+	code := c.run(context.Background(), "run", "customer-support-ko", "-m", "openai:gpt-4o-mini", "-q", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	f, err := os.Open(filepath.Join(out, resultsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	results := 0
+	for r, err := range bench.ReadResults(f, resultsName) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		results++
+		if want := r.Expected != "환불"; r.Pass != want {
+			t.Errorf("%s: output %q, expected %q: pass %v (%s)", r.CaseID, r.Output, r.Expected, r.Pass, r.Reason)
+		}
+	}
+	if results != test {
+		t.Errorf("results = %d, want the %d test cases", results, test)
+	}
+	if code := c.run(context.Background(), "suites", "export", "customer-support-ko", "--split", "train"); code != exitOK || strings.Count(c.stdout.String(), "\n") != len(intent)-test {
+		t.Errorf("export: exit %d, %d lines, want %d", code, strings.Count(c.stdout.String(), "\n"), len(intent)-test)
+	}
+}

@@ -9,6 +9,9 @@
 //     fixed 70/30 train/test split; the fine-tuner trains on `train`.
 //   - json-extraction: extract order details from a message as JSON; scored
 //     by JSON Schema and field-by-field match.
+//   - customer-support-ko: Korean intent classification, 10 intents, 299
+//     messages with their FAQ answers, 70/30 train/test split; scored by
+//     choice, which reads Korean particles and copulas.
 //   - gsm8k-format: 12 math word problems in GSM8K's published JSONL format
 //     (question, answer ending "#### N"), read through cases.fields; scored
 //     by numeric with the answer finder.
@@ -19,6 +22,7 @@ package builtin
 
 //go:generate go run ./customer-support/gen -o customer-support/cases.jsonl
 //go:generate go run ./json-extraction/gen -o json-extraction/cases.jsonl
+//go:generate go run ./customer-support-ko/gen -o customer-support-ko/cases.jsonl
 
 import (
 	"embed"

@@ -94,3 +94,27 @@ func TestOpenAIEvalsMatchModes(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestOpenAIEvalsRegistryErrors(t *testing.T) {
+	fsys := fstest.MapFS{
+		"evals/graded.yaml": {Data: []byte("graded:\n  id: graded.dev.v0\ngraded.dev.v0:\n  class: evals.elsuite.modelgraded.classify:ModelBasedClassify\n  args: {samples_jsonl: g/samples.jsonl}\n")},
+		"evals/nofile.yaml": {Data: []byte("nf:\n  id: nf.dev.v0\nnf.dev.v0:\n  class: evals.elsuite.basic.match:Match\n  args: {samples_jsonl: missing.jsonl}\n")},
+		"evals/ok.yaml":     {Data: []byte("ok:\n  id: ok.dev.v0\nok.dev.v0:\n  class: evals.elsuite.basic.match:Match\n  args: {samples_jsonl: ok/s.jsonl, max_tokens: 5}\n")},
+		"data/ok/s.jsonl":   {Data: []byte(`{"input": "1+1?", "ideal": "2"}` + "\n")},
+	}
+	for file, want := range map[string]string{
+		"evals/graded.yaml": `has no Yardstick equivalent`,
+		"evals/nofile.yaml": `samples missing.jsonl not found`,
+	} {
+		if _, err := OpenAIEvalsRegistry(fsys, file, OpenAIEvalsOptions{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", file, err, want)
+		}
+	}
+	res, err := OpenAIEvalsRegistry(fsys, "evals/ok.yaml", OpenAIEvalsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Suites[0].Suite; s.Name != "ok" || s.Scorers[0].Type != "starts-with" || len(res.Unmapped) != 1 || res.Unmapped[0].What != "args.max_tokens" {
+		t.Errorf("suite %+v, unmapped %v", s, res.Unmapped)
+	}
+}

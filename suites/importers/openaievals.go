@@ -6,9 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Eval classes of openai/evals' basic evals, for OpenAIEvalsOptions.Match.
@@ -170,4 +175,83 @@ func escapeTemplate(s string) string {
 		return s
 	}
 	return "{{`" + strings.ReplaceAll(s, "`", "`}}{{\"`\"}}{{`") + "`}}"
+}
+
+// evalClasses maps openai/evals' basic eval classes to match modes.
+var evalClasses = map[string]string{
+	"evals.elsuite.basic.match:Match":            EvalMatch,
+	"evals.elsuite.basic.includes:Includes":      EvalIncludes,
+	"evals.elsuite.basic.fuzzy_match:FuzzyMatch": EvalFuzzy,
+}
+
+// OpenAIEvalsRegistry imports an eval from an openai/evals registry file
+// (registry/evals/NAME.yaml: `NAME: {id: NAME.dev.v0}` and `NAME.dev.v0:
+// {class: evals.elsuite.basic.match:Match, args: {samples_jsonl: …}}`). The
+// class sets the match mode (Match, Includes, FuzzyMatch); the samples file
+// is looked up next to the registry file, then under registry/data as evals
+// does. opts.Match, when set, overrides the class; opts.Name defaults to the
+// eval's name.
+func OpenAIEvalsRegistry(fsys fs.FS, file string, opts OpenAIEvalsOptions) (*Result, error) {
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, err
+	}
+	var reg map[string]struct {
+		ID    string         `yaml:"id"`
+		Class string         `yaml:"class"`
+		Args  map[string]any `yaml:"args"`
+	}
+	if err := yaml.Unmarshal(data, &reg); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	var name, id string
+	for k, v := range reg {
+		if v.ID != "" {
+			if name != "" {
+				return nil, fmt.Errorf("%s: several evals (%s, %s); import one samples file at a time", file, name, k)
+			}
+			name, id = k, v.ID
+		}
+	}
+	spec, ok := reg[id]
+	if name == "" || !ok {
+		return nil, fmt.Errorf("%s: no eval with an id and its spec (NAME: {id: NAME.dev.v0} and NAME.dev.v0: {class, args})", file)
+	}
+	match, known := evalClasses[spec.Class]
+	if opts.Match == "" {
+		if !known {
+			return nil, fmt.Errorf("%s: %s: eval class %q has no Yardstick equivalent (known: Match, Includes, FuzzyMatch; model-graded evals need a judge scorer written by hand)", file, id, spec.Class)
+		}
+		opts.Match = match
+	}
+	samples, _ := spec.Args["samples_jsonl"].(string)
+	if samples == "" {
+		return nil, fmt.Errorf("%s: %s: args.samples_jsonl is not set", file, id)
+	}
+	dir := path.Dir(file)
+	var f fs.File
+	var where string
+	for _, p := range []string{path.Join(dir, samples), path.Join(dir, "..", "data", samples)} {
+		if f, err = fsys.Open(p); err == nil {
+			where = p
+			break
+		}
+	}
+	if f == nil {
+		return nil, fmt.Errorf("%s: %s: samples %s not found next to it or under ../data", file, id, samples)
+	}
+	defer f.Close()
+	if opts.Name == "" {
+		opts.Name = slug(name, 40)
+	}
+	res, err := OpenAIEvals(f, where, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Args)) {
+		if k != "samples_jsonl" {
+			res.Unmapped = append(res.Unmapped, Issue{file, "args." + k, "no Yardstick equivalent"})
+		}
+	}
+	return res, nil
 }

@@ -176,16 +176,17 @@ func (c choice) extract(out string) (int, error) {
 	// Longest match first; drop matches overlapping a longer one.
 	sort.SliceStable(ms, func(a, b int) bool { return ms[a].end-ms[a].start > ms[b].end-ms[b].start })
 	var kept []match
+	taken := make([]bool, len(lower)) // bytes inside a kept (longer) match
 	for _, m := range ms {
 		overlaps := false
-		for _, k := range kept {
-			if m.start < k.end && k.start < m.end {
-				overlaps = true
-				break
-			}
+		for b := m.start; b < m.end && !overlaps; b++ {
+			overlaps = taken[b]
 		}
 		if !overlaps {
 			kept = append(kept, m)
+			for b := m.start; b < m.end; b++ {
+				taken[b] = true
+			}
 		}
 	}
 	if l, ok := only(kept, false); ok {

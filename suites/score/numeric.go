@@ -1,6 +1,7 @@
 package score
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -309,7 +310,7 @@ func parseNumberAt(s string, i int) (v float64, end int, plain bool) {
 		str = "0" + str
 	}
 	f, err := strconv.ParseFloat(str, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // out of range: ±Inf or 0, still one number
 		return 0, i, false
 	}
 	return f, j, plain
@@ -342,7 +343,8 @@ func groups(s string, j, lead int) (string, int, rune, bool) {
 	}
 	var gs []group
 	k := j
-	for k < len(s) {
+	// 12 groups reach 10^36; a cap keeps a long list like "12,12,12,…" linear.
+	for k < len(s) && len(gs) < 12 {
 		r, w := utf8.DecodeRuneInString(s[k:])
 		if !strings.ContainsRune(groupSeps, r) || (sep != 0 && r != sep) {
 			break
@@ -359,33 +361,32 @@ func groups(s string, j, lead int) (string, int, rune, bool) {
 		gs = append(gs, group{s[m:d], d})
 		k = d
 	}
-	// Drop trailing groups until the rest is a valid grouping.
-	for ; len(gs) > 0; gs = gs[:len(gs)-1] {
-		last := gs[len(gs)-1]
+	// Keep the longest prefix of groups that is a valid grouping: a last
+	// group of three after groups all of three, or (Indian) all of two.
+	threes := make([]int, len(gs)+1) // threes[i]: groups of three among gs[:i]
+	for i, g := range gs {
+		threes[i+1] = threes[i]
+		if len(g.digits) == 3 {
+			threes[i+1]++
+		}
+	}
+	for k := len(gs); k > 0; k-- {
+		last := gs[k-1]
 		if len(last.digits) != 3 {
 			continue
 		}
-		indian := false
-		for _, g := range gs[:len(gs)-1] {
-			indian = indian || len(g.digits) == 2
+		before := k - 1
+		if !(threes[before] == before || (threes[before] == 0 && lead <= 2)) {
+			continue
 		}
-		if indian {
-			ok := lead <= 2
-			for _, g := range gs[:len(gs)-1] {
-				ok = ok && len(g.digits) == 2
-			}
-			if !ok {
-				continue
-			}
-		}
-		if sep == '.' && len(gs) == 1 {
+		if sep == '.' && k == 1 {
 			// "1.234" is a decimal unless a decimal comma follows ("1.234,5").
 			if !(last.end+1 < len(s) && s[last.end] == ',' && isDigit(s[last.end+1])) {
 				return "", j, 0, false
 			}
 		}
 		var b strings.Builder
-		for _, g := range gs {
+		for _, g := range gs[:k] {
 			b.WriteString(g.digits)
 		}
 		return b.String(), last.end, sep, true
