@@ -26,6 +26,7 @@ const (
 	KindCanceled       Kind = "canceled"        // the caller's context was canceled
 	KindBadResponse    Kind = "bad_response"    // malformed or truncated body
 	KindBudget         Kind = "budget"          // refused locally: the run's cost budget is spent
+	KindCircuitOpen    Kind = "circuit_open"    // refused locally: a circuit breaker stopped the target after repeated failures
 )
 
 // Temporary reports whether a request failing with this kind may succeed if

@@ -489,13 +489,13 @@ const htmlListCap = 100
 
 func buildPage(in *Input, sp *spool) *htmlPage {
 	p := &htmlPage{
-		Title:       in.title(),
+		Title:       title(in),
 		CSP:         contentSecurityPolicy,
 		CSS:         template.CSS(reportCSS),
 		JS:          template.JS(reportJS),
-		Meta:        in.metaParts(),
+		Meta:        metaParts(in),
 		Verdict:     string(in.Verdict()),
-		VerdictLine: in.verdictLine(),
+		VerdictLine: verdictLine(in),
 		NCases:      sp.nCases,
 	}
 	switch in.Verdict() {
@@ -528,7 +528,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		{"Cases", fmtInt(sp.nCases), fmtInt(len(sp.suites)) + plural(len(sp.suites), " suite", " suites")},
 		{"Targets", fmtInt(len(sp.targets)), ""},
 		{"Results", fmtInt(sp.nResults), fmtInt(sp.errors) + plural(sp.errors, " error", " errors")},
-		{"Thresholds", fmtInt(len(in.Outcomes)), fmtInt(in.failedOutcomes()) + " crossed"},
+		{"Thresholds", fmtInt(len(in.Outcomes)), fmtInt(failedOutcomes(in)) + " crossed"},
 		{"Cost", cost, "all targets"},
 	}
 	if m := in.Meta; !m.Started.IsZero() && m.Finished.After(m.Started) {
@@ -662,7 +662,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 			c.Suite, c.CaseID, c.Target, fmtChange(c), excerpt(c.Reason, 200), excerpt(c.Output, 200),
 		})
 	}
-	fl := in.flaky()
+	fl := flaky(in)
 	for i, f := range fl {
 		if i == htmlListCap {
 			p.MoreFlaky = len(fl) - i

@@ -49,7 +49,7 @@ func JSON(w io.Writer, in *Input) error {
 	doc := jsonDoc{
 		SchemaVersion: JSONSchemaVersion,
 		Verdict:       in.Verdict(),
-		VerdictLine:   in.verdictLine(),
+		VerdictLine:   verdictLine(in),
 		Meta:          in.Meta,
 		Summaries:     jsonSummaries(in.Summaries),
 		Baseline:      jsonSummaries(in.Baseline),
@@ -58,7 +58,7 @@ func JSON(w io.Writer, in *Input) error {
 		Regressions:   in.Regressions,
 		Costs:         in.Costs,
 		Warnings:      in.Warnings,
-		Flaky:         in.flaky(),
+		Flaky:         flaky(in),
 	}
 	if doc.Regressions == nil {
 		doc.Regressions = []compare.CaseChange{}

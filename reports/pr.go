@@ -67,7 +67,7 @@ func PR(w io.Writer, in *Input, opts PROptions) error {
 	// Shorten the case lists first; if even empty case lists do not fit,
 	// shorten the tables too.
 	caseCap, rowCap := 0, all
-	longestCases := min(opts.MaxCases, max(len(in.Regressions), len(in.flaky())))
+	longestCases := min(opts.MaxCases, max(len(in.Regressions), len(flaky(in))))
 	if k, ok := gallop(longestCases, func(k int) bool { return fits(k, all) }); ok {
 		caseCap = k
 	} else {
@@ -145,8 +145,8 @@ func hardCut(b []byte, limit int) []byte {
 // rowCap rows in tables.
 func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) error {
 	v := in.Verdict()
-	fmt.Fprintf(w, "## %s %s: %s\n\n", verdictEmoji(v), mdText(clip(in.title(), nameLen)), in.verdictLine())
-	if p := in.metaParts(); len(p) > 0 {
+	fmt.Fprintf(w, "## %s %s: %s\n\n", verdictEmoji(v), mdText(clip(title(in), nameLen)), verdictLine(in))
+	if p := metaParts(in); len(p) > 0 {
 		for i := range p {
 			p[i] = clip(p[i], nameLen)
 		}
@@ -251,7 +251,7 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		}
 	}
 
-	if fl := in.flaky(); len(fl) > 0 {
+	if fl := flaky(in); len(fl) > 0 {
 		fmt.Fprintf(w, "\n### Flaky cases (%d)\n\n", len(fl))
 		n := min(caseCap, opts.MaxCases, len(fl))
 		if n > 0 {

@@ -61,13 +61,13 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 
 	// Title and run line.
 	if md {
-		fmt.Fprintf(w, "# %s\n\n", mdText(in.title()))
-		if p := in.metaParts(); len(p) > 0 {
+		fmt.Fprintf(w, "# %s\n\n", mdText(title(in)))
+		if p := metaParts(in); len(p) > 0 {
 			fmt.Fprintf(w, "%s\n\n", mdText(strings.Join(p, " · ")))
 		}
 	} else {
-		fmt.Fprintf(w, "%s\n", oneLine(in.title()))
-		if p := in.metaParts(); len(p) > 0 {
+		fmt.Fprintf(w, "%s\n", oneLine(title(in)))
+		if p := metaParts(in); len(p) > 0 {
 			fmt.Fprintf(w, "%s\n", oneLine(strings.Join(p, " · ")))
 		}
 		fmt.Fprintln(w)
@@ -77,9 +77,9 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 	v := in.Verdict()
 	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[v]
 	if md {
-		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, in.verdictLine())
+		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, verdictLine(in))
 	} else {
-		fmt.Fprintf(w, "Verdict: %s — %s\n", word, in.verdictLine())
+		fmt.Fprintf(w, "Verdict: %s — %s\n", word, verdictLine(in))
 	}
 
 	// Thresholds, failed first, in the gate's order otherwise.
@@ -173,7 +173,7 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 	}
 
 	// Flaky cases.
-	if fl := in.flaky(); len(fl) > 0 {
+	if fl := flaky(in); len(fl) > 0 {
 		heading(fmt.Sprintf("Flaky cases (%d)", len(fl)))
 		for _, f := range fl[:min(listCap, len(fl))] {
 			if md {
@@ -492,7 +492,7 @@ func costTable(in *Input, st style) *table {
 		t.header = []string{"Suite", "Target", "Cost (baseline → now)", "p50", "p95"}
 	}
 	for _, s := range sortedSummaries(in.Summaries) {
-		b, ok := in.baselineFor(s.Suite, s.Target)
+		b, ok := baselineFor(in, s.Suite, s.Target)
 		if !ok {
 			continue
 		}

@@ -125,7 +125,7 @@ func TestGolden(t *testing.T) {
 // it was made from: same counts per suite and target, same pass rate, and the
 // same mean score up to the file's 4-decimal rounding.
 func TestResultsMatchRun(t *testing.T) {
-	orig := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
+	orig := analysis.NewSummarizer(analysis.Options{})
 	for r, err := range runResults(t) {
 		if err != nil {
 			t.Fatal(err)
@@ -136,7 +136,7 @@ func TestResultsMatchRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
+	back := analysis.NewSummarizer(analysis.Options{})
 	for _, b := range bs {
 		for r, err := range b.Results() {
 			if err != nil {

@@ -16,134 +16,70 @@ import (
 	"github.com/yardstick-eval/yardstick/reports"
 )
 
-// analysis turns a results file into everything a report shows, reading the
-// file once: summaries, threshold outcomes, flaky cases and paired
-// comparisons (against the baseline when there is one, else between the
-// run's targets, against the first).
+// analysisJob says which results to analyse and how; analyze hands them to
+// analysis.Builder, the one owner of every summary, comparison and verdict.
 type analysisJob struct {
-	resultsPath string
-	thresholds  []gate.Threshold
-	baseline    *baselineInput // may be nil
-	reference   string         // target the others are compared with; "": the first target seen
-	force       bool           // compare with the baseline despite different cases or prompts
-	title       string
-	runID       string
-	started     time.Time
-	gitSHA      string // from $GITHUB_SHA, for the report header
-	gitRef      string // from $GITHUB_REF_NAME
+	resultsPath   string
+	thresholds    []gate.Threshold
+	baseline      *baselineInput // may be nil
+	reference     string         // target the others are compared with; "": every pair
+	force         bool           // compare with the baseline despite different cases or prompts
+	includeCached bool           // count cache hits in latency figures
+	title         string
+	runID         string
+	started       time.Time
+	gitSHA        string // from $GITHUB_SHA, for the report header
+	gitRef        string // from $GITHUB_REF_NAME
 }
 
-// runArm labels the analysed run in comparisons.
-const runArm = "run"
-
-// analyze reads the results file. When the run cannot be compared with the
-// baseline (different cases, prompts or suite versions, without force), it
-// returns the input without comparisons together with that usage error;
-// any other error comes with a nil input.
+// analyze reads the results file (and the baseline) once. When the run
+// cannot be compared with the baseline (different cases, prompts or suite
+// versions, without force), it returns the analysis without comparisons
+// together with that usage error; any other error comes with a nil analysis.
 func (an analysisJob) analyze() (*reports.Input, error) {
 	f, err := os.Open(an.resultsPath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
-	gopts := gate.DefaultOptions()
-	gopts.GroupBy = []string{"suite", "target"}
-	ev := gate.NewEvaluator(an.thresholds, gopts)
-	copts := compare.DefaultOptions()
-	copts.Force = an.force
-	cmp := compare.New(copts)
-	flakes := analysis.NewFlakyTracker()
-	reference := an.reference
-	for r, err := range bench.ReadResults(f, an.resultsPath) {
-		if err != nil {
-			// A torn last line (a killed writer) loses one result, not the report.
-			if isTruncated(err) {
-				continue
-			}
+	opts := analysis.Options{Thresholds: an.thresholds, Force: an.force, Reference: an.reference,
+		IncludeCachedLatency: an.includeCached}
+	if an.baseline != nil {
+		opts.BaselineLabel = an.baseline.label()
+	}
+	b := analysis.New(opts)
+	if err := analysis.AddSeq(bench.ReadResults(f, an.resultsPath), b.Add); err != nil {
+		return nil, usageErr(err)
+	}
+	if an.baseline != nil {
+		if err := analysis.AddSeq(an.baseline.results(), b.AddBaseline); err != nil {
 			return nil, usageErr(err)
 		}
-		if reference == "" {
-			reference = r.Target
-		}
-		sum.Add(r)
-		ev.Add(r)
-		cmp.Add(runArm, r)
-		flakes.Add(r)
 	}
-	in := &reports.Input{
-		Meta: reports.Meta{
-			Title:   an.title,
-			RunID:   an.runID,
-			Started: an.started,
-			Version: bench.Version(),
-			GitSHA:  an.gitSHA,
-			GitRef:  an.gitRef,
-		},
-		Summaries: sum.Close(),
+	in, err := b.Close()
+	if in == nil {
+		return nil, comparisonErr(err)
 	}
-	for _, fc := range flakes.Flaky() {
-		in.Flaky = append(in.Flaky, reports.FlakyCase{Suite: fc.Suite, Target: fc.Target, CaseID: fc.CaseID, Passed: fc.Passed, Runs: fc.Runs})
-	}
-
-	var (
-		comparison *compare.Comparison
-		refused    error // the baseline comparison's refusal; in is still complete otherwise
-	)
+	in.Meta = analysis.Meta{Title: an.title, RunID: an.runID, Started: an.started, Version: bench.Version(),
+		GitSHA: an.gitSHA, GitRef: an.gitRef}
 	if an.baseline != nil {
-		label := an.baseline.label()
-		baseSum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
-		for r, err := range an.baseline.results() {
-			if err != nil {
-				return nil, usageErr(err)
-			}
-			ev.AddBaseline(r)
-			baseSum.Add(r)
-			cmp.Add(label, r)
-		}
-		in.Baseline = baseSum.Close()
 		in.Meta.Baseline = an.baseline.path
-		if comparison, err = cmp.CompareRuns(label, runArm); err != nil {
-			// The run's own summaries and outcomes are still worth a report:
-			// return them with the refusal, so a caller that has just spent
-			// money on the run can write them before reporting the error.
-			refused = comparisonErr(err)
-			in.Warnings = append(in.Warnings, "no comparison with "+label+": "+err.Error())
-		} else {
-			in.Regressions = comparison.Regressions
-		}
-	} else if len(targetsOf(in.Summaries)) > 1 {
-		if comparison, err = cmp.CompareTargets(runArm, reference); err != nil {
-			return nil, comparisonErr(err)
-		}
 	}
-	if comparison != nil {
-		in.Comparisons = comparison.Rows
-		in.Costs = comparison.Costs
-		in.Warnings = comparison.Warnings
-	}
-	in.Outcomes = ev.Outcomes()
-	if refused != nil {
-		// delta() outcomes paired results the comparison refused to pair:
-		// they must not read as verdicts.
-		for i, o := range in.Outcomes {
-			if isDelta(an.thresholds, o.Threshold) {
-				in.Outcomes[i].Pass = false
-				in.Outcomes[i].Reason = "the baseline is not comparable with this run (see the warnings); pass --force to judge the cases both have"
-			}
-		}
-	}
-	return in, refused
+	return in, comparisonErr(err)
 }
 
-// isDelta reports whether expr is one of ths and a delta() threshold.
-func isDelta(ths []gate.Threshold, expr string) bool {
-	for _, t := range ths {
-		if t.Delta && t.Expr == expr {
-			return true
-		}
+// targetFailures is the error for targets that did not really run (every
+// request failed, or a circuit breaker stopped them): exit 1, naming each
+// target and its cause, whatever the thresholds say.
+func targetFailures(in *reports.Input) error {
+	if in == nil || len(in.TargetFailures) == 0 {
+		return nil
 	}
-	return false
+	var errs []error
+	for _, tf := range in.TargetFailures {
+		errs = append(errs, fmt.Errorf("target %s did not run: %s", tf.Target, tf.Cause))
+	}
+	return errors.Join(errs...)
 }
 
 // comparisonErr makes an incompatible comparison a usage error with advice.
@@ -153,14 +89,6 @@ func comparisonErr(err error) error {
 		return usageErrf("%v; pass --force to compare the cases both have", err)
 	}
 	return err
-}
-
-func targetsOf(ss []analysis.Summary) map[string]bool {
-	out := map[string]bool{}
-	for _, s := range ss {
-		out[s.Target] = true
-	}
-	return out
 }
 
 // resultsOf streams a results file for the reporters that need every result.

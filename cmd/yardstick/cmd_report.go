@@ -36,10 +36,12 @@ func resultsArg(arg string) (string, error) {
 func isTruncated(err error) bool { return errors.Is(err, bench.ErrTruncated) }
 
 type analysisFlags struct {
-	thresholds []string
-	suites     []string
-	baseline   string
-	force      bool
+	thresholds    []string
+	suites        []string
+	baseline      string
+	force         bool
+	reference     string
+	includeCached bool
 }
 
 func (f *analysisFlags) register(cmd *cobra.Command) {
@@ -47,6 +49,8 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.suites, "suite", nil, "also judge the thresholds declared in this suite (repeatable)")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "baseline file for comparisons and delta() thresholds")
 	cmd.Flags().BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ")
+	cmd.Flags().StringVar(&f.reference, "reference", "", "compare every other target with this one (default: every pair of targets)")
+	cmd.Flags().BoolVar(&f.includeCached, "include-cached-latency", false, "count response-cache hits in latency, TTFT and tokens/s figures and thresholds")
 }
 
 // build parses the flags into an analysis of resultsPath.
@@ -69,13 +73,10 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysisJob, 
 	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
 		return analysisJob{}, err
 	}
-	an := analysisJob{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath)),
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, force: f.force, reference: f.reference, includeCached: f.includeCached, runID: filepath.Base(filepath.Dir(resultsPath)),
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
-		if len(m.Targets) > 0 {
-			an.reference = m.Targets[0].Name
-		}
 		if len(m.Suites) == 1 {
 			an.title = m.Suites[0].Name
 		}
@@ -163,6 +164,9 @@ func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
 		return err
 	}
 	if err := printOutcomes(a.stdout, in.Outcomes); err != nil {
+		return err
+	}
+	if err := targetFailures(in); err != nil {
 		return err
 	}
 	if gate.Failed(in.Outcomes) {

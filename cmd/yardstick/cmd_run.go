@@ -24,23 +24,25 @@ import (
 const resultsName = "results.jsonl"
 
 type runFlags struct {
-	models      []string
-	split       string
-	limit       int
-	out         string
-	resume      bool
-	repeat      int
-	concurrency int
-	noCache     bool
-	cacheDir    string
-	thresholds  []string
-	budget      float64
-	baseline    string
-	stream      bool
-	force       bool
-	noSuiteThs  bool
-	format      string
-	quiet       bool
+	models        []string
+	split         string
+	limit         int
+	out           string
+	resume        bool
+	repeat        int
+	concurrency   int
+	noCache       bool
+	cacheDir      string
+	thresholds    []string
+	budget        float64
+	baseline      string
+	stream        bool
+	force         bool
+	reference     string
+	includeCached bool
+	noSuiteThs    bool
+	format        string
+	quiet         bool
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -78,6 +80,8 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
 	fl.BoolVar(&f.noSuiteThs, "no-thresholds", false, "ignore the thresholds written in the suites (--threshold still applies)")
+	fl.StringVar(&f.reference, "reference", "", "compare every other target with this one (default: every pair of targets; a --baseline is the reference when given)")
+	fl.BoolVar(&f.includeCached, "include-cached-latency", false, "count response-cache hits in latency, TTFT and tokens/s figures and thresholds (off: a cache hit's timing is not the model's)")
 	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have); --resume a run whose suite changed")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
@@ -238,7 +242,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 
 	// Reports are written for partial runs too: whatever was computed is kept.
-	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: f.reference, force: f.force, includeCached: f.includeCached, title: runTitle(ss), runID: filepath.Base(dir), started: start,
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	in, anErr := an.analyze()
 	if in == nil {
@@ -259,6 +263,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 
 	if runErr != nil || anErr != nil {
 		return a.runEnd(ctx, runErr, anErr)
+	}
+	if err := targetFailures(in); err != nil {
+		return err // an outage is an error, not a regression
 	}
 	if gate.Failed(in.Outcomes) {
 		return errThresholds
