@@ -169,6 +169,11 @@ func judgeRow(th *Threshold, r compare.Row, o *Outcome) {
 // interval clear margin, assuming the estimate stays where it is and the
 // half-width shrinks as 1/√n.
 func casesNeeded(r compare.Row, margin float64) string {
+	if r.Method == compare.MethodMcNemar && r.AOnly+r.BOnly == 0 && margin < 0 && margin > -1 {
+		// No case changed: the bound is stats.NoChangeBound, about 3.7/n.
+		need := math.Ceil(math.Log((1-r.Level)/2) / math.Log1p(margin))
+		return fmt.Sprintf("no case changed; about %.0f unchanged paired cases would show non-inferiority (have %d)", need, r.N)
+	}
 	gap := r.Delta.Value - margin
 	half := r.Delta.Value - r.Delta.Low
 	if !(gap > 0) {
