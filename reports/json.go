@@ -47,18 +47,22 @@ const JSONSchemaVersion = 1
 // are not finite (an undefined interval) are null. Lists are never null.
 func JSON(w io.Writer, in *Input) error {
 	doc := jsonDoc{
-		SchemaVersion: JSONSchemaVersion,
-		Verdict:       in.Verdict(),
-		VerdictLine:   verdictLine(in),
-		Meta:          in.Meta,
-		Summaries:     jsonSummaries(in.Summaries),
-		Baseline:      jsonSummaries(in.Baseline),
-		Thresholds:    make([]jsonOutcome, 0, len(in.Outcomes)),
-		Comparisons:   make([]jsonRow, 0, len(in.Comparisons)),
-		Regressions:   in.Regressions,
-		Costs:         in.Costs,
-		Warnings:      in.Warnings,
-		Flaky:         flaky(in),
+		SchemaVersion:  JSONSchemaVersion,
+		Verdict:        in.Verdict(),
+		VerdictLine:    verdictLine(in),
+		Meta:           in.Meta,
+		Summaries:      jsonSummaries(in.Summaries),
+		Baseline:       jsonSummaries(in.Baseline),
+		Thresholds:     make([]jsonOutcome, 0, len(in.Outcomes)),
+		Comparisons:    make([]jsonRow, 0, len(in.Comparisons)),
+		Regressions:    in.Regressions,
+		Costs:          in.Costs,
+		Warnings:       in.Warnings,
+		Flaky:          flaky(in),
+		Reference:      in.Reference,
+		Ranking:        nonNil(in.Ranking),
+		FailedCases:    nonNil(in.FailedCases),
+		TargetFailures: nonNil(in.TargetFailures),
 	}
 	if doc.Regressions == nil {
 		doc.Regressions = []compare.CaseChange{}
@@ -80,7 +84,8 @@ func JSON(w io.Writer, in *Input) error {
 	}
 	for _, r := range in.Comparisons {
 		doc.Comparisons = append(doc.Comparisons, jsonRow{
-			Suite: r.Suite, Metric: r.Metric, A: r.A, B: r.B, N: r.N,
+			Suite: r.Suite, Metric: r.Metric, A: r.A, B: r.B, TargetA: r.TargetA, TargetB: r.TargetB, N: r.N,
+			Level: num(r.Level), Adjusted: r.Adjusted, Family: r.Family,
 			ValueA: num(r.ValueA), ValueB: num(r.ValueB), IntervalA: interval(r.IntervalA), IntervalB: interval(r.IntervalB),
 			Delta: interval(r.Delta),
 			P:     num(r.P), PAdjusted: num(r.PAdjusted), Significant: r.Significant, Method: r.Method,
@@ -126,31 +131,40 @@ type jsonDoc struct {
 	Costs         []compare.CostLatency `json:"costs"`
 	Warnings      []string              `json:"warnings"`
 	Flaky         []FlakyCase           `json:"flaky"`
+	// Reference, Ranking, FailedCases and TargetFailures are analysis'
+	// fields of the same names.
+	Reference      string                   `json:"reference"`
+	Ranking        []analysis.Rank          `json:"ranking"`
+	FailedCases    []analysis.FailedCase    `json:"failed_cases"`
+	TargetFailures []analysis.TargetFailure `json:"target_failures"`
 }
 
 type jsonSummary struct {
-	Suite        string                 `json:"suite"`
-	Target       string                 `json:"target"`
-	Model        string                 `json:"model"`
-	N            int                    `json:"n"`
-	Passed       int                    `json:"passed"`
-	Errors       int                    `json:"errors"`
-	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind"`
-	PassRate     jsonInterval           `json:"pass_rate"`
-	Score        jsonInterval           `json:"score"`
-	Latency      analysis.Distribution  `json:"latency"`
-	TTFT         analysis.Distribution  `json:"ttft"`
-	TokensPerSec num                    `json:"output_tokens_per_second"`
-	Usage        providers.Usage        `json:"usage"`
-	CostUSD      num                    `json:"cost_usd"`
-	CostKnown    bool                   `json:"cost_known"`
-	JudgeUsage   providers.Usage        `json:"judge_usage"`
-	JudgeCostUSD num                    `json:"judge_cost_usd"`
-	Cached       int                    `json:"cached"`
-	Repeats      int                    `json:"repeats"`
-	PassAtK      map[int]num            `json:"pass_at_k"`
-	PassAllK     num                    `json:"pass_all_k"`
-	FlakyCases   []string               `json:"flaky_cases"`
+	Suite                string                 `json:"suite"`
+	Target               string                 `json:"target"`
+	Model                string                 `json:"model"`
+	N                    int                    `json:"n"`
+	Passed               int                    `json:"passed"`
+	Errors               int                    `json:"errors"`
+	ErrorsByKind         map[providers.Kind]int `json:"errors_by_kind"`
+	PassRate             jsonInterval           `json:"pass_rate"`
+	Score                jsonInterval           `json:"score"`
+	Latency              analysis.Distribution  `json:"latency"`
+	TTFT                 analysis.Distribution  `json:"ttft"`
+	TokensPerSec         num                    `json:"output_tokens_per_second"`
+	Usage                providers.Usage        `json:"usage"`
+	CostUSD              num                    `json:"cost_usd"`
+	CostKnown            bool                   `json:"cost_known"`
+	JudgeUsage           providers.Usage        `json:"judge_usage"`
+	JudgeCostUSD         num                    `json:"judge_cost_usd"`
+	Cached               int                    `json:"cached"`
+	CachedTimingExcluded int                    `json:"cached_timing_excluded"`
+	Retries              int                    `json:"retries"`
+	Cases                int                    `json:"cases"`
+	Repeats              int                    `json:"repeats"`
+	PassAtK              map[int]num            `json:"pass_at_k"`
+	PassAllK             num                    `json:"pass_all_k"`
+	FlakyCases           []string               `json:"flaky_cases"`
 }
 
 type jsonOutcome struct {
@@ -169,7 +183,12 @@ type jsonRow struct {
 	Metric      string       `json:"metric"`
 	A           string       `json:"a"`
 	B           string       `json:"b"`
+	TargetA     string       `json:"target_a"`
+	TargetB     string       `json:"target_b"`
 	N           int          `json:"n"`
+	Level       num          `json:"level"`
+	Adjusted    bool         `json:"adjusted"`
+	Family      int          `json:"family"`
 	ValueA      num          `json:"value_a"`
 	ValueB      num          `json:"value_b"`
 	IntervalA   jsonInterval `json:"interval_a"`
@@ -190,7 +209,7 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 			Suite: s.Suite, Target: s.Target, Model: s.Model, N: s.N, Passed: s.Passed, Errors: s.Errors,
 			ErrorsByKind: s.ErrorsByKind, PassRate: interval(s.PassRate), Score: interval(s.Score),
 			Latency: s.Latency, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
-			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, Repeats: s.Repeats,
+			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, CachedTimingExcluded: s.CachedTimingExcluded, Retries: s.Retries, Cases: s.Cases, Repeats: s.Repeats,
 			PassAllK: num(s.PassAllK), FlakyCases: s.FlakyCases,
 		}
 		if j.ErrorsByKind == nil {
@@ -206,4 +225,12 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 		out = append(out, j)
 	}
 	return out
+}
+
+// nonNil returns xs, or an empty slice for nil, so lists encode as [].
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }

@@ -206,7 +206,7 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		if err := renderCapped(w, t, rowCap); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n<sub>Paired by case; Δ is candidate − reference with its 95%% interval; ~ not significant after Holm correction.</sub>\n")
+		fmt.Fprintf(w, "\n<sub>Paired by case; Δ is candidate − reference with its interval (95%%, Holm-adjusted per metric when several); ~ not significant.</sub>\n")
 		writeWarnings(w, in.Warnings, true, rowCap)
 	}
 

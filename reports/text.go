@@ -82,6 +82,18 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 		fmt.Fprintf(w, "Verdict: %s — %s\n", word, verdictLine(in))
 	}
 
+	// Targets that did not really run come before any verdict on quality.
+	if len(in.TargetFailures) > 0 {
+		heading("Targets that did not run")
+		for _, tf := range in.TargetFailures {
+			if md {
+				fmt.Fprintf(w, "- **%s**: %s\n", mdText(tf.Target), mdText(tf.Cause))
+			} else {
+				fmt.Fprintf(w, "  %s: %s\n", oneLine(tf.Target), oneLine(tf.Cause))
+			}
+		}
+	}
+
 	// Thresholds, failed first, in the gate's order otherwise.
 	if len(in.Outcomes) > 0 {
 		heading("Thresholds")
@@ -134,9 +146,26 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 		}
 	}
 
+	// Ranking, when the run has several targets.
+	if t := rankingTable(in, st); t != nil {
+		heading("Ranking")
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n", rankingFootnote(md))
+	}
+
 	// Comparisons, one benchstat-style table per pair of arms.
 	if len(in.Comparisons) > 0 {
 		heading("Comparisons")
+		if in.Reference != "" {
+			ref := "reference: " + in.Reference
+			if md {
+				fmt.Fprintf(w, "%s\n\n", mdText(ref))
+			} else {
+				fmt.Fprintf(w, "%s\n", oneLine(ref))
+			}
+		}
 		for i, pair := range comparisonPairs(in.Comparisons) {
 			if i > 0 {
 				fmt.Fprintln(w)
@@ -170,6 +199,26 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 			return err
 		}
 		moreLine(w, len(in.Regressions)-listCap, md)
+	}
+
+	// Failed cases, with or without a baseline.
+	if len(in.FailedCases) > 0 {
+		heading(fmt.Sprintf("Failed cases (first %d per suite × target)", len(in.FailedCases)))
+		t := &table{header: []string{"suite", "target", "case", "reason", "output"}, align: alignCols("lllll")}
+		if md {
+			t.header = []string{"Suite", "Target", "Case", "Reason", "Output (excerpt)"}
+		}
+		for _, f := range in.FailedCases[:min(listCap, len(in.FailedCases))] {
+			id := f.CaseID
+			if f.Repeat > 0 {
+				id += " #" + strconv.Itoa(f.Repeat)
+			}
+			t.add(cellFor(st, f.Suite), cellFor(st, f.Target), cellFor(st, id), cellFor(st, excerpt(f.Reason, 80)), cellFor(st, excerpt(f.Output, 60)))
+		}
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+		moreLine(w, len(in.FailedCases)-listCap, md)
 	}
 
 	// Flaky cases.
@@ -372,7 +421,20 @@ func comparisonFootnote(rows []compare.Row, md bool) string {
 			methods = append(methods, r.Method)
 		}
 	}
-	s := "Paired by case. Δ is candidate − reference (reference → candidate), pass rate in percentage points; ~: not significant at 95% after Holm correction."
+	s := "Paired by case (n counts cases; repeats are averaged per case). Δ is candidate − reference (reference → candidate), pass rate in percentage points; ~: not significant at 95%; the Δ interval agrees with the p-value beside it."
+	adjusted := 0
+	level := 0.0
+	for _, r := range rows {
+		if r.Adjusted {
+			adjusted = max(adjusted, r.Family)
+			level = max(level, r.Level)
+		}
+	}
+	if adjusted > 0 {
+		s += fmt.Sprintf(" Holm-adjusted per metric over up to %d comparisons: each Δ interval is shown at its adjusted level (up to %.1f%%), p (Holm) beside it.", adjusted, 100*level)
+	} else {
+		s += " One comparison per metric: no multiplicity adjustment."
+	}
 	if len(methods) > 0 {
 		m := strings.Join(methods, ", ")
 		if md {
@@ -507,4 +569,37 @@ func costTable(in *Input, st style) *table {
 		return nil
 	}
 	return t
+}
+
+// rankingTable lists each suite's targets by pass rate, with the targets
+// their paired test cannot tell apart; nil with fewer than two targets.
+func rankingTable(in *Input, st style) *table {
+	if len(in.Ranking) == 0 {
+		return nil
+	}
+	t := &table{header: []string{"suite", "rank", "target", "pass rate [95% CI]", "cases", "tied with", "retries"}, align: alignCols("lrlrrll")}
+	if st == styleMarkdown {
+		t.header = []string{"Suite", "Rank", "Target", "Pass rate [95% CI]", "Cases", "Tied with", "Retries"}
+	}
+	retries := map[[2]string]int{}
+	for _, s := range in.Summaries {
+		retries[[2]string{s.Suite, s.Target}] = s.Retries
+	}
+	for _, r := range in.Ranking {
+		tied := dash
+		if len(r.TiedWith) > 0 {
+			tied = strings.Join(r.TiedWith, ", ")
+		}
+		t.add(cellFor(st, r.Suite), strconv.Itoa(r.Rank), cellFor(st, r.Target), fmtRate(r.PassRate, r.N), strconv.Itoa(r.N),
+			cellFor(st, tied), strconv.Itoa(retries[[2]string{r.Suite, r.Target}]))
+	}
+	return t
+}
+
+func rankingFootnote(md bool) string {
+	s := "Ranked by pass rate over every pair of targets; \"tied with\" lists the targets whose paired difference is not significant at 95% (Holm). Targets tied with the one above share its rank."
+	if md {
+		return "<sub>" + mdText(s) + "</sub>"
+	}
+	return s
 }

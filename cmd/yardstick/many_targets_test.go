@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/providertest"
+)
+
+// TestFourTargetsRankedWithAllPairs: four -m targets are compared all
+// against all (six pairs, not the three the first target used to get),
+// ranked with their ties, and every report names the reference.
+func TestFourTargetsRankedWithAllPairs(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	wrong := map[string]int{"m-best": 0, "m-close": 2, "m-mid": 30, "m-bad": 60}
+	srv.SetResponder(func(req providertest.WireRequest) string { return plusOne(wrong[req.Model])(req) })
+	c := newCLI(t, env)
+	suite := writeSumSuite(t, c.dir, 120)
+	out := filepath.Join(c.dir, "run")
+	args := []string{"run", suite, "--out", out}
+	for m := range wrong {
+		args = append(args, "-m", "openai:"+m)
+	}
+	if code := c.run(context.Background(), args...); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	text := c.stdout.String()
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Reference   string          `json:"reference"`
+		Comparisons []compare.Row   `json:"comparisons"`
+		Ranking     []analysis.Rank `json:"ranking"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	pairs := map[[2]string]bool{}
+	for _, r := range doc.Comparisons {
+		if r.Metric == compare.MetricPassRate {
+			pairs[[2]string{r.TargetA, r.TargetB}] = true
+		}
+	}
+	if len(pairs) != 6 || doc.Reference != "all pairs" {
+		t.Errorf("reference %q, %d pass-rate pairs: %v", doc.Reference, len(pairs), pairs)
+	}
+	var order []string
+	for _, r := range doc.Ranking {
+		order = append(order, r.Target)
+	}
+	if strings.Join(order, " ") != "openai:m-best openai:m-close openai:m-mid openai:m-bad" {
+		t.Errorf("ranking %v", order)
+	}
+	// best and runner-up (2 of 120 apart) are tied and share rank 1.
+	if r := doc.Ranking; len(r) != 4 || r[0].Rank != 1 || r[1].Rank != 1 || r[2].Rank != 3 || r[3].Rank != 4 ||
+		strings.Join(r[0].TiedWith, ",") != "openai:m-close" {
+		t.Errorf("ranks %+v", r)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for name, s := range map[string]string{"text": text, "report.md": string(md), "report.html": string(html)} {
+		if !strings.Contains(s, "reference all pairs") {
+			t.Errorf("%s does not name the reference", name)
+		}
+	}
+	if !strings.Contains(text, "Ranking") {
+		t.Errorf("no ranking table:\n%s", text)
+	}
+
+	// --reference picks one target; the ranking still has every pair.
+	out2 := filepath.Join(c.dir, "ref")
+	if code := c.run(context.Background(), append(args[:len(args):len(args)], "--reference", "openai:m-mid", "--out", out2)...); code != exitOK {
+		t.Fatalf("--reference: exit %d\n%s", code, c.stderr.String())
+	}
+	if !strings.Contains(c.stdout.String(), "reference openai:m-mid") || !strings.Contains(c.stdout.String(), "Ranking") {
+		t.Errorf("--reference output:\n%s", c.stdout.String())
+	}
+}
+
+// TestDeadTargetExitsOne: a target whose every request failed, or that a
+// circuit breaker stopped, makes gate exit 1 naming it and the cause, even
+// when every threshold holds (it used to read as a regression, or as success).
+func TestDeadTargetExitsOne(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		kind  providers.Kind
+		cause string
+		all   bool
+	}{
+		{"every request failed", providers.KindUnavailable, "every request failed", true},
+		{"circuit breaker", providers.KindCircuitOpen, "circuit breaker open", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t, nil)
+			var b strings.Builder
+			w := bench.NewJSONLWriter(&b)
+			for i := range 4 {
+				r := &bench.Result{Suite: "s", CaseID: string(rune('a' + i)), Target: "good", Pass: true, Score: 1}
+				if err := w.Add(r); err != nil {
+					t.Fatal(err)
+				}
+				bad := &bench.Result{Suite: "s", CaseID: string(rune('a' + i)), Target: "down",
+					Error: &bench.ErrorInfo{Kind: tc.kind, Message: "connection refused"}}
+				if !tc.all && i == 0 {
+					bad.Error, bad.Pass, bad.Score = nil, true, 1
+				}
+				if err := w.Add(bad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(c.dir, "results.jsonl")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code := c.run(context.Background(), "gate", path, "--threshold", "cases >= 1")
+			if code != exitFailure {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitFailure, c.stdout.String(), c.stderr.String())
+			}
+			if !strings.Contains(c.stderr.String(), "target down did not run: "+tc.cause) || strings.Contains(c.stderr.String(), "target good") {
+				t.Errorf("stderr:\n%s", c.stderr.String())
+			}
+		})
+	}
+}
