@@ -122,17 +122,17 @@ func (s *Summarizer) Add(r *bench.Result) {
 		} else {
 			ct.scoredFail++
 		}
-		if r.Cached && !s.opts.IncludeCachedLatency {
-			a.cachedTiming++
-		} else {
-			a.latencies = append(a.latencies, r.Latency)
-			if r.TTFT > 0 {
-				a.ttfts = append(a.ttfts, r.TTFT)
+		if lat, ttft, ok := r.Timing(s.opts.IncludeCachedLatency); ok {
+			a.latencies = append(a.latencies, lat)
+			if ttft > 0 {
+				a.ttfts = append(a.ttfts, ttft)
 			}
-			if tps := r.OutputTokensPerSecond(); tps > 0 {
+			if tps := r.TokensPerSecond(s.opts.IncludeCachedLatency); tps > 0 {
 				a.tpsSum += tps
 				a.tpsN++
 			}
+		} else {
+			a.cachedTiming++
 		}
 	}
 	a.usage = a.usage.Add(r.Usage)

@@ -487,6 +487,7 @@ func (r *Runner) execute(ctx context.Context, u workUnit, tg *Target) workDone {
 	res.ResolvedModel = resp.Model
 	res.Usage = resp.Usage
 	res.Cached = resp.Cached
+	res.Original = resp.Original
 	res.Attempts = resp.Attempts
 	res.TTFT = resp.TTFT
 	if res.TTFT == 0 && !first.IsZero() {

@@ -76,6 +76,8 @@ type Response struct {
 	// response, retries included; 0 when no Retry decorator was involved or the
 	// response was served from the cache.
 	Attempts int `json:"attempts,omitempty"`
+	// Original is, on a cache hit, the timing of the call that answered.
+	Original *Original `json:"original,omitempty"`
 }
 
 // Chunk is one increment of a streamed response.

@@ -138,6 +138,13 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 				return err
 			}
 		}
+		if note := cachedNote(sums); note != "" {
+			if md {
+				fmt.Fprintf(w, "\n<sub>%s</sub>\n", mdText(note))
+			} else {
+				fmt.Fprintf(w, "%s\n", note)
+			}
+		}
 		if t := repeatsTable(sums, st); t != nil {
 			heading("Repeats")
 			if err := t.render(w, st); err != nil {
@@ -602,4 +609,19 @@ func rankingFootnote(md bool) string {
 		return "<sub>" + mdText(s) + "</sub>"
 	}
 	return s
+}
+
+// cachedNote says how many cached results were left out of the timings, and
+// how many retries each target needed.
+func cachedNote(sums []analysis.Summary) string {
+	var parts []string
+	for _, s := range sums {
+		if s.CachedTimingExcluded > 0 {
+			parts = append(parts, fmt.Sprintf("%s/%s: %d cached results left out of latency, TTFT and tok/s (--include-cached-latency counts their original timing)", s.Suite, s.Target, s.CachedTimingExcluded))
+		}
+		if s.Retries > 0 {
+			parts = append(parts, fmt.Sprintf("%s/%s: %d retries", s.Suite, s.Target, s.Retries))
+		}
+	}
+	return oneLine(strings.Join(parts, "; "))
 }

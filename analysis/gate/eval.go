@@ -110,7 +110,6 @@ func (e *Evaluator) Add(r *bench.Result) {
 func (a *acc) add(th *Threshold, r *bench.Result, includeCached bool) {
 	a.n++
 	ok := r.Error == nil
-	cached := r.Cached && !includeCached
 	tallyOf := func() *tally {
 		if a.cases == nil {
 			a.cases = make(map[caseKey]*tally)
@@ -147,23 +146,20 @@ func (a *acc) add(th *Threshold, r *bench.Result, includeCached bool) {
 		}
 		t.score += s
 		a.vals = append(a.vals, s)
-	case Latency:
-		if ok && cached {
+	case Latency, TTFT, TokensPerSecond:
+		lat, ttft, timed := r.Timing(includeCached)
+		switch {
+		case ok && !timed:
 			a.cached++
-		} else if ok {
-			a.vals = append(a.vals, r.Latency.Seconds())
-		}
-	case TTFT:
-		if ok && r.TTFT > 0 && cached {
-			a.cached++
-		} else if ok && r.TTFT > 0 {
-			a.vals = append(a.vals, r.TTFT.Seconds())
-		}
-	case TokensPerSecond:
-		if tps := r.OutputTokensPerSecond(); ok && tps > 0 && cached {
-			a.cached++
-		} else if ok && tps > 0 {
-			a.vals = append(a.vals, tps)
+		case !timed:
+		case th.Metric == Latency:
+			a.vals = append(a.vals, lat.Seconds())
+		case th.Metric == TTFT && ttft > 0:
+			a.vals = append(a.vals, ttft.Seconds())
+		case th.Metric == TokensPerSecond:
+			if tps := r.TokensPerSecond(includeCached); tps > 0 {
+				a.vals = append(a.vals, tps)
+			}
 		}
 	case Cost:
 		if r.CostUSD == nil {
