@@ -43,8 +43,18 @@ type Manifest struct {
 	Concurrency int           `json:"concurrency"`
 	Repeats     int           `json:"repeats"`
 	BudgetUSD   float64       `json:"budget_usd,omitempty"` // 0: none
+	// Thresholds are the thresholds the run judged, with where each was
+	// written, so that `report RUN` and `gate RUN` judge the same ones.
+	Thresholds []ThresholdInfo `json:"thresholds,omitempty"`
 	Resumed     *ResumedFrom  `json:"resumed,omitempty"`
 	Totals      ManifestTotal `json:"totals"`
+}
+
+// ThresholdInfo is one threshold a run judged: its expression as written and
+// its source ("support.yaml:42", "--threshold").
+type ThresholdInfo struct {
+	Expr   string `json:"expr"`
+	Source string `json:"source,omitempty"`
 }
 
 // SuiteInfo identifies a suite that ran.

@@ -70,3 +70,27 @@ func TestWarmCacheIsNotTimed(t *testing.T) {
 		t.Errorf("with cached latency: %+v", s)
 	}
 }
+
+// TestReportAndGateReuseRecordedThresholds: `report RUN` and `gate RUN`
+// used to forget the thresholds the run judged; the manifest records them
+// with their sources.
+func TestReportAndGateReuseRecordedThresholds(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	out := filepath.Join(c.dir, "run")
+	ctx := context.Background()
+	if code := c.run(ctx, "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", out, "--threshold", "pass_rate >= 0.9"); code != exitThresholds {
+		t.Fatalf("run: exit %d", code)
+	}
+	if code := c.run(ctx, "gate", out); code != exitThresholds {
+		t.Fatalf("gate RUN: exit %d, want %d\n%s%s", code, exitThresholds, c.stdout.String(), c.stderr.String())
+	}
+	for _, want := range []string{"pass_rate >= 0.9", "[--threshold]", "pass_rate >= 0.5", "tiny.yaml:"} {
+		if !strings.Contains(c.stdout.String(), want) {
+			t.Errorf("gate RUN output lacks %q:\n%s", want, c.stdout.String())
+		}
+	}
+	if code := c.run(ctx, "report", out); code != exitOK || !strings.Contains(c.stdout.String(), "pass_rate >= 0.9") {
+		t.Errorf("report RUN: exit %d\n%s", code, c.stdout.String())
+	}
+}

@@ -77,6 +77,20 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysisJob, 
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
+		if len(f.thresholds) == 0 && len(f.suites) == 0 {
+			// Judge what the run judged, with the sources it recorded.
+			for _, ti := range m.Thresholds {
+				th, err := gate.Parse(ti.Expr)
+				if err != nil {
+					return analysisJob{}, usageErrf("%s: recorded threshold %q: %v", bench.ManifestName, ti.Expr, err)
+				}
+				th.Source = ti.Source
+				an.thresholds = append(an.thresholds, th)
+			}
+			if err := checkDeltaBaseline(an.thresholds, f.baseline != ""); err != nil {
+				return analysisJob{}, err
+			}
+		}
 		if len(m.Suites) == 1 {
 			an.title = m.Suites[0].Name
 		}
@@ -157,7 +171,7 @@ func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
 		return err
 	}
 	if len(an.thresholds) == 0 {
-		return usageErrf("no thresholds: give --threshold EXPR or --suite SUITE with thresholds")
+		return usageErrf("no thresholds: the run recorded none; give --threshold EXPR or --suite SUITE with thresholds")
 	}
 	in, err := an.analyze()
 	if err != nil {

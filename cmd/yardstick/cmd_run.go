@@ -169,6 +169,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	manifestPath := filepath.Join(dir, bench.ManifestName)
 	start := time.Now()
 	m := bench.NewManifest(os.Args, start)
+	for _, th := range ths {
+		m.Thresholds = append(m.Thresholds, bench.ThresholdInfo{Expr: th.Expr, Source: th.Source})
+	}
 	var (
 		file *os.File
 		skip func(bench.Key) bool

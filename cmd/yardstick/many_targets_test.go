@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,37 @@ func TestDeadTargetExitsOne(t *testing.T) {
 				t.Errorf("stderr:\n%s", c.stderr.String())
 			}
 		})
+	}
+}
+
+// TestBaselineSaveKeepsUnicodeTargets: `baseline save` used to write
+// target.baseline for every non-ASCII target, so 라마 and 젬마 overwrote each
+// other with exit 0.
+func TestBaselineSaveKeepsUnicodeTargets(t *testing.T) {
+	c := newCLI(t, nil)
+	var b strings.Builder
+	w := bench.NewJSONLWriter(&b)
+	for _, target := range []string{"ollama:라마", "ollama:젬마", "a:b", "a/b"} {
+		for _, id := range []string{"x", "y"} {
+			if err := w.Add(&bench.Result{Suite: "s", CaseID: id, Target: target, Pass: id == "x", PromptHash: "ab"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	path := filepath.Join(c.dir, "results.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.dir, "baselines")
+	if code := c.run(context.Background(), "baseline", "save", path, "-o", dir); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) != 4 || !slices.Contains(names, "ollama-라마.baseline") || !slices.Contains(names, "ollama-젬마.baseline") {
+		t.Errorf("files %q", names)
 	}
 }
