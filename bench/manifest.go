@@ -36,18 +36,18 @@ type Manifest struct {
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 
-	Results     string        `json:"results"` // results file, relative to the manifest's directory
-	Suites      []SuiteInfo   `json:"suites"`
-	Targets     []TargetInfo  `json:"targets"`
-	Requests    []SentParams  `json:"requests"` // distinct parameters actually sent, per target and suite
-	Concurrency int           `json:"concurrency"`
-	Repeats     int           `json:"repeats"`
-	BudgetUSD   float64       `json:"budget_usd,omitempty"` // 0: none
+	Results     string       `json:"results"` // results file, relative to the manifest's directory
+	Suites      []SuiteInfo  `json:"suites"`
+	Targets     []TargetInfo `json:"targets"`
+	Requests    []SentParams `json:"requests"` // distinct parameters actually sent, per target and suite
+	Concurrency int          `json:"concurrency"`
+	Repeats     int          `json:"repeats"`
+	BudgetUSD   float64      `json:"budget_usd,omitempty"` // 0: none
 	// Thresholds are the thresholds the run judged, with where each was
 	// written, so that `report RUN` and `gate RUN` judge the same ones.
 	Thresholds []ThresholdInfo `json:"thresholds,omitempty"`
-	Resumed     *ResumedFrom  `json:"resumed,omitempty"`
-	Totals      ManifestTotal `json:"totals"`
+	Resumed    *ResumedFrom    `json:"resumed,omitempty"`
+	Totals     ManifestTotal   `json:"totals"`
 }
 
 // ThresholdInfo is one threshold a run judged: its expression as written and
