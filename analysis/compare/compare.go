@@ -201,12 +201,25 @@ func (c *Comparer) compare(pairs []Pair, issues []Issue) (*Comparison, error) {
 		plans = append(plans, ps...)
 		issues = append(issues, is...)
 	}
+	// A suite only the reference ran is skipped, not a refusal: a candidate
+	// that runs a subset of the baseline's suites is compared on those.
+	var fatal, skipped []Issue
+	for _, is := range issues {
+		if is.Kind == SuiteOnlyInA {
+			skipped = append(skipped, is)
+		} else {
+			fatal = append(fatal, is)
+		}
+	}
 	// Even when forced, a comparison needs at least one shared case.
-	if len(issues) > 0 && (!c.opts.Force || len(plans) == 0) {
+	if len(fatal) > 0 && !c.opts.Force || len(plans) == 0 {
 		return nil, &IncompatibleError{Issues: issues}
 	}
 	out := &Comparison{Level: c.opts.level()}
-	for _, is := range issues {
+	for _, is := range skipped {
+		out.Warnings = append(out.Warnings, is.String()+" (skipped)")
+	}
+	for _, is := range fatal {
 		out.Warnings = append(out.Warnings, is.String())
 	}
 	out.Warnings = append(out.Warnings, c.armWarnings(pairs, labels)...)

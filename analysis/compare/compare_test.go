@@ -898,3 +898,21 @@ func TestForcedUnpairedTargets(t *testing.T) {
 		t.Errorf("rows %+v regressions %+v", cmp.Rows, cmp.Regressions)
 	}
 }
+
+// TestSuiteOnlyInBaselineIsSkipped: a run of a subset of the baseline's
+// suites is compared on those, with the others reported as skipped, instead
+// of being refused.
+func TestSuiteOnlyInBaselineIsSkipped(t *testing.T) {
+	c := New(DefaultOptions())
+	for _, s := range []string{"s1", "s2"} {
+		c.Add("base", res(s, "c1", "t", 0, true, 1))
+	}
+	c.Add("run", res("s1", "c1", "t", 0, true, 1))
+	cmp, err := c.CompareRuns("base", "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmp.Rows) != 2 || cmp.Rows[0].Suite != "s1" || len(cmp.Warnings) != 1 || !strings.Contains(cmp.Warnings[0], "skipped") {
+		t.Errorf("rows %+v warnings %q", cmp.Rows, cmp.Warnings)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/suites"
 	"io"
 	"iter"
 	"os"
@@ -181,4 +182,38 @@ func checkFormat(format string) error {
 		return nil
 	}
 	return usageErrf("--format %q: want text, markdown, json or none", format)
+}
+
+// checkBaselineFirst compares the cases the run is about to send with the
+// baseline before any call, so that an incompatible baseline (other cases,
+// prompts or suite versions) is refused before money is spent, not after.
+// Suites only the baseline has are reported and skipped. With force the
+// differences are warnings.
+func checkBaselineFirst(w io.Writer, ss []loadedSuite, opts suites.CasesOptions, base *baselineInput, targets []string, force bool) error {
+	if base == nil {
+		return nil
+	}
+	c := compare.New(compare.Options{Force: force, ExcerptLen: -1})
+	if err := c.AddSeq(base.label(), base.results()); err != nil {
+		return usageErr(err)
+	}
+	for _, s := range ss {
+		for cs, err := range s.Cases(opts) {
+			if err != nil {
+				return usageErr(err)
+			}
+			for _, t := range targets {
+				c.Add(analysis.RunArm, &bench.Result{Suite: cs.Suite, SuiteVersion: cs.SuiteVersion, CaseID: cs.ID,
+					Target: t, PromptHash: cs.PromptHash, Pass: true, Score: 1})
+			}
+		}
+	}
+	cmp, err := c.CompareRuns(base.label(), analysis.RunArm)
+	if err != nil {
+		return usageErrf("--baseline %s does not match this run (checked before any call): %v; pass --force to compare the cases both have", base.path, err)
+	}
+	for _, warn := range cmp.Warnings {
+		fmt.Fprintf(w, "yardstick: warning: baseline: %s\n", warn)
+	}
+	return nil
 }

@@ -173,12 +173,17 @@ func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
 	if len(an.thresholds) == 0 {
 		return usageErrf("no thresholds: the run recorded none; give --threshold EXPR or --suite SUITE with thresholds")
 	}
-	in, err := an.analyze()
-	if err != nil {
-		return err
+	in, anErr := an.analyze()
+	if in == nil {
+		return anErr
 	}
+	// The outcomes are printed even when the baseline was refused: they say
+	// which verdicts could not be reached and why.
 	if err := printOutcomes(a.stdout, in.Outcomes); err != nil {
 		return err
+	}
+	if anErr != nil {
+		return anErr
 	}
 	if err := targetFailures(in); err != nil {
 		return err

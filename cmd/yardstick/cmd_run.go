@@ -148,6 +148,13 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	names := make([]string, len(built))
+	for i, b := range built {
+		names[i] = b.Name
+	}
+	if err := checkBaselineFirst(a.stderr, ss, caseOpts, base, names, f.force); err != nil {
+		return err
+	}
 	targets := make([]bench.Target, len(built))
 	for i, b := range built {
 		targets[i] = bench.Target{Name: b.Name, Model: b.Model, Provider: b.Provider, Price: b.Price, Stream: b.Stream || f.stream}
