@@ -260,6 +260,9 @@ func (t Threshold) Validate() error {
 			return errAt(t.aggCol, "delta(%s) with %s needs an aggregation: ci_low, ci_high or value", t.Metric, t.Op)
 		}
 	}
+	if agg == AggTest && (t.Op == Equal || t.Op == NotEqual) {
+		return errAt(t.aggCol, "test reads a direction; with %s use ci_low, ci_high or value", t.Op)
+	}
 	name := string(t.Metric)
 	if t.Delta {
 		name = "delta(" + name + ")"
