@@ -212,7 +212,7 @@ func New(opts Options) *Builder {
 		baseSum: NewSummarizer(opts),
 		flaky:   NewFlakyTracker(),
 		ev:      gate.NewEvaluator(opts.Thresholds, gopts),
-		cmp:     compare.New(compare.Options{Options: opts.Options, Force: opts.Force}),
+		cmp:     compare.New(compare.Options{Options: opts.Options, Force: opts.Force, IncludeCachedLatency: opts.IncludeCachedLatency}),
 		sub:     map[int]*compare.Comparer{},
 		failed:  map[[2]string][]FailedCase{},
 		reqs:    map[string]*targetTally{},

@@ -119,15 +119,6 @@ func metaParts(in *Input) []string {
 	return p
 }
 
-// baselineFor finds the baseline summary of suite × target.
-func baselineFor(in *Input, suite, target string) (analysis.Summary, bool) {
-	for _, b := range in.Baseline {
-		if b.Suite == suite && b.Target == target {
-			return b, true
-		}
-	}
-	return analysis.Summary{}, false
-}
 
 // Formats lists the names New accepts.
 var Formats = []string{"text", "markdown", "json", "pr", "junit", "html"}

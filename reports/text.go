@@ -553,29 +553,8 @@ func costTable(in *Input, st style) *table {
 		}
 		return t
 	}
-	if len(in.Baseline) == 0 {
-		return nil
-	}
-	t := &table{header: []string{"suite", "target", "cost", "p50", "p95"}, align: alignCols("llrrr")}
-	if md {
-		t.header = []string{"Suite", "Target", "Cost (baseline → now)", "p50", "p95"}
-	}
-	for _, s := range sortedSummaries(in.Summaries) {
-		b, ok := baselineFor(in, s.Suite, s.Target)
-		if !ok {
-			continue
-		}
-		cs := cost(b.CostUSD, b.CostKnown) + " → " + cost(s.CostUSD, s.CostKnown)
-		if b.CostKnown && s.CostKnown {
-			cs += rel(b.CostUSD, s.CostUSD)
-		}
-		t.add(cellFor(st, clip(s.Suite, nameLen)), cellFor(st, clip(s.Target, nameLen)), cs,
-			lat(b.Latency.P50, s.Latency.P50), lat(b.Latency.P95, s.Latency.P95))
-	}
-	if len(t.rows) == 0 {
-		return nil
-	}
-	return t
+	// No fallback: cost and latency deltas come from the comparison only.
+	return nil
 }
 
 // rankingTable lists each suite's targets by pass rate, with the targets

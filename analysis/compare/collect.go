@@ -24,6 +24,10 @@ type Options struct {
 	// on the cases both have, recording the differences as warnings, instead
 	// of returning an *IncompatibleError.
 	Force bool
+	// IncludeCachedLatency counts results served from the response cache in
+	// the latency medians (with their original timing, bench.Result.Timing);
+	// off, they are left out.
+	IncludeCachedLatency bool
 	// ExcerptLen is how many bytes of a case's output are kept for the
 	// regression lists (cut at a rune boundary); 0 means 200, negative keeps
 	// none.
@@ -159,8 +163,8 @@ func (c *Comparer) Add(run string, r *bench.Result) {
 		if r.Pass {
 			k.passed++
 		}
-		if r.Latency > 0 {
-			k.latSum += r.Latency
+		if lat, _, ok := r.Timing(c.opts.IncludeCachedLatency); ok && lat > 0 {
+			k.latSum += lat
 			k.latN++
 		}
 	}
