@@ -119,7 +119,6 @@ func metaParts(in *Input) []string {
 	return p
 }
 
-
 // Formats lists the names New accepts.
 var Formats = []string{"text", "markdown", "json", "pr", "junit", "html"}
 
