@@ -112,8 +112,11 @@ type Analysis struct {
 	Costs []compare.CostLatency
 	// Warnings are comparability caveats and analysis notes.
 	Warnings []string
-	// Regressions are the cases whose pass rate fell, most regressed first.
-	Regressions []compare.CaseChange
+	// Regressions are the cases whose pass rate fell, most regressed first;
+	// Improvements those whose pass rate rose (compare.CaseChange: the one
+	// definition of "regressed" every report uses).
+	Regressions  []compare.CaseChange
+	Improvements []compare.CaseChange
 	// Ranking orders the targets of each suite by pass rate, with the groups
 	// they are statistically tied with; only with two targets or more.
 	Ranking []Rank
@@ -363,6 +366,7 @@ func (b *Builder) Close() (*Analysis, error) {
 		an.Costs = comparison.Costs
 		an.Warnings = append(an.Warnings, comparison.Warnings...)
 		an.Regressions = comparison.Regressions
+		an.Improvements = comparison.Improvements
 	}
 	if len(targets) > 1 {
 		all := comparison

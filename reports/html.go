@@ -37,11 +37,6 @@ func cspHash(s string) string {
 
 // HTMLOptions tunes the HTML report. The zero value is ready to use.
 type HTMLOptions struct {
-	// Baseline is the baseline run's results (from bench/baseline), read once
-	// before results, for the "regressions" filter: a case × target
-	// regressed when it passed every baseline repeat and fails in a repeat
-	// of this run. nil: no baseline.
-	Baseline iter.Seq2[*bench.Result, error]
 	// PageSize is the number of cases per page; 0 means 50.
 	PageSize int
 	// MaxText bounds each output, prompt message, expected answer, reason
@@ -85,11 +80,7 @@ func HTML(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error], opts 
 		return err
 	}
 	defer sp.close()
-	if opts.Baseline != nil {
-		if err := sp.readBaseline(opts.Baseline); err != nil {
-			return err
-		}
-	}
+	sp.fromComparison(in)
 	for r, err := range results {
 		if err != nil {
 			return fmt.Errorf("reports: html: %w", err)
@@ -190,22 +181,24 @@ func (sp *spool) target(name string) int {
 	return i
 }
 
-// readBaseline records each baseline case × target's outcome over its repeats.
-func (sp *spool) readBaseline(seq iter.Seq2[*bench.Result, error]) error {
-	sp.baseline = map[string]uint8{}
-	for r, err := range seq {
-		if err != nil {
-			return fmt.Errorf("reports: html: baseline: %w", err)
-		}
-		k := baseKey(sp.key[:0], r.Suite, r.CaseID, r.Target)
-		sp.key = k
-		bit := uint8(2)
-		if r.Pass {
-			bit = 1
-		}
-		sp.baseline[string(k)] |= bit
+// fromComparison marks the cases the comparison found regressed or
+// improved (compare.CaseChange, the one definition every report uses): a
+// failing result of a regressed case shows as "regressed", a passing result
+// of an improved one as "fixed". Without a baseline comparison nothing is
+// marked.
+func (sp *spool) fromComparison(in *Input) {
+	if in.Baseline == nil {
+		return
 	}
-	return nil
+	sp.baseline = map[string]uint8{}
+	for _, c := range in.Regressions {
+		sp.key = baseKey(sp.key[:0], c.Suite, c.CaseID, c.Target)
+		sp.baseline[string(sp.key)] = 1 // reads as "passed in the baseline"
+	}
+	for _, c := range in.Improvements {
+		sp.key = baseKey(sp.key[:0], c.Suite, c.CaseID, c.Target)
+		sp.baseline[string(sp.key)] = 2 // reads as "failed in the baseline"
+	}
 }
 
 func baseKey(dst []byte, suite, id, target string) []byte {

@@ -116,10 +116,6 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 // summary.json, report.md (verdict first, sized for a pull-request comment or
 // $GITHUB_STEP_SUMMARY), junit.xml and the self-contained report.html.
 func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
-	var baseline iter.Seq2[*bench.Result, error]
-	if an.baseline != nil {
-		baseline = an.baseline.results()
-	}
 	files := []struct {
 		name string
 		rep  reports.Reporter
@@ -128,7 +124,7 @@ func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
 		{"report.md", func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }},
 		{"junit.xml", func(w io.Writer) error { return reports.JUnit(w, in, resultsOf(an.resultsPath)) }},
 		{"report.html", func(w io.Writer) error {
-			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{Baseline: baseline})
+			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{})
 		}},
 	}
 	// One report that cannot be written does not cost the others.
