@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/internal/format"
 	"iter"
-	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,13 +40,7 @@ func (e *BudgetError) Error() string {
 // dollars formats dollars with cents ("$5.00"), or, for a sum under a
 // dollar with more than cents, with at least four decimals and two
 // significant digits ("$0.0015", "$0.0000021").
-func dollars(v float64) string {
-	if v > 0 && v < 1 && math.Abs(v*100-math.Round(v*100)) > 1e-6 {
-		decimals := max(4, 1-int(math.Floor(math.Log10(v))))
-		return fmt.Sprintf("$%.*f", decimals, v)
-	}
-	return fmt.Sprintf("$%.2f", v)
-}
+func dollars(v float64) string { return format.USD(v) }
 
 // Unwrap makes errors.Is(err, ErrBudgetExceeded) true.
 func (e *BudgetError) Unwrap() error { return ErrBudgetExceeded }
