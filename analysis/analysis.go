@@ -197,7 +197,8 @@ type Builder struct {
 	failed  map[[2]string][]FailedCase
 	targets []string
 	reqs    map[string]*targetTally
-	closed  bool
+	seen    map[bench.Key]struct{}
+	dups    int
 }
 
 type targetTally struct {
@@ -239,8 +240,18 @@ func needsOwnComparison(th gate.Threshold) bool {
 	return false
 }
 
-// Add counts one result of the run. r is not retained.
+// Add counts one result of the run. r is not retained. A result whose key
+// (suite, case, target, repeat) was already added is ignored by every part
+// of the analysis alike, and counted in a warning.
 func (b *Builder) Add(r *bench.Result) {
+	if b.seen == nil {
+		b.seen = make(map[bench.Key]struct{})
+	}
+	if _, dup := b.seen[r.Key()]; dup {
+		b.dups++
+		return
+	}
+	b.seen[r.Key()] = struct{}{}
 	b.sum.Add(r)
 	b.flaky.Add(r)
 	b.ev.Add(r)
@@ -311,6 +322,9 @@ func AddSeq(seq iter.Seq2[*bench.Result, error], add func(*bench.Result)) error 
 // own summaries and outcomes are complete either way.
 func (b *Builder) Close() (*Analysis, error) {
 	an := &Analysis{Summaries: b.sum.Close()}
+	if b.dups > 0 {
+		an.Warnings = append(an.Warnings, fmt.Sprintf("%d duplicate results (a case, target and repeat seen before) ignored", b.dups))
+	}
 	if b.base {
 		an.Baseline = b.baseSum.Close()
 	}

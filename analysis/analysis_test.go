@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
 )
@@ -89,5 +90,36 @@ func TestRepeatsCountCases(t *testing.T) {
 		if r.Metric == compare.MetricScore && (r.IntervalA != s.Score) {
 			t.Errorf("score interval: comparison %+v, summary %+v", r.IntervalA, s.Score)
 		}
+	}
+}
+
+// TestBuilderFilteredDeltaAndDuplicates: a delta threshold filtered on a tag
+// is judged on the comparison of the results it selects; a results file
+// that holds a key twice gets the same n in the summary and the comparison.
+func TestBuilderFilteredDeltaAndDuplicates(t *testing.T) {
+	all, _ := gate.Parse("delta(pass_rate) value >= 0")
+	test, _ := gate.Parse("delta(pass_rate{split:test}) value >= 0")
+	b := New(Options{Thresholds: []gate.Threshold{all, test}})
+	for i := range 20 {
+		split := "train"
+		if i < 10 {
+			split = "test"
+		}
+		id := fmt.Sprintf("c%02d", i)
+		b.AddBaseline(&bench.Result{Suite: "s", CaseID: id, Target: "t", Pass: true})
+		// The candidate fails only train cases.
+		r := &bench.Result{Suite: "s", CaseID: id, Target: "t", Pass: split == "test", Tags: map[string]string{"split": split}}
+		b.Add(r)
+		b.Add(r) // a duplicate line
+	}
+	an, err := b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(an.Outcomes) != 2 || an.Outcomes[0].Pass || !an.Outcomes[1].Pass || an.Outcomes[1].N != 10 {
+		t.Errorf("outcomes %+v", an.Outcomes)
+	}
+	if an.Summaries[0].N != 20 || an.Comparisons[0].N != 20 {
+		t.Errorf("summary n %d, comparison n %d", an.Summaries[0].N, an.Comparisons[0].N)
 	}
 }

@@ -1,11 +1,20 @@
-// Package analysis turns streams of bench.Result into everything a report
-// shows: per suite × target summaries (pass rate, score, latency, cost,
-// pass@k), flaky cases, and, through its subpackages, statistics
-// (analysis/stats), paired comparisons (analysis/compare) and threshold
-// verdicts (analysis/gate).
+// Package analysis is the one owner of what happens to results after they
+// are written: a Builder (New, Add, AddBaseline, Close) reads a run's
+// results, and optionally a baseline's, once and returns the *Analysis every
+// report renders: per suite × target summaries (pass rate, score, latency,
+// cost, retries, pass@k), flaky cases, failed cases, targets that did not
+// really run, paired comparisons (the run against the baseline, or every pair
+// of targets), a ranking with ties, and threshold verdicts, delta thresholds
+// judged on the comparison's rows. Each fact is computed once, so the gate
+// line, the tables and every report agree.
+//
+// Subpackages: analysis/stats (the statistics and the one Options),
+// analysis/compare (the only place results are paired) and analysis/gate
+// (the threshold language and its evaluation).
 //
 // What it does not do: run cases or call providers (package bench), read or
-// write files, or format anything for people (package reports).
+// write files (the caller streams results into Add), decide exit codes
+// (cmd/yardstick), or format anything for people (package reports).
 package analysis
 
 import (
@@ -316,8 +325,8 @@ type Summary struct {
 	Passed       int                    `json:"passed"` // results that passed
 	Errors       int                    `json:"errors"`
 	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
-	PassRate     stats.Interval         `json:"pass_rate"` // Wilson 95% over N
-	Score        stats.Interval         `json:"score"`     // mean, bootstrap 95%
+	PassRate     stats.Interval         `json:"pass_rate"` // Passed/N; interval clustered by case (stats.ClusteredProportion)
+	Score        stats.Interval         `json:"score"`     // mean of per-case means; compare.ArmScoreInterval
 	Latency      Distribution           `json:"latency"`   // successful results only
 	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
 	TokensPerSec float64                `json:"output_tokens_per_second"`
