@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/analysis/gate"
@@ -121,5 +122,24 @@ func TestBuilderFilteredDeltaAndDuplicates(t *testing.T) {
 	}
 	if an.Summaries[0].N != 20 || an.Comparisons[0].N != 20 {
 		t.Errorf("summary n %d, comparison n %d", an.Summaries[0].N, an.Comparisons[0].N)
+	}
+}
+
+// TestRetriesAreNotLatency: retry backoff used to be counted as the model's
+// latency and retries were shown nowhere. The final attempt's latency is the
+// latency; the total is kept apart; retries are counted per target.
+func TestRetriesAreNotLatency(t *testing.T) {
+	b := New(Options{})
+	for i := range 4 {
+		r := &bench.Result{Suite: "s", CaseID: fmt.Sprintf("c%d", i), Target: "t", Pass: true, Latency: 100 * time.Millisecond, Attempts: 1}
+		if i == 0 {
+			r.Latency, r.FinalLatency, r.Attempts = 5*time.Second, 100*time.Millisecond, 3
+		}
+		b.Add(r)
+	}
+	an, _ := b.Close()
+	s := an.Summaries[0]
+	if s.Latency.Max != 100*time.Millisecond || s.LatencyTotal.Max != 5*time.Second || s.Retries != 2 {
+		t.Errorf("latency %+v total %+v retries %d", s.Latency, s.LatencyTotal, s.Retries)
 	}
 }

@@ -133,6 +133,11 @@ func (s *Summarizer) Add(r *bench.Result) {
 		}
 		if lat, ttft, ok := r.Timing(s.opts.IncludeCachedLatency); ok {
 			a.latencies = append(a.latencies, lat)
+			total := r.Latency
+			if r.Cached {
+				total = lat
+			}
+			a.latTotal = append(a.latTotal, total)
 			if ttft > 0 {
 				a.ttfts = append(a.ttfts, ttft)
 			}
@@ -177,6 +182,8 @@ func (s *Summarizer) Add(r *bench.Result) {
 //     Options.IncludeCachedLatency, not served from the response cache
 //     (CachedTimingExcluded counts those left out); TTFT those of them with
 //     a TTFT (streamed targets).
+//     Latency is the final attempt's (bench.Result.Timing); LatencyTotal
+//     the same results' whole latency, retries and backoff included.
 //   - Retries is the sum over results of Attempts − 1. Percentiles interpolate linearly between
 //     closest ranks (numpy's default), Mean is the arithmetic mean.
 //   - TokensPerSec is the mean of Result.OutputTokensPerSecond over
@@ -218,6 +225,7 @@ func (a *summaryAcc) summary(k summaryKey, o Options) Summary {
 		Passed:               a.passed,
 		Errors:               a.errors,
 		Latency:              distribution(a.latencies),
+		LatencyTotal:         distribution(a.latTotal),
 		TTFT:                 distribution(a.ttfts),
 		Usage:                a.usage,
 		CostUSD:              a.cost,
@@ -325,10 +333,11 @@ type Summary struct {
 	Passed       int                    `json:"passed"` // results that passed
 	Errors       int                    `json:"errors"`
 	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
-	PassRate     stats.Interval         `json:"pass_rate"` // Passed/N; interval clustered by case (stats.ClusteredProportion)
-	Score        stats.Interval         `json:"score"`     // mean of per-case means; compare.ArmScoreInterval
-	Latency      Distribution           `json:"latency"`   // successful results only
-	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
+	PassRate     stats.Interval         `json:"pass_rate"`     // Passed/N; interval clustered by case (stats.ClusteredProportion)
+	Score        stats.Interval         `json:"score"`         // mean of per-case means; compare.ArmScoreInterval
+	Latency      Distribution           `json:"latency"`       // successful results only, final attempt
+	LatencyTotal Distribution           `json:"latency_total"` // the same results, retries and backoff included
+	TTFT         Distribution           `json:"ttft"`          // streamed successful results only
 	TokensPerSec float64                `json:"output_tokens_per_second"`
 	Usage        providers.Usage        `json:"usage"`
 	CostUSD      float64                `json:"cost_usd"`

@@ -482,6 +482,9 @@ func (r *Runner) execute(ctx context.Context, u workUnit, tg *Target) workDone {
 	res.Usage = resp.Usage
 	res.Cached = resp.Cached
 	res.Original = resp.Original
+	if resp.Attempts > 1 && resp.LastAttempt > 0 {
+		res.FinalLatency = resp.LastAttempt
+	}
 	res.Attempts = resp.Attempts
 	res.TTFT = resp.TTFT
 	if res.TTFT == 0 && !first.IsZero() {

@@ -150,6 +150,7 @@ type jsonSummary struct {
 	PassRate             jsonInterval           `json:"pass_rate"`
 	Score                jsonInterval           `json:"score"`
 	Latency              analysis.Distribution  `json:"latency"`
+	LatencyTotal         analysis.Distribution  `json:"latency_total"`
 	TTFT                 analysis.Distribution  `json:"ttft"`
 	TokensPerSec         num                    `json:"output_tokens_per_second"`
 	Usage                providers.Usage        `json:"usage"`
@@ -208,7 +209,7 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 		j := jsonSummary{
 			Suite: s.Suite, Target: s.Target, Model: s.Model, N: s.N, Passed: s.Passed, Errors: s.Errors,
 			ErrorsByKind: s.ErrorsByKind, PassRate: interval(s.PassRate), Score: interval(s.Score),
-			Latency: s.Latency, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
+			Latency: s.Latency, LatencyTotal: s.LatencyTotal, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
 			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, CachedTimingExcluded: s.CachedTimingExcluded, Retries: s.Retries, Cases: s.Cases, Repeats: s.Repeats,
 			PassAllK: num(s.PassAllK), FlakyCases: s.FlakyCases,
 		}
