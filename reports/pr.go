@@ -153,6 +153,13 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		fmt.Fprintf(w, "<sub>%s</sub>\n", mdText(strings.Join(p, " · ")))
 	}
 
+	if len(in.TargetFailures) > 0 {
+		fmt.Fprintf(w, "\n### Targets that did not run\n\n")
+		for _, tf := range in.TargetFailures {
+			fmt.Fprintf(w, "- **%s**: %s\n", mdText(clip(tf.Target, nameLen)), mdText(tf.Cause))
+		}
+	}
+
 	if len(in.Outcomes) > 0 {
 		fmt.Fprintf(w, "\n### Thresholds\n\n")
 		t := thresholdTable(in, styleMarkdown)

@@ -210,7 +210,7 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 
 	// Failed cases, with or without a baseline.
 	if len(in.FailedCases) > 0 {
-		heading(fmt.Sprintf("Failed cases (first %d per suite × target)", len(in.FailedCases)))
+		heading(fmt.Sprintf("Failed cases (%d listed, the first ones of each suite × target)", len(in.FailedCases)))
 		t := &table{header: []string{"suite", "target", "case", "reason", "output"}, align: alignCols("lllll")}
 		if md {
 			t.header = []string{"Suite", "Target", "Case", "Reason", "Output (excerpt)"}
