@@ -426,6 +426,8 @@ type htmlPage struct {
 	Flaky       []htmlFlaky
 	MoreFlaky   int
 	NCases      int
+	Dead        []analysis.TargetFailure
+	Ranking     [][]string
 }
 
 type htmlKPI struct{ Label, Value, Sub string }
@@ -641,6 +643,10 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		p.CmpNote = comparisonFootnote(in.Comparisons, false)
 	}
 	p.Warnings = in.Warnings
+	p.Dead = in.TargetFailures
+	if t := rankingTable(in, stylePlain); t != nil {
+		p.Ranking = t.rows
+	}
 	if t := costTable(in, styleBox); t != nil {
 		p.CostHeader = t.header
 		p.CostRows = t.rows
@@ -717,6 +723,7 @@ const pageHTML = `{{define "top"}}<!doctype html>
 <main class="wrap">
 <section class="verdict v-{{.Verdict}}" id="verdict"><span class="vmark" aria-hidden="true">{{.VerdictMark}}</span><div><b>{{.VerdictHead}}</b> — {{.VerdictLine}}</div></section>
 <section class="kpis">{{range .KPIs}}<div class="kpi"><div class="k">{{.Label}}</div><div class="v">{{.Value}}</div><div class="s">{{.Sub}}</div></div>{{end}}</section>
+{{if .Dead}}<section class="card" id="dead"><h2>Targets that did not run</h2><ul class="warnings">{{range .Dead}}<li><b>{{.Target}}</b>: {{.Cause}}</li>{{end}}</ul></section>{{end}}
 {{if .Thresholds}}<section class="card" id="thresholds"><h2>Thresholds</h2><div class="scroll"><table>
 <thead><tr><th></th><th>Threshold</th><th class="num">Observed</th><th class="num">n</th><th>Source</th><th>Note</th></tr></thead><tbody>
 {{range .Thresholds}}<tr><td>{{if .Pass}}<span class="pill p-pass">✓ PASS</span>{{else}}<span class="pill p-fail">✗ FAIL</span>{{end}}</td><td class="wrap-any"><code>{{.Threshold}}</code></td><td class="num wrap-any">{{.Observed}}</td><td class="num">{{.N}}</td><td class="mono wrap-any">{{.Source}}</td><td class="wrap-any note">{{.Reason}}</td></tr>
@@ -731,6 +738,10 @@ const pageHTML = `{{define "top"}}<!doctype html>
 {{end}}</tbody></table></div></details>
 </section>{{end}}
 {{if .Charts}}<section class="charts" id="charts">{{range .Charts}}<div class="card"><h3>{{.Title}}</h3>{{.SVG}}<p class="note">{{.Note}}</p></div>{{end}}</section>{{end}}
+{{if .Ranking}}<section class="card" id="ranking"><h2>Ranking <small>by pass rate; tied: not significantly different in the paired test</small></h2><div class="scroll"><table>
+<thead><tr><th>Suite</th><th class="num">Rank</th><th>Target</th><th class="num">Pass rate [95% CI]</th><th class="num">Cases</th><th>Tied with</th><th class="num">Retries</th></tr></thead><tbody>
+{{range .Ranking}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table></div></section>{{end}}
 {{if .Comparisons}}<section class="card" id="comparisons"><h2>Comparisons <small>paired by case</small></h2><div class="scroll"><table>
 <thead><tr><th>Suite</th><th>Metric</th><th class="num">Reference</th><th class="num">Candidate</th><th class="num">Δ [95% CI]</th><th></th><th class="num">p</th><th class="num">p (Holm)</th><th class="num">n</th><th></th></tr></thead><tbody>
 {{range .Comparisons}}<tr><td>{{.Suite}}</td><td class="nowrap">{{.Metric}}</td><td class="num"><div class="arm">{{.A}}</div>{{.ValA}}</td><td class="num"><div class="arm">{{.B}}</div>{{.ValB}}</td><td class="num">{{.Delta}}</td><td>{{.Bar}}</td><td class="num">{{.P}}</td><td class="num">{{.PAdj}}</td><td class="num">{{.N}}</td><td class="{{.ChangeClass}}">{{.Change}}</td></tr>

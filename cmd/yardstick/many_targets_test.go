@@ -74,8 +74,8 @@ func TestFourTargetsRankedWithAllPairs(t *testing.T) {
 			t.Errorf("%s does not name the reference", name)
 		}
 	}
-	if !strings.Contains(text, "Ranking") {
-		t.Errorf("no ranking table:\n%s", text)
+	if !strings.Contains(text, "Ranking") || !strings.Contains(string(md), "## Ranking") || !strings.Contains(string(html), `id="ranking"`) {
+		t.Errorf("a report lacks the ranking table:\n%s", text)
 	}
 
 	// --reference picks one target; the ranking still has every pair.
