@@ -175,6 +175,14 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		}
 	}
 
+	if t := rankingTable(in, styleMarkdown); t != nil {
+		fmt.Fprintf(w, "\n### Ranking\n\n")
+		if err := renderCapped(w, t, rowCap); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n", rankingFootnote(true))
+	}
+
 	if len(in.Comparisons) > 0 {
 		title := "Comparisons"
 		if in.Meta.Baseline != "" || len(in.Baseline) > 0 {

@@ -74,7 +74,7 @@ func TestFourTargetsRankedWithAllPairs(t *testing.T) {
 			t.Errorf("%s does not name the reference", name)
 		}
 	}
-	if !strings.Contains(text, "Ranking") || !strings.Contains(string(md), "## Ranking") || !strings.Contains(string(html), `id="ranking"`) {
+	if !strings.Contains(text, "Ranking") || !strings.Contains(string(md), "### Ranking") || !strings.Contains(string(html), `id="ranking"`) {
 		t.Errorf("a report lacks the ranking table:\n%s", text)
 	}
 
