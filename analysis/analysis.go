@@ -360,13 +360,17 @@ func (b *Builder) Close() (*Analysis, error) {
 		} else {
 			comparison = c
 		}
-	case len(targets) > 1 && b.opts.Reference != "":
+	case len(targets) > 1 && b.opts.Reference != "" && slices.Contains(targets, b.opts.Reference):
 		an.Reference = b.opts.Reference
 		c, err := b.cmp.CompareTargets(RunArm, b.opts.Reference)
 		if err != nil {
 			return nil, err
 		}
 		comparison = c
+	case len(targets) > 1 && b.opts.Reference != "":
+		// An unknown reference does not cost the analysis: compare all pairs.
+		an.Warnings = append(an.Warnings, fmt.Sprintf("reference %q is not a target of this run; every pair compared instead", b.opts.Reference))
+		fallthrough
 	case len(targets) > 1:
 		an.Reference = "all pairs"
 		c, err := b.cmp.CompareAllTargets(RunArm)
@@ -384,7 +388,7 @@ func (b *Builder) Close() (*Analysis, error) {
 	}
 	if len(targets) > 1 {
 		all := comparison
-		if b.base || b.opts.Reference != "" {
+		if b.base || an.Reference != "all pairs" {
 			// The ranking needs every pair: best vs runner-up is always compared.
 			var err error
 			if all, err = b.cmp.CompareAllTargets(RunArm); err != nil {

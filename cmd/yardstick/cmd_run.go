@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,6 +152,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	names := make([]string, len(built))
 	for i, b := range built {
 		names[i] = b.Name
+	}
+	if f.reference != "" && !slices.Contains(names, f.reference) {
+		return usageErrf("--reference %q is not one of the targets (%s)", f.reference, strings.Join(names, ", "))
 	}
 	if err := checkBaselineFirst(a.stderr, ss, caseOpts, base, names, f.force); err != nil {
 		return err
