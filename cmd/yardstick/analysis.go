@@ -8,6 +8,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/analysis"
@@ -122,10 +123,6 @@ func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
 	}{
 		{"summary.json", func(w io.Writer) error { return reports.JSON(w, in) }},
 		{"report.md", func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }},
-		{"junit.xml", func(w io.Writer) error { return reports.JUnit(w, in, resultsOf(an.resultsPath)) }},
-		{"report.html", func(w io.Writer) error {
-			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{})
-		}},
 	}
 	// One report that cannot be written does not cost the others.
 	var errs []error
@@ -134,7 +131,71 @@ func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
 			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
+	// The two per-case reports share one read of the results file.
+	perCase := []struct {
+		name string
+		rep  func(io.Writer, iter.Seq2[*bench.Result, error]) error
+	}{
+		{"junit.xml", func(w io.Writer, rs iter.Seq2[*bench.Result, error]) error { return reports.JUnit(w, in, rs) }},
+		{"report.html", func(w io.Writer, rs iter.Seq2[*bench.Result, error]) error {
+			return reports.HTML(w, in, rs, reports.HTMLOptions{})
+		}},
+	}
+	consumers := make([]func(iter.Seq2[*bench.Result, error]) error, len(perCase))
+	for i, f := range perCase {
+		consumers[i] = func(rs iter.Seq2[*bench.Result, error]) error {
+			return writeFileAtomic(filepath.Join(dir, f.name), func(w io.Writer) error { return f.rep(w, rs) })
+		}
+	}
+	for i, err := range fanOut(resultsOf(an.resultsPath), consumers...) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", perCase[i].name, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// fanOut reads seq once and gives every consumer the whole stream, each in
+// its own goroutine; a consumer that returns early is skipped from then on.
+// Consumers must not modify the results (they are shared). It returns each
+// consumer's error, in order.
+func fanOut(seq iter.Seq2[*bench.Result, error], consumers ...func(iter.Seq2[*bench.Result, error]) error) []error {
+	type item struct {
+		r   *bench.Result
+		err error
+	}
+	chans := make([]chan item, len(consumers))
+	done := make([]chan struct{}, len(consumers))
+	errs := make([]error, len(consumers))
+	var wg sync.WaitGroup
+	for i, consume := range consumers {
+		chans[i], done[i] = make(chan item, 64), make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			errs[i] = consume(func(yield func(*bench.Result, error) bool) {
+				for it := range chans[i] {
+					if !yield(it.r, it.err) {
+						return
+					}
+				}
+			})
+		}()
+	}
+	for r, err := range seq {
+		for i := range chans {
+			select {
+			case chans[i] <- item{r, err}:
+			case <-done[i]:
+			}
+		}
+	}
+	for _, ch := range chans {
+		close(ch)
+	}
+	wg.Wait()
+	return errs
 }
 
 // writeFileAtomic writes what rep writes to path through a temporary file in
