@@ -122,8 +122,9 @@ type Analysis struct {
 	Ranking []Rank
 	// Flaky lists the cases whose outcome flipped across repeats.
 	Flaky []FlakyCase
-	// FailedCases lists up to Options.FailedCases failed cases per suite ×
-	// target, in case order, with the reason and an output excerpt.
+	// FailedCases lists the first Options.FailedCases failed results per
+	// suite × target in case ID and repeat order (whatever order the results
+	// came in), with the reason and an output excerpt.
 	FailedCases []FailedCase
 	// TargetFailures are targets that did not really run: every request
 	// failed, or a circuit breaker stopped them. The CLI exits 1 on any,
@@ -276,14 +277,29 @@ func (b *Builder) Add(r *bench.Result) {
 		}
 	}
 	if (r.Error != nil || !r.Pass) && b.opts.failedCases() > 0 {
+		// Keep the first failed cases in case order (not arrival order), so
+		// a run and the merge of its shards list the same ones.
 		k := [2]string{r.Suite, r.Target}
-		if len(b.failed[k]) < b.opts.failedCases() {
+		fs := b.failed[k]
+		less := func(f FailedCase) bool {
+			return cmp.Or(cmp.Compare(r.CaseID, f.CaseID), cmp.Compare(r.Repeat, f.Repeat)) < 0
+		}
+		i := len(fs)
+		for i > 0 && less(fs[i-1]) {
+			i--
+		}
+		if i < b.opts.failedCases() {
 			reason := r.Reason
 			if r.Error != nil {
 				reason = string(r.Error.Kind) + ": " + r.Error.Message
 			}
-			b.failed[k] = append(b.failed[k], FailedCase{Suite: r.Suite, Target: r.Target, CaseID: r.CaseID,
-				Repeat: r.Repeat, Reason: reason, Output: excerpt(r.Output, 200)})
+			f := FailedCase{Suite: r.Suite, Target: r.Target, CaseID: r.CaseID,
+				Repeat: r.Repeat, Reason: reason, Output: excerpt(r.Output, 200)}
+			fs = slices.Insert(fs, i, f)
+			if len(fs) > b.opts.failedCases() {
+				fs = fs[:b.opts.failedCases()]
+			}
+			b.failed[k] = fs
 		}
 	}
 }

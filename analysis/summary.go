@@ -59,10 +59,10 @@ type summaryAcc struct {
 	tpsSum       float64
 	tpsN         int
 	usage        providers.Usage
-	cost         float64
+	costs        []float64 // known result costs, summed in sorted order
 	costKnown    bool
 	judgeUsage   providers.Usage
-	judgeCost    float64
+	judgeCosts   []float64 // known judge costs, likewise
 	cached       int
 	retries      int
 	cachedTiming int // successful cached results left out of timings
@@ -151,13 +151,13 @@ func (s *Summarizer) Add(r *bench.Result) {
 	}
 	a.usage = a.usage.Add(r.Usage)
 	if r.CostUSD != nil {
-		a.cost += *r.CostUSD
+		a.costs = append(a.costs, *r.CostUSD)
 	} else {
 		a.costKnown = false
 	}
 	a.judgeUsage = a.judgeUsage.Add(r.JudgeUsage)
 	if r.JudgeCostUSD != nil {
-		a.judgeCost += *r.JudgeCostUSD
+		a.judgeCosts = append(a.judgeCosts, *r.JudgeCostUSD)
 	}
 	if r.Cached {
 		a.cached++
@@ -188,6 +188,10 @@ func (s *Summarizer) Add(r *bench.Result) {
 //     closest ranks (numpy's default), Mean is the arithmetic mean.
 //   - TokensPerSec is the mean of Result.OutputTokensPerSecond over
 //     successful results where it is known.
+//   - Nothing depends on the order results were added in (a results file
+//     is in completion order, a merged one in shard order): the bootstrap
+//     sorts its sample, and costs are summed in sorted order, so the same
+//     results always give the same bits.
 //   - Usage and CostUSD are sums over every result; CostKnown is false when
 //     any result had no price (CostUSD then covers only the priced ones).
 //   - JudgeUsage and JudgeCostUSD are the sums of Result.JudgeUsage and of
@@ -228,10 +232,10 @@ func (a *summaryAcc) summary(k summaryKey, o Options) Summary {
 		LatencyTotal:         distribution(a.latTotal),
 		TTFT:                 distribution(a.ttfts),
 		Usage:                a.usage,
-		CostUSD:              a.cost,
+		CostUSD:              sortedSum(a.costs),
 		CostKnown:            a.costKnown,
 		JudgeUsage:           a.judgeUsage,
-		JudgeCostUSD:         a.judgeCost,
+		JudgeCostUSD:         sortedSum(a.judgeCosts),
 		Cached:               a.cached,
 		Repeats:              len(a.repeats),
 		Cases:                len(a.cases),
@@ -353,4 +357,15 @@ type Summary struct {
 	PassAtK              map[int]float64 `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
 	PassAllK             float64         `json:"pass_all_k,omitempty"` // share of cases passing every repeat
 	FlakyCases           []string        `json:"flaky_cases,omitempty"`
+}
+
+// sortedSum sorts xs in place and sums it in that order: the same multiset
+// always gives the same float64.
+func sortedSum(xs []float64) float64 {
+	slices.Sort(xs)
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
