@@ -165,3 +165,19 @@ func TestBaselineSaveKeepsUnicodeTargets(t *testing.T) {
 		t.Errorf("files %q", names)
 	}
 }
+
+// TestRunWithEveryRequestFailingExitsOne: a server that rejects every
+// request (a wrong key) used to read as "threshold crossed" (99), or as
+// success without thresholds; it is an error naming the target.
+func TestRunWithEveryRequestFailingExitsOne(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	srv.SetDefault(providertest.Behavior{Status: 401})
+	c := newCLI(t, env)
+	for _, extra := range [][]string{nil, {"--threshold", "cases >= 1"}} {
+		args := append([]string{"run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--no-thresholds", "--out", filepath.Join(c.dir, "run"+strings.Join(extra, ""))}, extra...)
+		code := c.run(context.Background(), args...)
+		if code != exitFailure || !strings.Contains(c.stderr.String(), "target openai:gpt-4o-mini did not run: every request failed (10 of 10)") {
+			t.Errorf("%v: exit %d, want %d\n%s", extra, code, exitFailure, c.stderr.String())
+		}
+	}
+}
