@@ -46,10 +46,12 @@ type Manifest struct {
 	// Thresholds are the thresholds the run judged, with where each was
 	// written, so that `report RUN` and `gate RUN` judge the same ones.
 	Thresholds []ThresholdInfo `json:"thresholds,omitempty"`
-	Resumed    *ResumedFrom    `json:"resumed,omitempty"`
-	Shard      *ShardInfo      `json:"shard,omitempty"`  // set: this run is one shard of a larger one
-	Merged     []MergedShard   `json:"merged,omitempty"` // set: this run was joined from shards (yardstick merge)
-	Totals     ManifestTotal   `json:"totals"`
+	// Baseline is the baseline file the run was compared with, as given.
+	Baseline string        `json:"baseline,omitempty"`
+	Resumed  *ResumedFrom  `json:"resumed,omitempty"`
+	Shard    *ShardInfo    `json:"shard,omitempty"`  // set: this run is one shard of a larger one
+	Merged   []MergedShard `json:"merged,omitempty"` // set: this run was joined from shards (yardstick merge)
+	Totals   ManifestTotal `json:"totals"`
 }
 
 // ThresholdInfo is one threshold a run judged: its expression as written and

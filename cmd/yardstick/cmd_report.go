@@ -87,6 +87,12 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysisJob, 
 				th.Source = ti.Source
 				an.thresholds = append(an.thresholds, th)
 			}
+			if f.baseline == "" && m.Baseline != "" {
+				f.baseline = m.Baseline // the run's own baseline, when it is still there
+				if _, err := os.Stat(f.baseline); err != nil {
+					f.baseline = ""
+				}
+			}
 			if err := checkDeltaBaseline(an.thresholds, f.baseline != ""); err != nil {
 				return analysisJob{}, err
 			}

@@ -190,6 +190,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	for _, th := range ths {
 		m.Thresholds = append(m.Thresholds, bench.ThresholdInfo{Expr: th.Expr, Source: th.Source})
 	}
+	m.Baseline = f.baseline
 	var (
 		file *os.File
 		skip func(bench.Key) bool

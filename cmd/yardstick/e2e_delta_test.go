@@ -117,6 +117,11 @@ func TestDeltaGateEndToEnd(t *testing.T) {
 		t.Fatalf("gate: exit %d\n%s", code, c.stderr.String())
 	}
 	gateLine := c.stdout.String()
+	// The run recorded its threshold and baseline: `gate RUN` alone judges
+	// the same thing the same way.
+	if code := c.run(ctx, "gate", worse); code != exitThresholds || !strings.Contains(c.stdout.String(), want) {
+		t.Errorf("gate RUN without flags: exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
+	}
 	md, _ := os.ReadFile(filepath.Join(worse, "report.md"))
 	html, _ := os.ReadFile(filepath.Join(worse, "report.html"))
 	for name, text := range map[string]string{"gate line": gateLine, "comparison table": table, "report.md": string(md), "report.html": string(html)} {
