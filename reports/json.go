@@ -26,12 +26,13 @@ const JSONSchemaVersion = 1
 //	  "meta": {"title", "run_id", "started", "finished", "git_sha", "git_ref", "baseline", "version"},
 //	  "summaries": [{"suite", "target", "model", "n", "passed", "errors", "errors_by_kind",
 //	                 "pass_rate": {"value", "low", "high"}, "score": {…},
-//	                 "latency": {"n", "mean_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"}, "ttft": {…},
+//	                 "latency": {"n", "mean_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"} (final attempt),
+//	                 "latency_total": {…} (retries included), "ttft": {…}, "cases", "retries", "cached_timing_excluded",
 //	                 "output_tokens_per_second", "usage": {"input_tokens", "cached_input_tokens", "output_tokens"},
 //	                 "cost_usd", "cost_known", "cached", "repeats", "pass_at_k", "pass_all_k", "flaky_cases"}],
 //	  "baseline": [same as summaries],
 //	  "thresholds": [{"threshold", "source", "group", "observed", "display", "n", "pass", "reason"}],
-//	  "comparisons": [{"suite", "metric", "a", "b", "n", "value_a", "value_b",
+//	  "comparisons": [{"suite", "metric", "a", "b", "target_a", "target_b", "n", "level", "adjusted", "family", "value_a", "value_b",
 //	                   "interval_a": {…}, "interval_b": {…}, "delta": {…},
 //	                   "p", "p_adjusted", "significant", "method", "a_only", "b_only"}],
 //	  "regressions": [{"suite", "case_id", "a", "b", "target", "a_passed", "a_runs", "b_passed", "b_runs",
@@ -39,7 +40,11 @@ const JSONSchemaVersion = 1
 //	  "costs": [{"suite", "a", "b", "n", "latency_a_ns", "latency_b_ns", "latency_n_a", "latency_n_b",
 //	             "cost_a_usd", "cost_b_usd", "cost_known_a", "cost_known_b", "results_a", "results_b"}],
 //	  "warnings": ["…"],
-//	  "flaky": [{"suite", "target", "case_id", "passed", "runs"}]
+//	  "flaky": [{"suite", "target", "case_id", "runs", "passed", "failed", "errors", "score_min", "score_max"}],
+//	  "reference": "baseline …" | TARGET | "all pairs" | "",
+//	  "ranking": [{"suite", "rank", "target", "pass_rate": {…}, "n", "tied_with"}],
+//	  "failed_cases": [{"suite", "target", "case_id", "repeat", "reason", "output"}],
+//	  "target_failures": [{"target", "cause"}]
 //	}
 //
 // Field names follow analysis.Summary, gate.Outcome and compare's Row,

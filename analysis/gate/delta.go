@@ -90,9 +90,14 @@ func rowGroup(keys []string, r compare.Row) string {
 }
 
 // DisplayDelta formats a row's difference and interval as every report
-// does: percentage points for pass_rate, three decimals for score.
+// does: percentage points for pass_rate, three decimals for score, and, when
+// the interval is Holm-adjusted, its level: "-3.8pp [-7.9, -0.2] (Holm 98.3%)".
 func DisplayDelta(r compare.Row) string {
-	return format.Delta(r.Delta.Value, r.Delta.Low, r.Delta.High, r.Metric == compare.MetricPassRate)
+	s := format.Delta(r.Delta.Value, r.Delta.Low, r.Delta.High, r.Metric == compare.MetricPassRate)
+	if r.Adjusted && s != format.Dash {
+		s += " (Holm " + strconv.FormatFloat(100*r.Level, 'f', 1, 64) + "%)"
+	}
+	return s
 }
 
 // judgeRow fills o from one comparison row.
