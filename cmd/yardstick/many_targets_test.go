@@ -56,6 +56,16 @@ func TestFourTargetsRankedWithAllPairs(t *testing.T) {
 	if len(pairs) != 6 || doc.Reference != "all pairs" {
 		t.Errorf("reference %q, %d pass-rate pairs: %v", doc.Reference, len(pairs), pairs)
 	}
+	// Six pass-rate tests form one Holm family: the intervals shown say so,
+	// and each agrees with its verdict.
+	for _, r := range doc.Comparisons {
+		if r.Family != 6 || !r.Adjusted || (r.Delta.Low > 0 || r.Delta.High < 0) != r.Significant {
+			t.Errorf("row %s→%s %s: family %d adjusted %v delta %+v significant %v", r.TargetA, r.TargetB, r.Metric, r.Family, r.Adjusted, r.Delta, r.Significant)
+		}
+	}
+	if !strings.Contains(text, "(Holm ") {
+		t.Errorf("adjusted intervals are not labelled:\n%s", text)
+	}
 	var order []string
 	for _, r := range doc.Ranking {
 		order = append(order, r.Target)
