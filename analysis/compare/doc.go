@@ -57,7 +57,9 @@
 // Two arms are comparable only when, in every suite they share, they ran the
 // same set of cases with the same prompt hashes (compared on their common
 // prefix, so a baseline's short hash matches a run's full one) under the same
-// suite version, and they share every suite. Otherwise Compare returns an
+// suite version, and B ran no suite A lacks (a suite only the reference A
+// ran is skipped, with a warning: a candidate may run a subset of the
+// baseline's suites). Otherwise Compare returns an
 // *IncompatibleError listing the reasons, unless Options.Force is set, in which
 // case the comparison runs on the cases both arms have (prompt-changed cases
 // included: measuring a prompt change is why one forces) and the reasons are
