@@ -120,7 +120,7 @@ func TestAgreesWithSummarizer(t *testing.T) {
 			in = append(in, run{id, pass, float64(rep) / 4, i == 5 && rep == 3})
 		}
 	}
-	tr, sum := NewFlakyTracker(), NewSummarizer(DefaultSummaryOptions())
+	tr, sum := NewFlakyTracker(), NewSummarizer(Options{})
 	for _, r := range results("t", in) {
 		tr.Add(r)
 		sum.Add(r)

@@ -1,11 +1,20 @@
-// Package analysis turns streams of bench.Result into everything a report
-// shows: per suite × target summaries (pass rate, score, latency, cost,
-// pass@k), flaky cases, and, through its subpackages, statistics
-// (analysis/stats), paired comparisons (analysis/compare) and threshold
-// verdicts (analysis/gate).
+// Package analysis is the one owner of what happens to results after they
+// are written: a Builder (New, Add, AddBaseline, Close) reads a run's
+// results, and optionally a baseline's, once and returns the *Analysis every
+// report renders: per suite × target summaries (pass rate, score, latency,
+// cost, retries, pass@k), flaky cases, failed cases, targets that did not
+// really run, paired comparisons (the run against the baseline, or every pair
+// of targets), a ranking with ties, and threshold verdicts, delta thresholds
+// judged on the comparison's rows. Each fact is computed once, so the gate
+// line, the tables and every report agree.
+//
+// Subpackages: analysis/stats (the statistics and the one Options),
+// analysis/compare (the only place results are paired) and analysis/gate
+// (the threshold language and its evaluation).
 //
 // What it does not do: run cases or call providers (package bench), read or
-// write files, or format anything for people (package reports).
+// write files (the caller streams results into Add), decide exit codes
+// (cmd/yardstick), or format anything for people (package reports).
 package analysis
 
 import (
@@ -13,32 +22,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/providers"
 )
-
-// SummaryOptions configures a Summarizer. The zero value is valid and equals
-// DefaultSummaryOptions.
-type SummaryOptions struct {
-	// Confidence is the level of every interval; outside (0, 1) means 0.95.
-	Confidence float64
-	// Resamples is the number of bootstrap resamples for the mean score;
-	// ≤ 0 means stats.DefaultResamples (2000).
-	Resamples int
-	// Seed seeds the bootstrap, so a results file always summarises to the
-	// same intervals.
-	Seed uint64
-	// BCa selects the bias-corrected and accelerated bootstrap for the mean
-	// score instead of the percentile bootstrap.
-	BCa bool
-}
-
-// DefaultSummaryOptions returns 95% intervals, 2000 percentile-bootstrap
-// resamples and seed 1.
-func DefaultSummaryOptions() SummaryOptions {
-	return SummaryOptions{Confidence: 0.95, Resamples: stats.DefaultResamples, Seed: 1}
-}
 
 // Summarizer accumulates results into one Summary per suite × target. It
 // keeps no Result: per group it stores one score per result, one latency and
@@ -46,14 +34,16 @@ func DefaultSummaryOptions() SummaryOptions {
 // is O(results) numbers plus O(cases) case IDs. It is not safe for concurrent
 // use; the Runner's Sink is called from one goroutine, which suits it.
 type Summarizer struct {
-	opts   SummaryOptions
+	opts   Options
 	groups map[summaryKey]*summaryAcc
+	seen   map[bench.Key]struct{}
 }
 
 type summaryKey struct{ suite, target string }
 
 type caseTally struct {
 	results, passed int // every result, errors counted as failures
+	scoreSum        float64
 	scoredPass      int // results without error that passed
 	scoredFail      int // results without error that failed
 }
@@ -74,19 +64,31 @@ type summaryAcc struct {
 	judgeUsage   providers.Usage
 	judgeCosts   []float64 // known judge costs, likewise
 	cached       int
+	retries      int
+	cachedTiming int // successful cached results left out of timings
+	latTotal     []time.Duration
 	repeats      map[int]struct{}
 	cases        map[string]*caseTally
 }
 
-// NewSummarizer returns an empty Summarizer.
-func NewSummarizer(opts SummaryOptions) *Summarizer {
+// NewSummarizer returns an empty Summarizer. It reads opts' statistical
+// knobs and IncludeCachedLatency.
+func NewSummarizer(opts Options) *Summarizer {
 	return &Summarizer{opts: opts, groups: make(map[summaryKey]*summaryAcc)}
 }
 
 // Add counts one result. r is not retained. Each (suite, case, target,
-// repeat) key is expected once; a duplicate is counted twice.
+// repeat) key is counted once: a duplicate (two results files concatenated)
+// is ignored, as package compare ignores it, so N agrees everywhere.
 func (s *Summarizer) Add(r *bench.Result) {
 	k := summaryKey{r.Suite, r.Target}
+	if s.seen == nil {
+		s.seen = make(map[bench.Key]struct{})
+	}
+	if _, dup := s.seen[r.Key()]; dup {
+		return
+	}
+	s.seen[r.Key()] = struct{}{}
 	a := s.groups[k]
 	if a == nil {
 		a = &summaryAcc{
@@ -107,6 +109,12 @@ func (s *Summarizer) Add(r *bench.Result) {
 		a.cases[r.CaseID] = ct
 	}
 	ct.results++
+	if r.Error == nil {
+		ct.scoreSum += r.Score
+	}
+	if r.Attempts > 1 {
+		a.retries += r.Attempts - 1
+	}
 	if r.Pass && r.Error == nil {
 		a.passed++
 		ct.passed++
@@ -123,13 +131,22 @@ func (s *Summarizer) Add(r *bench.Result) {
 		} else {
 			ct.scoredFail++
 		}
-		a.latencies = append(a.latencies, r.Latency)
-		if r.TTFT > 0 {
-			a.ttfts = append(a.ttfts, r.TTFT)
-		}
-		if tps := r.OutputTokensPerSecond(); tps > 0 {
-			a.tpsSum += tps
-			a.tpsN++
+		if lat, ttft, ok := r.Timing(s.opts.IncludeCachedLatency); ok {
+			a.latencies = append(a.latencies, lat)
+			total := r.Latency
+			if r.Cached {
+				total = lat
+			}
+			a.latTotal = append(a.latTotal, total)
+			if ttft > 0 {
+				a.ttfts = append(a.ttfts, ttft)
+			}
+			if tps := r.TokensPerSecond(s.opts.IncludeCachedLatency); tps > 0 {
+				a.tpsSum += tps
+				a.tpsN++
+			}
+		} else {
+			a.cachedTiming++
 		}
 	}
 	a.usage = a.usage.Add(r.Usage)
@@ -153,11 +170,21 @@ func (s *Summarizer) Add(r *bench.Result) {
 //
 //   - N counts every result, errors included; Passed counts results without
 //     an error that passed; Errors and ErrorsByKind count results with one.
-//   - PassRate is Passed/N with its Wilson score interval.
-//   - Score is the mean of every result's score (an errored result scores 0)
-//     with a seeded bootstrap interval (percentile, or BCa when asked).
-//   - Latency covers results without an error; TTFT those of them with a
-//     TTFT (streamed targets). Percentiles interpolate linearly between
+//   - Cases counts distinct cases. Every interval is clustered by case, so
+//     repeats do not count as independent evidence.
+//   - PassRate is Passed/N with stats.ClusteredProportion's interval over
+//     cases (the Wilson interval when each case ran once; identical repeats
+//     count as one case).
+//   - Score is the mean over cases of each case's mean score (an errored
+//     result scores 0) with compare.ArmScoreInterval's seeded bootstrap, the
+//     interval a comparison shows for the same target over the same cases.
+//   - Latency covers results without an error, and, unless
+//     Options.IncludeCachedLatency, not served from the response cache
+//     (CachedTimingExcluded counts those left out); TTFT those of them with
+//     a TTFT (streamed targets).
+//     Latency is the final attempt's (bench.Result.Timing); LatencyTotal
+//     the same results' whole latency, retries and backoff included.
+//   - Retries is the sum over results of Attempts − 1. Percentiles interpolate linearly between
 //     closest ranks (numpy's default), Mean is the arithmetic mean.
 //   - TokensPerSec is the mean of Result.OutputTokensPerSecond over
 //     successful results where it is known.
@@ -192,27 +219,28 @@ func (s *Summarizer) Close() []Summary {
 	return out
 }
 
-func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
-	conf := o.Confidence
-	if !(conf > 0 && conf < 1) {
-		conf = 0.95
-	}
+func (a *summaryAcc) summary(k summaryKey, o Options) Summary {
+	conf := o.Level()
 	sm := Summary{
-		Suite:        k.suite,
-		Target:       k.target,
-		Model:        a.model,
-		N:            a.n,
-		Passed:       a.passed,
-		Errors:       a.errors,
-		Latency:      distribution(a.latencies),
-		TTFT:         distribution(a.ttfts),
-		Usage:        a.usage,
-		CostUSD:      sortedSum(a.costs),
-		CostKnown:    a.costKnown,
-		JudgeUsage:   a.judgeUsage,
-		JudgeCostUSD: sortedSum(a.judgeCosts),
-		Cached:       a.cached,
-		Repeats:      len(a.repeats),
+		Suite:                k.suite,
+		Target:               k.target,
+		Model:                a.model,
+		N:                    a.n,
+		Passed:               a.passed,
+		Errors:               a.errors,
+		Latency:              distribution(a.latencies),
+		LatencyTotal:         distribution(a.latTotal),
+		TTFT:                 distribution(a.ttfts),
+		Usage:                a.usage,
+		CostUSD:              sortedSum(a.costs),
+		CostKnown:            a.costKnown,
+		JudgeUsage:           a.judgeUsage,
+		JudgeCostUSD:         sortedSum(a.judgeCosts),
+		Cached:               a.cached,
+		Repeats:              len(a.repeats),
+		Cases:                len(a.cases),
+		Retries:              a.retries,
+		CachedTimingExcluded: a.cachedTiming,
 	}
 	if len(a.errorsByKind) > 0 {
 		sm.ErrorsByKind = make(map[providers.Kind]int, len(a.errorsByKind))
@@ -220,21 +248,22 @@ func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
 			sm.ErrorsByKind[kind] = c
 		}
 	}
-	w := stats.Wilson(a.passed, a.n, conf)
-	sm.PassRate = w
-	b := stats.BootstrapMean(a.scores, stats.BootstrapConfig{
-		Resamples: o.Resamples, Confidence: conf, Seed: o.Seed, BCa: o.BCa,
-	})
-	sm.Score = b
-	if a.tpsN > 0 {
-		sm.TokensPerSec = a.tpsSum / float64(a.tpsN)
-	}
-
 	ids := make([]string, 0, len(a.cases))
 	for id := range a.cases {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	passed, runs, means := make([]int, len(ids)), make([]int, len(ids)), make([]float64, len(ids))
+	for i, id := range ids {
+		ct := a.cases[id]
+		passed[i], runs[i], means[i] = ct.passed, ct.results, ct.scoreSum/float64(ct.results)
+	}
+	sm.PassRate = stats.ClusteredProportion(passed, runs, conf)
+	sm.Score = compare.ArmScoreInterval(means, o.Options, k.suite, k.target)
+	if a.tpsN > 0 {
+		sm.TokensPerSec = a.tpsSum / float64(a.tpsN)
+	}
+
 	sm.PassAtK = make(map[int]float64, sm.Repeats)
 	for kk := 1; kk <= sm.Repeats; kk++ {
 		var sum float64
@@ -304,13 +333,15 @@ type Summary struct {
 	Target       string                 `json:"target"`
 	Model        string                 `json:"model"`
 	N            int                    `json:"n"`      // results, errors included
+	Cases        int                    `json:"cases"`  // distinct cases; the n of every interval
 	Passed       int                    `json:"passed"` // results that passed
 	Errors       int                    `json:"errors"`
 	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
-	PassRate     stats.Interval         `json:"pass_rate"` // Wilson 95% over N
-	Score        stats.Interval         `json:"score"`     // mean, bootstrap 95%
-	Latency      Distribution           `json:"latency"`   // successful results only
-	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
+	PassRate     stats.Interval         `json:"pass_rate"`     // Passed/N; interval clustered by case (stats.ClusteredProportion)
+	Score        stats.Interval         `json:"score"`         // mean of per-case means; compare.ArmScoreInterval
+	Latency      Distribution           `json:"latency"`       // successful results only, final attempt
+	LatencyTotal Distribution           `json:"latency_total"` // the same results, retries and backoff included
+	TTFT         Distribution           `json:"ttft"`          // streamed successful results only
 	TokensPerSec float64                `json:"output_tokens_per_second"`
 	Usage        providers.Usage        `json:"usage"`
 	CostUSD      float64                `json:"cost_usd"`
@@ -318,10 +349,14 @@ type Summary struct {
 	JudgeUsage   providers.Usage        `json:"judge_usage,omitzero"`     // sum of Result.JudgeUsage
 	JudgeCostUSD float64                `json:"judge_cost_usd,omitempty"` // sum of the known Result.JudgeCostUSD
 	Cached       int                    `json:"cached"`
-	Repeats      int                    `json:"repeats"`              // distinct repeat indexes seen
-	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
-	PassAllK     float64                `json:"pass_all_k,omitempty"` // share of cases passing every repeat
-	FlakyCases   []string               `json:"flaky_cases,omitempty"`
+	// CachedTimingExcluded counts successful cached results left out of
+	// Latency, TTFT and TokensPerSec (Options.IncludeCachedLatency off).
+	CachedTimingExcluded int             `json:"cached_timing_excluded,omitempty"`
+	Retries              int             `json:"retries"`              // provider calls beyond the first, over every result
+	Repeats              int             `json:"repeats"`              // distinct repeat indexes seen
+	PassAtK              map[int]float64 `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
+	PassAllK             float64         `json:"pass_all_k,omitempty"` // share of cases passing every repeat
+	FlakyCases           []string        `json:"flaky_cases,omitempty"`
 }
 
 // sortedSum sorts xs in place and sums it in that order: the same multiset

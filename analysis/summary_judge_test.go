@@ -19,7 +19,7 @@ func TestSummarizerJudgeCost(t *testing.T) {
 			Usage: providers.Usage{InputTokens: 5, OutputTokens: 1}, CostUSD: summaryUSD(0.1),
 			JudgeUsage: u, JudgeCostUSD: cost}
 	}
-	s := NewSummarizer(DefaultSummaryOptions())
+	s := NewSummarizer(Options{})
 	s.Add(res("a", providers.Usage{InputTokens: 100, CachedInputTokens: 10, OutputTokens: 20}, summaryUSD(0.002)))
 	s.Add(res("b", providers.Usage{InputTokens: 50, OutputTokens: 5}, nil)) // unpriced judge
 	s.Add(res("c", providers.Usage{InputTokens: 30, OutputTokens: 3}, summaryUSD(0.0005)))

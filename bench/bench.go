@@ -109,13 +109,21 @@ type Result struct {
 	Scores        []ScorePart         `json:"scores,omitempty"`
 	Error         *ErrorInfo          `json:"error,omitempty"` // set: the case failed to run; Score 0, Pass false
 	Start         time.Time           `json:"start"`
-	Latency       time.Duration       `json:"latency_ns"`        // request sent → full response received
-	TTFT          time.Duration       `json:"ttft_ns,omitempty"` // streamed targets only
-	Usage         providers.Usage     `json:"usage"`
-	CostUSD       *float64            `json:"cost_usd,omitempty"` // nil: no price known for the model
-	Cached        bool                `json:"cached,omitempty"`   // served from the response cache
-	Attempts      int                 `json:"attempts,omitempty"` // provider calls made, retries included
-	Tags          map[string]string   `json:"tags,omitempty"`
+	Latency       time.Duration       `json:"latency_ns"` // request sent → full response received, retries and backoff included
+	// FinalLatency is the final (successful) attempt's latency when the
+	// request was retried (Attempts > 1); 0 otherwise, when it equals Latency.
+	FinalLatency time.Duration   `json:"final_latency_ns,omitempty"`
+	TTFT         time.Duration   `json:"ttft_ns,omitempty"` // streamed targets only
+	Usage        providers.Usage `json:"usage"`
+	CostUSD      *float64        `json:"cost_usd,omitempty"` // nil: no price known for the model
+	Cached       bool            `json:"cached,omitempty"`   // served from the response cache; Latency and TTFT are then the cache's
+	// Original is, for a cached result, the latency, TTFT and attempts of the
+	// call that produced the cached answer (nil when the cache entry predates
+	// it). Reports leave cached results out of timing figures unless asked,
+	// and then use these.
+	Original *providers.Original `json:"original,omitempty"`
+	Attempts int                 `json:"attempts,omitempty"` // provider calls made, retries included
+	Tags     map[string]string   `json:"tags,omitempty"`
 	// JudgeUsage and JudgeCostUSD sum the Usage and CostUSD of the scorer
 	// parts that call a model (judge scorers), also when scoring failed after
 	// some grading calls were made. JudgeCostUSD is nil when no such part
@@ -134,6 +142,38 @@ func (r *Result) Key() Key {
 func (r *Result) OutputTokensPerSecond() float64 {
 	d := r.Latency - r.TTFT
 	if d <= 0 || r.Usage.OutputTokens == 0 {
+		return 0
+	}
+	return float64(r.Usage.OutputTokens) / d.Seconds()
+}
+
+// Timing returns the latency and TTFT to report for a successful result: its
+// final attempt's (FinalLatency when it was retried, else Latency), or, for a
+// cached one, the original call's (Result.Original) when includeCached is
+// set. ok is false when the result has no timing to report:
+// it errored, or it was served from the cache and includeCached is off (or
+// the cache entry kept no original timing).
+func (r *Result) Timing(includeCached bool) (latency, ttft time.Duration, ok bool) {
+	switch {
+	case r.Error != nil:
+		return 0, 0, false
+	case !r.Cached && r.FinalLatency > 0:
+		ttft = r.TTFT - (r.Latency - r.FinalLatency) // measured from the first attempt's start
+		return r.FinalLatency, max(ttft, 0), true
+	case !r.Cached:
+		return r.Latency, r.TTFT, true
+	case includeCached && r.Original != nil:
+		return r.Original.Latency, r.Original.TTFT, true
+	}
+	return 0, 0, false
+}
+
+// TokensPerSecond is OutputTokensPerSecond over the timing Timing reports;
+// 0 when unknown.
+func (r *Result) TokensPerSecond(includeCached bool) float64 {
+	lat, ttft, ok := r.Timing(includeCached)
+	d := lat - ttft
+	if !ok || d <= 0 || r.Usage.OutputTokens == 0 {
 		return 0
 	}
 	return float64(r.Usage.OutputTokens) / d.Seconds()

@@ -36,17 +36,29 @@ type Manifest struct {
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 
-	Results     string        `json:"results"` // results file, relative to the manifest's directory
-	Suites      []SuiteInfo   `json:"suites"`
-	Targets     []TargetInfo  `json:"targets"`
-	Requests    []SentParams  `json:"requests"` // distinct parameters actually sent, per target and suite
-	Concurrency int           `json:"concurrency"`
-	Repeats     int           `json:"repeats"`
-	BudgetUSD   float64       `json:"budget_usd,omitempty"` // 0: none
-	Resumed     *ResumedFrom  `json:"resumed,omitempty"`
-	Shard       *ShardInfo    `json:"shard,omitempty"`  // set: this run is one shard of a larger one
-	Merged      []MergedShard `json:"merged,omitempty"` // set: this run was joined from shards (yardstick merge)
-	Totals      ManifestTotal `json:"totals"`
+	Results     string       `json:"results"` // results file, relative to the manifest's directory
+	Suites      []SuiteInfo  `json:"suites"`
+	Targets     []TargetInfo `json:"targets"`
+	Requests    []SentParams `json:"requests"` // distinct parameters actually sent, per target and suite
+	Concurrency int          `json:"concurrency"`
+	Repeats     int          `json:"repeats"`
+	BudgetUSD   float64      `json:"budget_usd,omitempty"` // 0: none
+	// Thresholds are the thresholds the run judged, with where each was
+	// written, so that `report RUN` and `gate RUN` judge the same ones.
+	Thresholds []ThresholdInfo `json:"thresholds,omitempty"`
+	// Baseline is the baseline file the run was compared with, as given.
+	Baseline string        `json:"baseline,omitempty"`
+	Resumed  *ResumedFrom  `json:"resumed,omitempty"`
+	Shard    *ShardInfo    `json:"shard,omitempty"`  // set: this run is one shard of a larger one
+	Merged   []MergedShard `json:"merged,omitempty"` // set: this run was joined from shards (yardstick merge)
+	Totals   ManifestTotal `json:"totals"`
+}
+
+// ThresholdInfo is one threshold a run judged: its expression as written and
+// its source ("support.yaml:42", "--threshold").
+type ThresholdInfo struct {
+	Expr   string `json:"expr"`
+	Source string `json:"source,omitempty"`
 }
 
 // SuiteInfo identifies a suite that ran.

@@ -131,7 +131,7 @@ func TestProgressCostHasSignificantDigits(t *testing.T) {
 		usd  float64
 		want string
 	}{
-		{0.0042, "$0.0042"}, {0.00004, "$0.000040"}, {0.000123, "$0.00012"}, {0.42, "$0.42"}, {1.5, "$1.50"}, {12.345, "$12.35"},
+		{0.0042, "$0.0042"}, {0.00004, "$0.00004"}, {0.000123, "$0.00012"}, {0.42, "$0.42"}, {1.5, "$1.50"}, {12.345, "$12.35"},
 	} {
 		p := Progress{Done: 1, SpentUSD: tc.usd, Rate: 1}
 		if got := p.String(); !strings.Contains(got, " · "+tc.want+" · ") {
@@ -152,7 +152,7 @@ func TestTargetLines(t *testing.T) {
 	lines := p.TargetLines()
 	want := [][]string{
 		{"openai:gpt-4o-mini", "42/100", "pass 82.5%", "2 errors", "1 retry", "$0.0042"},
-		{"상담봇-한국어", "7/100", "pass 100.0%", "0 errors", "0 retries", "$0.00"},
+		{"상담봇-한국어", "7/100", "pass 100.0%", "0 errors", "0 retries", "$0"},
 		{"ollama:llama3.2", "0/100", "pass —", "0 errors", "0 retries", "cost unknown"},
 	}
 	if len(lines) != len(want) {

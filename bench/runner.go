@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/internal/format"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -41,13 +41,7 @@ func (e *BudgetError) Error() string {
 // dollars formats dollars with cents ("$5.00"), or, for a sum under a
 // dollar with more than cents, with at least four decimals and two
 // significant digits ("$0.0015", "$0.0000021").
-func dollars(v float64) string {
-	if v > 0 && v < 1 && math.Abs(v*100-math.Round(v*100)) > 1e-6 {
-		decimals := max(4, 1-int(math.Floor(math.Log10(v))))
-		return fmt.Sprintf("$%.*f", decimals, v)
-	}
-	return fmt.Sprintf("$%.2f", v)
-}
+func dollars(v float64) string { return format.USD(v) }
 
 // Unwrap makes errors.Is(err, ErrBudgetExceeded) true.
 func (e *BudgetError) Unwrap() error { return ErrBudgetExceeded }
@@ -527,6 +521,10 @@ func (r *Runner) execute(ctx context.Context, u workUnit, tg *Target) workDone {
 	res.ResolvedModel = resp.Model
 	res.Usage = resp.Usage
 	res.Cached = resp.Cached
+	res.Original = resp.Original
+	if resp.Attempts > 1 && resp.LastAttempt > 0 {
+		res.FinalLatency = resp.LastAttempt
+	}
 	res.Attempts = resp.Attempts
 	res.TTFT = resp.TTFT
 	if res.TTFT == 0 && !first.IsZero() {

@@ -801,7 +801,7 @@ func TestRunBudget(t *testing.T) {
 		// Each result costs $0.01: 50 fit in $0.50, give or take float rounding.
 		{"concurrency 8", 0.50, 8, "budget $0.50 reached after $0.", 49, 50},
 		{"concurrency 1", 0.05, 1, "budget $0.05 reached after $0.0", 4, 5},
-		{"below one request", 0.001, 8, "budget $0.0010 reached after $0.01 spent", 1, 1},
+		{"below one request", 0.001, 8, "budget $0.001 reached after $0.01 spent", 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rnNoLeak(t)

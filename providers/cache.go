@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
+	"time"
 )
 
 // CacheConfig configures the Cached decorator.
@@ -101,13 +102,28 @@ func CacheKey(scope string, req *Request, repeat int) (string, error) {
 type cacheEntry struct {
 	Version  int      `json:"v"`
 	Response Response `json:"response"`
+	// Original is the timing of the call that answered; nil in entries
+	// written before it was recorded.
+	Original *Original `json:"original,omitempty"`
+}
+
+// Original is how the call that produced a cached response went: its
+// latency (the wrapped provider's call, retries included), time to first
+// token (streamed calls) and provider calls made. A cache hit carries it in
+// Response.Original, so reports can show, or on request count, the model's
+// real timing instead of the cache's microseconds.
+type Original struct {
+	Latency  time.Duration `json:"latency_ns"`
+	TTFT     time.Duration `json:"ttft_ns,omitempty"`
+	Attempts int           `json:"attempts,omitempty"`
 }
 
 // Cached returns p wrapped with a response cache in store. The key is
 // CacheKey(cfg.Scope, req, RepeatFrom(ctx)).
 //
 // On a hit no call is made: the stored response is returned with Cached set,
-// Attempts and TTFT zero, and Model the model that originally answered.
+// Attempts and TTFT zero, Original the timing of the call that answered, and
+// Model the model that originally answered.
 // Usage is what the original call reported; a hit costs nothing, so callers
 // accounting cost must check Cached. On a miss, a successful response with
 // non-empty text is stored; errors and empty answers are never stored.
@@ -150,11 +166,12 @@ func (c *cache) Generate(ctx context.Context, req *Request) (*Response, error) {
 	if resp != nil {
 		return resp, nil
 	}
+	start := time.Now()
 	resp, err := c.p.Generate(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	c.save(ctx, key, resp)
+	c.save(ctx, key, resp, time.Since(start))
 	return resp, nil
 }
 
@@ -166,11 +183,13 @@ func (c *streamCache) Stream(ctx context.Context, req *Request, fn func(Chunk) e
 		}
 		return resp, nil
 	}
+	start := time.Now()
 	resp, err := c.s.Stream(ctx, req, fn)
+	elapsed := time.Since(start)
 	if err != nil {
 		return nil, err
 	}
-	c.save(ctx, key, resp)
+	c.save(ctx, key, resp, elapsed)
 	return resp, nil
 }
 
@@ -195,6 +214,7 @@ func (c *cache) lookup(ctx context.Context, req *Request) (string, *Response) {
 			r.Cached = true
 			r.Attempts = 0
 			r.TTFT = 0
+			r.Original = e.Original
 			return key, &r
 		}
 	}
@@ -202,11 +222,13 @@ func (c *cache) lookup(ctx context.Context, req *Request) (string, *Response) {
 	return key, nil
 }
 
-func (c *cache) save(ctx context.Context, key string, resp *Response) {
+func (c *cache) save(ctx context.Context, key string, resp *Response, elapsed time.Duration) {
 	if key == "" || resp == nil || resp.Text == "" {
 		return
 	}
-	e := cacheEntry{Version: cacheKeyVersion, Response: *resp}
+	e := cacheEntry{Version: cacheKeyVersion, Response: *resp,
+		Original: &Original{Latency: elapsed, TTFT: resp.TTFT, Attempts: resp.Attempts}}
+	e.Response.Original = nil
 	e.Response.Cached = false
 	e.Response.Attempts = 0
 	e.Response.TTFT = 0

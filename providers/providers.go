@@ -84,6 +84,12 @@ type Response struct {
 	// response, retries included; 0 when no Retry decorator was involved or the
 	// response was served from the cache.
 	Attempts int `json:"attempts,omitempty"`
+	// LastAttempt is the duration of the successful call alone, set by the
+	// Retry decorator: the model's latency without earlier failed attempts
+	// and backoff waits. Zero when no Retry decorator was involved.
+	LastAttempt time.Duration `json:"last_attempt_ns,omitempty"`
+	// Original is, on a cache hit, the timing of the call that answered.
+	Original *Original `json:"original,omitempty"`
 }
 
 // Chunk is one increment of a streamed response.

@@ -124,10 +124,12 @@ func (r *streamRetrier) Stream(ctx context.Context, req *Request, fn func(Chunk)
 // retried at all.
 func (r *retrier) do(ctx context.Context, call func() (*Response, error), retryable func() bool) (*Response, error) {
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		resp, err := call()
 		if err == nil {
 			if resp != nil {
 				resp.Attempts = attempt
+				resp.LastAttempt = time.Since(start)
 			}
 			return resp, nil
 		}

@@ -69,7 +69,7 @@ func writeReport(t *testing.T, path string, in *Input, results, baseline []*benc
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	if err := HTML(w, in, seqOf(results), HTMLOptions{Baseline: seqOf(baseline)}); err != nil {
+	if err := HTML(w, in, seqOf(results), HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
@@ -283,7 +283,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		if err := HTML(f, in, s.results(false), HTMLOptions{Baseline: s.results(true)}); err != nil {
+		if err := HTML(f, in, s.results(false), HTMLOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		gen := time.Since(start)

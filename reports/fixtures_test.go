@@ -106,6 +106,7 @@ func sampleInput() *Input {
 				IntervalA: stats.Interval{Value: 0.61, Low: 0.562, High: 0.657}, IntervalB: stats.Interval{Value: 0.6, Low: 0.551, High: 0.648},
 				Delta: stats.Interval{Value: -0.01, Low: -0.04, High: 0.021}, P: 0.52, PAdjusted: 0.52, Significant: false, Method: "paired-bootstrap"},
 		},
+		Reference: "openai:gpt-4o-mini",
 		Flaky: []FlakyCase{
 			{Suite: "support", Target: "openai:gpt-4o-mini", CaseID: "refund-17", Passed: 2, Runs: 3},
 			{Suite: "support", Target: "openai:gpt-4o-mini", CaseID: "order-204", Passed: 1, Runs: 3},

@@ -3,7 +3,9 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/analysis/stats"
+	"github.com/yardstick-eval/yardstick/internal/format"
 	"math"
 	"slices"
 	"strconv"
@@ -59,39 +61,11 @@ func fmtNum3(x float64) string {
 	return strconv.FormatFloat(x, 'f', 3, 64)
 }
 
-// fmtDur formats a latency with three significant digits: "812ms", "1.84s".
-func fmtDur(d time.Duration) string {
-	if d <= 0 {
-		return dash
-	}
-	switch {
-	case d < time.Millisecond:
-		return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
-	case d < 10*time.Millisecond:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
-	case d < 100*time.Millisecond:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + "ms"
-	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 0, 64) + "ms"
-	case d < 10*time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
-	case d < 100*time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	}
-	return fmtWall(d)
-}
+// fmtDur formats a latency (format.Duration).
+func fmtDur(d time.Duration) string { return format.Duration(d) }
 
-// fmtWall formats a wall-clock span: "42s", "3m04s", "1h02m".
-func fmtWall(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
+// fmtWall formats a wall-clock span (format.Wall).
+func fmtWall(d time.Duration) string { return format.Wall(d) }
 
 // fmtRel formats a relative change: "+14.8%".
 func fmtRel(x float64) string {
@@ -101,17 +75,8 @@ func fmtRel(x float64) string {
 	return signed(x*100, 1) + "%"
 }
 
-// signed formats x with an explicit sign and prec decimals.
-func signed(x float64, prec int) string {
-	s := strconv.FormatFloat(x, 'f', prec, 64)
-	if s == strconv.FormatFloat(0, 'f', prec, 64) || s == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
-		return "±" + strconv.FormatFloat(0, 'f', prec, 64)
-	}
-	if x > 0 {
-		return "+" + s
-	}
-	return s
-}
+// signed formats x with an explicit sign and prec decimals (format.Signed).
+func signed(x float64, prec int) string { return format.Signed(x, prec) }
 
 // fmtCount formats token counts: 950, 12.3k, 4.56M.
 func fmtCount(n int) string {
@@ -136,22 +101,8 @@ func fmtTokens(u providers.Usage) string {
 	return fmtCount(u.InputTokens) + "/" + fmtCount(u.OutputTokens)
 }
 
-// fmtUSD formats dollars with precision that suits small amounts.
-func fmtUSD(x float64) string {
-	switch {
-	case bad(x):
-		return dash
-	case x == 0:
-		return "$0"
-	case x < 0.01:
-		return "$" + strconv.FormatFloat(x, 'f', 5, 64)
-	case x < 1:
-		return "$" + strconv.FormatFloat(x, 'f', 4, 64)
-	case x < 1000:
-		return "$" + strconv.FormatFloat(x, 'f', 2, 64)
-	}
-	return "$" + strconv.FormatFloat(x, 'f', 0, 64)
-}
+// fmtUSD formats dollars (format.USD, the one money formatter).
+func fmtUSD(x float64) string { return format.USD(x) }
 
 // fmtCost formats a summary's cost: "—" when no result had a price, a lower
 // bound "≥$…" when only some did.
@@ -243,34 +194,9 @@ func fmtMetricValue(metric string, v float64, iv stats.Interval) string {
 	return fmtNum3(v)
 }
 
-// fmtDelta formats a comparison's B − A with its interval; pass-rate deltas
-// are in percentage points: "-3.8pp [-6.1, -1.5]". A centre of zero is "±0.0";
-// an interval end that rounds to zero is unsigned: "[-0.600, 0.000]".
-func fmtDelta(r compare.Row) string {
-	d := r.Delta
-	if bad(d.Value) {
-		return dash
-	}
-	scale, prec, unit := 1.0, 3, ""
-	if r.Metric == "pass_rate" {
-		scale, prec, unit = 100, 1, "pp"
-	}
-	s := signed(d.Value*scale, prec) + unit
-	if !bad(d.Low) && !bad(d.High) {
-		s += " [" + signedEnd(d.Low*scale, prec) + ", " + signedEnd(d.High*scale, prec) + "]"
-	}
-	return s
-}
-
-// signedEnd formats an interval end like signed, but a value that rounds to
-// zero as plain "0.000": a sign on an end of exactly zero reads as a
-// direction it does not have.
-func signedEnd(x float64, prec int) string {
-	if s := signed(x, prec); !strings.HasPrefix(s, "±") {
-		return s
-	}
-	return strconv.FormatFloat(0, 'f', prec, 64)
-}
+// fmtDelta formats a comparison's B − A with its interval exactly as the
+// gate line shows it (gate.DisplayDelta): "-3.8pp [-6.1, -1.5]".
+func fmtDelta(r compare.Row) string { return gate.DisplayDelta(r) }
 
 // fmtP formats a p-value: "0.002", "<0.001".
 func fmtP(p float64) string {

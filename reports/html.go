@@ -37,11 +37,6 @@ func cspHash(s string) string {
 
 // HTMLOptions tunes the HTML report. The zero value is ready to use.
 type HTMLOptions struct {
-	// Baseline is the baseline run's results (from bench/baseline), read once
-	// before results, for the "regressions" filter: a case × target
-	// regressed when it passed every baseline repeat and fails in a repeat
-	// of this run. nil: no baseline.
-	Baseline iter.Seq2[*bench.Result, error]
 	// PageSize is the number of cases per page; 0 means 50.
 	PageSize int
 	// MaxText bounds each output, prompt message, expected answer, reason
@@ -85,11 +80,7 @@ func HTML(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error], opts 
 		return err
 	}
 	defer sp.close()
-	if opts.Baseline != nil {
-		if err := sp.readBaseline(opts.Baseline); err != nil {
-			return err
-		}
-	}
+	sp.fromComparison(in)
 	for r, err := range results {
 		if err != nil {
 			return fmt.Errorf("reports: html: %w", err)
@@ -190,22 +181,24 @@ func (sp *spool) target(name string) int {
 	return i
 }
 
-// readBaseline records each baseline case × target's outcome over its repeats.
-func (sp *spool) readBaseline(seq iter.Seq2[*bench.Result, error]) error {
-	sp.baseline = map[string]uint8{}
-	for r, err := range seq {
-		if err != nil {
-			return fmt.Errorf("reports: html: baseline: %w", err)
-		}
-		k := baseKey(sp.key[:0], r.Suite, r.CaseID, r.Target)
-		sp.key = k
-		bit := uint8(2)
-		if r.Pass {
-			bit = 1
-		}
-		sp.baseline[string(k)] |= bit
+// fromComparison marks the cases the comparison found regressed or
+// improved (compare.CaseChange, the one definition every report uses): a
+// failing result of a regressed case shows as "regressed", a passing result
+// of an improved one as "fixed". Without a baseline comparison nothing is
+// marked.
+func (sp *spool) fromComparison(in *Input) {
+	if in.Baseline == nil {
+		return
 	}
-	return nil
+	sp.baseline = map[string]uint8{}
+	for _, c := range in.Regressions {
+		sp.key = baseKey(sp.key[:0], c.Suite, c.CaseID, c.Target)
+		sp.baseline[string(sp.key)] = 1 // reads as "passed in the baseline"
+	}
+	for _, c := range in.Improvements {
+		sp.key = baseKey(sp.key[:0], c.Suite, c.CaseID, c.Target)
+		sp.baseline[string(sp.key)] = 2 // reads as "failed in the baseline"
+	}
 }
 
 func baseKey(dst []byte, suite, id, target string) []byte {
@@ -433,6 +426,8 @@ type htmlPage struct {
 	Flaky       []htmlFlaky
 	MoreFlaky   int
 	NCases      int
+	Dead        []analysis.TargetFailure
+	Ranking     [][]string
 }
 
 type htmlKPI struct{ Label, Value, Sub string }
@@ -489,13 +484,13 @@ const htmlListCap = 100
 
 func buildPage(in *Input, sp *spool) *htmlPage {
 	p := &htmlPage{
-		Title:       in.title(),
+		Title:       title(in),
 		CSP:         contentSecurityPolicy,
 		CSS:         template.CSS(reportCSS),
 		JS:          template.JS(reportJS),
-		Meta:        in.metaParts(),
+		Meta:        metaParts(in),
 		Verdict:     string(in.Verdict()),
-		VerdictLine: in.verdictLine(),
+		VerdictLine: verdictLine(in),
 		NCases:      sp.nCases,
 	}
 	switch in.Verdict() {
@@ -528,7 +523,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		{"Cases", fmtInt(sp.nCases), fmtInt(len(sp.suites)) + plural(len(sp.suites), " suite", " suites")},
 		{"Targets", fmtInt(len(sp.targets)), ""},
 		{"Results", fmtInt(sp.nResults), fmtInt(sp.errors) + plural(sp.errors, " error", " errors")},
-		{"Thresholds", fmtInt(len(in.Outcomes)), fmtInt(in.failedOutcomes()) + " crossed"},
+		{"Thresholds", fmtInt(len(in.Outcomes)), fmtInt(failedOutcomes(in)) + " crossed"},
 		{"Cost", cost, "all targets"},
 	}
 	if m := in.Meta; !m.Started.IsZero() && m.Finished.After(m.Started) {
@@ -648,6 +643,10 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 		p.CmpNote = comparisonFootnote(in.Comparisons, false)
 	}
 	p.Warnings = in.Warnings
+	p.Dead = in.TargetFailures
+	if t := rankingTable(in, stylePlain); t != nil {
+		p.Ranking = t.rows
+	}
 	if t := costTable(in, styleBox); t != nil {
 		p.CostHeader = t.header
 		p.CostRows = t.rows
@@ -662,7 +661,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 			c.Suite, c.CaseID, c.Target, fmtChange(c), excerpt(c.Reason, 200), excerpt(c.Output, 200),
 		})
 	}
-	fl := in.flaky()
+	fl := flaky(in)
 	for i, f := range fl {
 		if i == htmlListCap {
 			p.MoreFlaky = len(fl) - i
@@ -724,6 +723,7 @@ const pageHTML = `{{define "top"}}<!doctype html>
 <main class="wrap">
 <section class="verdict v-{{.Verdict}}" id="verdict"><span class="vmark" aria-hidden="true">{{.VerdictMark}}</span><div><b>{{.VerdictHead}}</b> — {{.VerdictLine}}</div></section>
 <section class="kpis">{{range .KPIs}}<div class="kpi"><div class="k">{{.Label}}</div><div class="v">{{.Value}}</div><div class="s">{{.Sub}}</div></div>{{end}}</section>
+{{if .Dead}}<section class="card" id="dead"><h2>Targets that did not run</h2><ul class="warnings">{{range .Dead}}<li><b>{{.Target}}</b>: {{.Cause}}</li>{{end}}</ul></section>{{end}}
 {{if .Thresholds}}<section class="card" id="thresholds"><h2>Thresholds</h2><div class="scroll"><table>
 <thead><tr><th></th><th>Threshold</th><th class="num">Observed</th><th class="num">n</th><th>Source</th><th>Note</th></tr></thead><tbody>
 {{range .Thresholds}}<tr><td>{{if .Pass}}<span class="pill p-pass">✓ PASS</span>{{else}}<span class="pill p-fail">✗ FAIL</span>{{end}}</td><td class="wrap-any"><code>{{.Threshold}}</code></td><td class="num wrap-any">{{.Observed}}</td><td class="num">{{.N}}</td><td class="mono wrap-any">{{.Source}}</td><td class="wrap-any note">{{.Reason}}</td></tr>
@@ -738,6 +738,10 @@ const pageHTML = `{{define "top"}}<!doctype html>
 {{end}}</tbody></table></div></details>
 </section>{{end}}
 {{if .Charts}}<section class="charts" id="charts">{{range .Charts}}<div class="card"><h3>{{.Title}}</h3>{{.SVG}}<p class="note">{{.Note}}</p></div>{{end}}</section>{{end}}
+{{if .Ranking}}<section class="card" id="ranking"><h2>Ranking <small>by pass rate; tied: not significantly different in the paired test</small></h2><div class="scroll"><table>
+<thead><tr><th>Suite</th><th class="num">Rank</th><th>Target</th><th class="num">Pass rate [95% CI]</th><th class="num">Cases</th><th>Tied with</th><th class="num">Retries</th></tr></thead><tbody>
+{{range .Ranking}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table></div></section>{{end}}
 {{if .Comparisons}}<section class="card" id="comparisons"><h2>Comparisons <small>paired by case</small></h2><div class="scroll"><table>
 <thead><tr><th>Suite</th><th>Metric</th><th class="num">Reference</th><th class="num">Candidate</th><th class="num">Δ [95% CI]</th><th></th><th class="num">p</th><th class="num">p (Holm)</th><th class="num">n</th><th></th></tr></thead><tbody>
 {{range .Comparisons}}<tr><td>{{.Suite}}</td><td class="nowrap">{{.Metric}}</td><td class="num"><div class="arm">{{.A}}</div>{{.ValA}}</td><td class="num"><div class="arm">{{.B}}</div>{{.ValB}}</td><td class="num">{{.Delta}}</td><td>{{.Bar}}</td><td class="num">{{.P}}</td><td class="num">{{.PAdj}}</td><td class="num">{{.N}}</td><td class="{{.ChangeClass}}">{{.Change}}</td></tr>

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/analysis"
 	"io"
 	"runtime"
 	"strings"
@@ -140,8 +141,20 @@ func TestHTMLStructure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			opts := HTMLOptions{Baseline: seqOf(baselineOf(tt.rs))}
-			if err := HTML(&b, tt.in, seqOf(tt.rs), opts); err != nil {
+			opts := HTMLOptions{}
+			// The regressions come from the comparison with a baseline in
+			// which every case passed: every failure now is a regression.
+			ab := analysis.New(analysis.Options{Force: true})
+			for _, r := range tt.rs {
+				ab.Add(r)
+			}
+			for _, r := range baselineOf(tt.rs) {
+				ab.AddBaseline(r)
+			}
+			an, _ := ab.Close()
+			in := *tt.in
+			in.Baseline, in.Regressions, in.Improvements = an.Baseline, an.Regressions, an.Improvements
+			if err := HTML(&b, &in, seqOf(tt.rs), opts); err != nil {
 				t.Fatal(err)
 			}
 			doc := b.Bytes()
@@ -216,8 +229,14 @@ func TestHTMLStructure(t *testing.T) {
 				if pass != r.Pass {
 					t.Errorf("result %d: pass %v, want %v", i, pass, r.Pass)
 				}
-				if base := rec[11].(float64); base != 1 {
-					t.Errorf("result %d: baseline %v, want 1 (passed)", i, base)
+				// Exactly the comparison's regressed cases are marked: one
+				// definition of "regressed" for every report.
+				regressed := false
+				for _, c := range in.Regressions {
+					regressed = regressed || (c.Suite == r.Suite && c.CaseID == r.CaseID && c.Target == r.Target)
+				}
+				if base := rec[11].(float64); (base == 1) != regressed {
+					t.Errorf("result %d (regressed %v): baseline mark %v", i, regressed, base)
 				}
 			}
 		})
@@ -330,7 +349,7 @@ func BenchmarkHTML100k(b *testing.B) {
 		runtime.GC()
 		var w countingWriter
 		peak = max(peak, peakHeap(func() {
-			if err := HTML(&w, in, s.results(false), HTMLOptions{Baseline: s.results(true)}); err != nil {
+			if err := HTML(&w, in, s.results(false), HTMLOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}))

@@ -6,10 +6,8 @@ import (
 	"iter"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/yardstick-eval/yardstick/analysis"
-	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
 )
@@ -17,84 +15,30 @@ import (
 // Reporter writes one report.
 type Reporter func(io.Writer) error
 
-// Meta describes the run being reported. Every field is optional.
-type Meta struct {
-	Title    string    `json:"title,omitempty"`  // heading; "Yardstick report" when empty
-	RunID    string    `json:"run_id,omitempty"` // e.g. the results directory name
-	Started  time.Time `json:"started,omitzero"`
-	Finished time.Time `json:"finished,omitzero"`
-	GitSHA   string    `json:"git_sha,omitempty"`
-	GitRef   string    `json:"git_ref,omitempty"`  // branch or tag
-	Baseline string    `json:"baseline,omitempty"` // what the run is compared with: a file name, a run id
-	Version  string    `json:"version,omitempty"`  // yardstick version
-}
+// Meta describes the run being reported (analysis.Meta).
+type Meta = analysis.Meta
 
-// FlakyCase is a case whose outcome flipped across repeats of one target.
-type FlakyCase struct {
-	Suite  string `json:"suite"`
-	Target string `json:"target"`
-	CaseID string `json:"case_id"`
-	Passed int    `json:"passed,omitempty"` // repeats that passed; 0 with Runs 0: unknown
-	Runs   int    `json:"runs,omitempty"`   // repeats run
-}
+// FlakyCase is a case whose outcome flipped across repeats of one target
+// (analysis.FlakyCase).
+type FlakyCase = analysis.FlakyCase
 
-// Input is everything a report shows besides per-case results. Reporters read
-// it and never modify it.
-type Input struct {
-	Meta Meta
+// Input is what every reporter renders: the one *analysis.Analysis of a run.
+// Reporters read it and never modify it, recompute it or fall back to
+// another source for anything it holds.
+type Input = analysis.Analysis
 
-	// Summaries has one entry per suite × target of this run, from analysis.Summarizer.
-	Summaries []analysis.Summary
-	// Baseline has the baseline run's summaries, when there is one; matched to
-	// Summaries by suite and target for cost and latency deltas.
-	Baseline []analysis.Summary
-	// Outcomes are the gate's threshold verdicts.
-	Outcomes []gate.Outcome
-	// Comparisons are paired comparisons, from analysis/compare.
-	Comparisons []compare.Row
-	// Costs compares cost and latency of the arms of Comparisons on their
-	// paired cases (compare.Comparison.Costs). When empty, the "cost and
-	// latency" sections compare Summaries with Baseline instead.
-	Costs []compare.CostLatency
-	// Warnings are comparability caveats to show with the comparisons
-	// (compare.Comparison.Warnings).
-	Warnings []string
-	// Flaky lists flaky cases with their repeat counts. When nil, reporters use
-	// each Summary's FlakyCases.
-	Flaky []FlakyCase
-	// Regressions are the most regressed cases, most regressed first
-	// (compare.Comparison.Regressions); reporters show them in the order
-	// given and cut their outputs to an excerpt.
-	Regressions []compare.CaseChange
-}
-
-// Verdict is the run's overall gate verdict.
-type Verdict string
+// Verdict is the run's overall gate verdict (analysis.Verdict).
+type Verdict = analysis.Verdict
 
 // Verdicts.
 const (
-	VerdictPass Verdict = "pass" // every threshold passed
-	VerdictFail Verdict = "fail" // at least one threshold crossed
-	VerdictNone Verdict = "none" // no thresholds were evaluated
+	VerdictPass = analysis.VerdictPass
+	VerdictFail = analysis.VerdictFail
+	VerdictNone = analysis.VerdictNone
 )
 
-// Verdict is VerdictFail when any outcome failed, VerdictPass when all
-// passed and VerdictNone when there are none. It does not re-evaluate
-// anything: the gate decided each outcome.
-func (in *Input) Verdict() Verdict {
-	if len(in.Outcomes) == 0 {
-		return VerdictNone
-	}
-	for _, o := range in.Outcomes {
-		if !o.Pass {
-			return VerdictFail
-		}
-	}
-	return VerdictPass
-}
-
 // failedOutcomes counts crossed thresholds.
-func (in *Input) failedOutcomes() int {
+func failedOutcomes(in *Input) int {
 	n := 0
 	for _, o := range in.Outcomes {
 		if !o.Pass {
@@ -105,7 +49,7 @@ func (in *Input) failedOutcomes() int {
 }
 
 // verdictLine is the one-line verdict shared by every format.
-func (in *Input) verdictLine() string {
+func verdictLine(in *Input) string {
 	n := len(in.Outcomes)
 	switch in.Verdict() {
 	case VerdictPass:
@@ -114,7 +58,7 @@ func (in *Input) verdictLine() string {
 		}
 		return fmt.Sprintf("all %d thresholds passed", n)
 	case VerdictFail:
-		return fmt.Sprintf("%d of %d thresholds crossed", in.failedOutcomes(), n)
+		return fmt.Sprintf("%d of %d thresholds crossed", failedOutcomes(in), n)
 	}
 	return "no thresholds set"
 }
@@ -128,22 +72,11 @@ func thresholdName(o gate.Outcome) string {
 	return o.Threshold
 }
 
-// flaky returns in.Flaky, or the flaky cases listed in the summaries.
-func (in *Input) flaky() []FlakyCase {
-	if in.Flaky != nil {
-		return in.Flaky
-	}
-	var out []FlakyCase
-	for _, s := range in.Summaries {
-		for _, id := range s.FlakyCases {
-			out = append(out, FlakyCase{Suite: s.Suite, Target: s.Target, CaseID: id})
-		}
-	}
-	return out
-}
+// flaky returns the analysis' flaky cases.
+func flaky(in *Input) []FlakyCase { return in.Flaky }
 
 // title is the report heading.
-func (in *Input) title() string {
+func title(in *Input) string {
 	if in.Meta.Title != "" {
 		return in.Meta.Title
 	}
@@ -151,7 +84,7 @@ func (in *Input) title() string {
 }
 
 // metaParts are the "key value" pieces of the run line, in a fixed order.
-func (in *Input) metaParts() []string {
+func metaParts(in *Input) []string {
 	var p []string
 	m := in.Meta
 	if m.RunID != "" {
@@ -177,20 +110,13 @@ func (in *Input) metaParts() []string {
 	if m.Baseline != "" {
 		p = append(p, "baseline "+m.Baseline)
 	}
+	if in.Reference != "" && !strings.HasPrefix(in.Reference, "baseline") {
+		p = append(p, "reference "+in.Reference)
+	}
 	if m.Version != "" {
 		p = append(p, "yardstick "+m.Version)
 	}
 	return p
-}
-
-// baselineFor finds the baseline summary of suite × target.
-func (in *Input) baselineFor(suite, target string) (analysis.Summary, bool) {
-	for _, b := range in.Baseline {
-		if b.Suite == suite && b.Target == target {
-			return b, true
-		}
-	}
-	return analysis.Summary{}, false
 }
 
 // Formats lists the names New accepts.

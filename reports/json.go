@@ -26,12 +26,13 @@ const JSONSchemaVersion = 1
 //	  "meta": {"title", "run_id", "started", "finished", "git_sha", "git_ref", "baseline", "version"},
 //	  "summaries": [{"suite", "target", "model", "n", "passed", "errors", "errors_by_kind",
 //	                 "pass_rate": {"value", "low", "high"}, "score": {…},
-//	                 "latency": {"n", "mean_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"}, "ttft": {…},
+//	                 "latency": {"n", "mean_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"} (final attempt),
+//	                 "latency_total": {…} (retries included), "ttft": {…}, "cases", "retries", "cached_timing_excluded",
 //	                 "output_tokens_per_second", "usage": {"input_tokens", "cached_input_tokens", "output_tokens"},
 //	                 "cost_usd", "cost_known", "cached", "repeats", "pass_at_k", "pass_all_k", "flaky_cases"}],
 //	  "baseline": [same as summaries],
 //	  "thresholds": [{"threshold", "source", "group", "observed", "display", "n", "pass", "reason"}],
-//	  "comparisons": [{"suite", "metric", "a", "b", "n", "value_a", "value_b",
+//	  "comparisons": [{"suite", "metric", "a", "b", "target_a", "target_b", "n", "level", "adjusted", "family", "value_a", "value_b",
 //	                   "interval_a": {…}, "interval_b": {…}, "delta": {…},
 //	                   "p", "p_adjusted", "significant", "method", "a_only", "b_only"}],
 //	  "regressions": [{"suite", "case_id", "a", "b", "target", "a_passed", "a_runs", "b_passed", "b_runs",
@@ -39,7 +40,11 @@ const JSONSchemaVersion = 1
 //	  "costs": [{"suite", "a", "b", "n", "latency_a_ns", "latency_b_ns", "latency_n_a", "latency_n_b",
 //	             "cost_a_usd", "cost_b_usd", "cost_known_a", "cost_known_b", "results_a", "results_b"}],
 //	  "warnings": ["…"],
-//	  "flaky": [{"suite", "target", "case_id", "passed", "runs"}]
+//	  "flaky": [{"suite", "target", "case_id", "runs", "passed", "failed", "errors", "score_min", "score_max"}],
+//	  "reference": "baseline …" | TARGET | "all pairs" | "",
+//	  "ranking": [{"suite", "rank", "target", "pass_rate": {…}, "n", "tied_with"}],
+//	  "failed_cases": [{"suite", "target", "case_id", "repeat", "reason", "output"}],
+//	  "target_failures": [{"target", "cause"}]
 //	}
 //
 // Field names follow analysis.Summary, gate.Outcome and compare's Row,
@@ -47,18 +52,22 @@ const JSONSchemaVersion = 1
 // are not finite (an undefined interval) are null. Lists are never null.
 func JSON(w io.Writer, in *Input) error {
 	doc := jsonDoc{
-		SchemaVersion: JSONSchemaVersion,
-		Verdict:       in.Verdict(),
-		VerdictLine:   in.verdictLine(),
-		Meta:          in.Meta,
-		Summaries:     jsonSummaries(in.Summaries),
-		Baseline:      jsonSummaries(in.Baseline),
-		Thresholds:    make([]jsonOutcome, 0, len(in.Outcomes)),
-		Comparisons:   make([]jsonRow, 0, len(in.Comparisons)),
-		Regressions:   in.Regressions,
-		Costs:         in.Costs,
-		Warnings:      in.Warnings,
-		Flaky:         in.flaky(),
+		SchemaVersion:  JSONSchemaVersion,
+		Verdict:        in.Verdict(),
+		VerdictLine:    verdictLine(in),
+		Meta:           in.Meta,
+		Summaries:      jsonSummaries(in.Summaries),
+		Baseline:       jsonSummaries(in.Baseline),
+		Thresholds:     make([]jsonOutcome, 0, len(in.Outcomes)),
+		Comparisons:    make([]jsonRow, 0, len(in.Comparisons)),
+		Regressions:    in.Regressions,
+		Costs:          in.Costs,
+		Warnings:       in.Warnings,
+		Flaky:          flaky(in),
+		Reference:      in.Reference,
+		Ranking:        nonNil(in.Ranking),
+		FailedCases:    nonNil(in.FailedCases),
+		TargetFailures: nonNil(in.TargetFailures),
 	}
 	if doc.Regressions == nil {
 		doc.Regressions = []compare.CaseChange{}
@@ -80,7 +89,8 @@ func JSON(w io.Writer, in *Input) error {
 	}
 	for _, r := range in.Comparisons {
 		doc.Comparisons = append(doc.Comparisons, jsonRow{
-			Suite: r.Suite, Metric: r.Metric, A: r.A, B: r.B, N: r.N,
+			Suite: r.Suite, Metric: r.Metric, A: r.A, B: r.B, TargetA: r.TargetA, TargetB: r.TargetB, N: r.N,
+			Level: num(r.Level), Adjusted: r.Adjusted, Family: r.Family,
 			ValueA: num(r.ValueA), ValueB: num(r.ValueB), IntervalA: interval(r.IntervalA), IntervalB: interval(r.IntervalB),
 			Delta: interval(r.Delta),
 			P:     num(r.P), PAdjusted: num(r.PAdjusted), Significant: r.Significant, Method: r.Method,
@@ -126,31 +136,41 @@ type jsonDoc struct {
 	Costs         []compare.CostLatency `json:"costs"`
 	Warnings      []string              `json:"warnings"`
 	Flaky         []FlakyCase           `json:"flaky"`
+	// Reference, Ranking, FailedCases and TargetFailures are analysis'
+	// fields of the same names.
+	Reference      string                   `json:"reference"`
+	Ranking        []analysis.Rank          `json:"ranking"`
+	FailedCases    []analysis.FailedCase    `json:"failed_cases"`
+	TargetFailures []analysis.TargetFailure `json:"target_failures"`
 }
 
 type jsonSummary struct {
-	Suite        string                 `json:"suite"`
-	Target       string                 `json:"target"`
-	Model        string                 `json:"model"`
-	N            int                    `json:"n"`
-	Passed       int                    `json:"passed"`
-	Errors       int                    `json:"errors"`
-	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind"`
-	PassRate     jsonInterval           `json:"pass_rate"`
-	Score        jsonInterval           `json:"score"`
-	Latency      analysis.Distribution  `json:"latency"`
-	TTFT         analysis.Distribution  `json:"ttft"`
-	TokensPerSec num                    `json:"output_tokens_per_second"`
-	Usage        providers.Usage        `json:"usage"`
-	CostUSD      num                    `json:"cost_usd"`
-	CostKnown    bool                   `json:"cost_known"`
-	JudgeUsage   providers.Usage        `json:"judge_usage"`
-	JudgeCostUSD num                    `json:"judge_cost_usd"`
-	Cached       int                    `json:"cached"`
-	Repeats      int                    `json:"repeats"`
-	PassAtK      map[int]num            `json:"pass_at_k"`
-	PassAllK     num                    `json:"pass_all_k"`
-	FlakyCases   []string               `json:"flaky_cases"`
+	Suite                string                 `json:"suite"`
+	Target               string                 `json:"target"`
+	Model                string                 `json:"model"`
+	N                    int                    `json:"n"`
+	Passed               int                    `json:"passed"`
+	Errors               int                    `json:"errors"`
+	ErrorsByKind         map[providers.Kind]int `json:"errors_by_kind"`
+	PassRate             jsonInterval           `json:"pass_rate"`
+	Score                jsonInterval           `json:"score"`
+	Latency              analysis.Distribution  `json:"latency"`
+	LatencyTotal         analysis.Distribution  `json:"latency_total"`
+	TTFT                 analysis.Distribution  `json:"ttft"`
+	TokensPerSec         num                    `json:"output_tokens_per_second"`
+	Usage                providers.Usage        `json:"usage"`
+	CostUSD              num                    `json:"cost_usd"`
+	CostKnown            bool                   `json:"cost_known"`
+	JudgeUsage           providers.Usage        `json:"judge_usage"`
+	JudgeCostUSD         num                    `json:"judge_cost_usd"`
+	Cached               int                    `json:"cached"`
+	CachedTimingExcluded int                    `json:"cached_timing_excluded"`
+	Retries              int                    `json:"retries"`
+	Cases                int                    `json:"cases"`
+	Repeats              int                    `json:"repeats"`
+	PassAtK              map[int]num            `json:"pass_at_k"`
+	PassAllK             num                    `json:"pass_all_k"`
+	FlakyCases           []string               `json:"flaky_cases"`
 }
 
 type jsonOutcome struct {
@@ -169,7 +189,12 @@ type jsonRow struct {
 	Metric      string       `json:"metric"`
 	A           string       `json:"a"`
 	B           string       `json:"b"`
+	TargetA     string       `json:"target_a"`
+	TargetB     string       `json:"target_b"`
 	N           int          `json:"n"`
+	Level       num          `json:"level"`
+	Adjusted    bool         `json:"adjusted"`
+	Family      int          `json:"family"`
 	ValueA      num          `json:"value_a"`
 	ValueB      num          `json:"value_b"`
 	IntervalA   jsonInterval `json:"interval_a"`
@@ -189,8 +214,8 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 		j := jsonSummary{
 			Suite: s.Suite, Target: s.Target, Model: s.Model, N: s.N, Passed: s.Passed, Errors: s.Errors,
 			ErrorsByKind: s.ErrorsByKind, PassRate: interval(s.PassRate), Score: interval(s.Score),
-			Latency: s.Latency, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
-			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, Repeats: s.Repeats,
+			Latency: s.Latency, LatencyTotal: s.LatencyTotal, TTFT: s.TTFT, TokensPerSec: num(s.TokensPerSec), Usage: s.Usage,
+			CostUSD: num(s.CostUSD), CostKnown: s.CostKnown, JudgeUsage: s.JudgeUsage, JudgeCostUSD: num(s.JudgeCostUSD), Cached: s.Cached, CachedTimingExcluded: s.CachedTimingExcluded, Retries: s.Retries, Cases: s.Cases, Repeats: s.Repeats,
 			PassAllK: num(s.PassAllK), FlakyCases: s.FlakyCases,
 		}
 		if j.ErrorsByKind == nil {
@@ -206,4 +231,12 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 		out = append(out, j)
 	}
 	return out
+}
+
+// nonNil returns xs, or an empty slice for nil, so lists encode as [].
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }

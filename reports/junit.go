@@ -289,7 +289,7 @@ func writeThresholdSuite(w *bufio.Writer, in *Input, id int) {
 	if ts.IsZero() {
 		ts = in.Meta.Started
 	}
-	failed := in.failedOutcomes()
+	failed := failedOutcomes(in)
 	writeSuiteOpen(w, id, "thresholds", "thresholds", ts, len(in.Outcomes), failed, 0, 0, metaProps(in))
 	count := map[string]int{}
 	for _, o := range in.Outcomes {

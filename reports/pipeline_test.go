@@ -7,19 +7,16 @@ import (
 	"testing"
 
 	"github.com/yardstick-eval/yardstick/analysis"
-	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 )
 
-// TestPipeline renders what the real accumulators produce for a run with
-// repeats, errors, a baseline and thresholds, as the CLI will wire it:
-// analysis.Summarizer → Summaries, gate.Evaluator → Outcomes, compare.Comparer →
-// Comparisons, Costs, Regressions, Warnings. It checks that every format
-// accepts their output (including undefined intervals) and stays well formed.
+// TestPipeline renders what analysis.Builder produces for a run with
+// repeats, errors, a baseline and thresholds, as the CLI wires it. It checks
+// that every format accepts the output (including undefined intervals) and
+// stays well formed.
 func TestPipeline(t *testing.T) {
 	s := synth{suites: []string{"support", "billing"}, targets: []string{"openai:gpt-4o-mini", "ollama:llama3.1:8b"}, nCases: 300, repeats: 2, seed: 3, malicious: true}
 
-	sum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	var ths []gate.Threshold
 	for _, e := range []string{"pass_rate >= 0.85", "latency p(95) < 2s", "delta(pass_rate) >= -0.02"} {
 		th, err := gate.Parse(e)
@@ -28,28 +25,18 @@ func TestPipeline(t *testing.T) {
 		}
 		ths = append(ths, th)
 	}
-	ev := gate.NewEvaluator(ths, gate.DefaultOptions())
-	cmp := compare.New(compare.DefaultOptions())
+	b := analysis.New(analysis.Options{Thresholds: ths})
 	for r := range s.results(false) {
-		sum.Add(r)
-		ev.Add(r)
-		cmp.Add("now", r)
+		b.Add(r)
 	}
-	baseSum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	for r := range s.results(true) {
-		baseSum.Add(r)
-		ev.AddBaseline(r)
-		cmp.Add("baseline", r)
+		b.AddBaseline(r)
 	}
-	c, err := cmp.CompareRuns("baseline", "now")
+	in, err := b.Close()
 	if err != nil {
-		t.Fatalf("CompareRuns: %v", err)
+		t.Fatalf("Close: %v", err)
 	}
-	in := &Input{
-		Meta:      Meta{Title: "pipeline", Baseline: "baseline"},
-		Summaries: sum.Close(), Baseline: baseSum.Close(), Outcomes: ev.Outcomes(),
-		Comparisons: c.Rows, Costs: c.Costs, Regressions: c.Regressions, Warnings: c.Warnings,
-	}
+	in.Meta = Meta{Title: "pipeline", Baseline: "baseline"}
 	if len(in.Summaries) != 4 || len(in.Outcomes) == 0 || len(in.Comparisons) == 0 || len(in.Regressions) == 0 {
 		t.Fatalf("pipeline produced %d summaries, %d outcomes, %d rows, %d regressions",
 			len(in.Summaries), len(in.Outcomes), len(in.Comparisons), len(in.Regressions))

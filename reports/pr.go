@@ -67,7 +67,7 @@ func PR(w io.Writer, in *Input, opts PROptions) error {
 	// Shorten the case lists first; if even empty case lists do not fit,
 	// shorten the tables too.
 	caseCap, rowCap := 0, all
-	longestCases := min(opts.MaxCases, max(len(in.Regressions), len(in.flaky())))
+	longestCases := min(opts.MaxCases, max(len(in.Regressions), len(flaky(in))))
 	if k, ok := gallop(longestCases, func(k int) bool { return fits(k, all) }); ok {
 		caseCap = k
 	} else {
@@ -145,12 +145,19 @@ func hardCut(b []byte, limit int) []byte {
 // rowCap rows in tables.
 func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) error {
 	v := in.Verdict()
-	fmt.Fprintf(w, "## %s %s: %s\n\n", verdictEmoji(v), mdText(clip(in.title(), nameLen)), in.verdictLine())
-	if p := in.metaParts(); len(p) > 0 {
+	fmt.Fprintf(w, "## %s %s: %s\n\n", verdictEmoji(v), mdText(clip(title(in), nameLen)), verdictLine(in))
+	if p := metaParts(in); len(p) > 0 {
 		for i := range p {
 			p[i] = clip(p[i], nameLen)
 		}
 		fmt.Fprintf(w, "<sub>%s</sub>\n", mdText(strings.Join(p, " · ")))
+	}
+
+	if len(in.TargetFailures) > 0 {
+		fmt.Fprintf(w, "\n### Targets that did not run\n\n")
+		for _, tf := range in.TargetFailures {
+			fmt.Fprintf(w, "- **%s**: %s\n", mdText(clip(tf.Target, nameLen)), mdText(tf.Cause))
+		}
 	}
 
 	if len(in.Outcomes) > 0 {
@@ -166,6 +173,14 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		if err := renderCapped(w, t, rowCap); err != nil {
 			return err
 		}
+	}
+
+	if t := rankingTable(in, styleMarkdown); t != nil {
+		fmt.Fprintf(w, "\n### Ranking\n\n")
+		if err := renderCapped(w, t, rowCap); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n", rankingFootnote(true))
 	}
 
 	if len(in.Comparisons) > 0 {
@@ -206,7 +221,7 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		if err := renderCapped(w, t, rowCap); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n<sub>Paired by case; Δ is candidate − reference with its 95%% interval; ~ not significant after Holm correction.</sub>\n")
+		fmt.Fprintf(w, "\n<sub>Paired by case; Δ is candidate − reference with its interval (95%%, Holm-adjusted per metric when several); ~ not significant.</sub>\n")
 		writeWarnings(w, in.Warnings, true, rowCap)
 	}
 
@@ -251,7 +266,7 @@ func writePR(w *bytes.Buffer, in *Input, opts PROptions, caseCap, rowCap int) er
 		}
 	}
 
-	if fl := in.flaky(); len(fl) > 0 {
+	if fl := flaky(in); len(fl) > 0 {
 		fmt.Fprintf(w, "\n### Flaky cases (%d)\n\n", len(fl))
 		n := min(caseCap, opts.MaxCases, len(fl))
 		if n > 0 {

@@ -68,7 +68,7 @@ func TestVerdict(t *testing.T) {
 			if got := in.Verdict(); got != tt.want {
 				t.Errorf("Verdict() = %q, want %q", got, tt.want)
 			}
-			if got := in.verdictLine(); got != tt.line {
+			if got := verdictLine(in); got != tt.line {
 				t.Errorf("verdictLine() = %q, want %q", got, tt.line)
 			}
 		})

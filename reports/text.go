@@ -61,13 +61,13 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 
 	// Title and run line.
 	if md {
-		fmt.Fprintf(w, "# %s\n\n", mdText(in.title()))
-		if p := in.metaParts(); len(p) > 0 {
+		fmt.Fprintf(w, "# %s\n\n", mdText(title(in)))
+		if p := metaParts(in); len(p) > 0 {
 			fmt.Fprintf(w, "%s\n\n", mdText(strings.Join(p, " · ")))
 		}
 	} else {
-		fmt.Fprintf(w, "%s\n", oneLine(in.title()))
-		if p := in.metaParts(); len(p) > 0 {
+		fmt.Fprintf(w, "%s\n", oneLine(title(in)))
+		if p := metaParts(in); len(p) > 0 {
 			fmt.Fprintf(w, "%s\n", oneLine(strings.Join(p, " · ")))
 		}
 		fmt.Fprintln(w)
@@ -77,9 +77,21 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 	v := in.Verdict()
 	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[v]
 	if md {
-		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, in.verdictLine())
+		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, verdictLine(in))
 	} else {
 		fmt.Fprintln(w, VerdictLine(in))
+	}
+
+	// Targets that did not really run come before any verdict on quality.
+	if len(in.TargetFailures) > 0 {
+		heading("Targets that did not run")
+		for _, tf := range in.TargetFailures {
+			if md {
+				fmt.Fprintf(w, "- **%s**: %s\n", mdText(tf.Target), mdText(tf.Cause))
+			} else {
+				fmt.Fprintf(w, "  %s: %s\n", oneLine(tf.Target), oneLine(tf.Cause))
+			}
+		}
 	}
 
 	// Thresholds, failed first, in the gate's order otherwise.
@@ -126,6 +138,13 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 				return err
 			}
 		}
+		if note := cachedNote(sums); note != "" {
+			if md {
+				fmt.Fprintf(w, "\n<sub>%s</sub>\n", mdText(note))
+			} else {
+				fmt.Fprintf(w, "%s\n", note)
+			}
+		}
 		if t := repeatsTable(sums, st); t != nil {
 			heading("Repeats")
 			if err := t.render(w, st); err != nil {
@@ -134,9 +153,26 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 		}
 	}
 
+	// Ranking, when the run has several targets.
+	if t := rankingTable(in, st); t != nil {
+		heading("Ranking")
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n", rankingFootnote(md))
+	}
+
 	// Comparisons, one benchstat-style table per pair of arms.
 	if len(in.Comparisons) > 0 {
 		heading("Comparisons")
+		if in.Reference != "" {
+			ref := "reference: " + in.Reference
+			if md {
+				fmt.Fprintf(w, "%s\n\n", mdText(ref))
+			} else {
+				fmt.Fprintf(w, "%s\n", oneLine(ref))
+			}
+		}
 		for i, pair := range comparisonPairs(in.Comparisons) {
 			if i > 0 {
 				fmt.Fprintln(w)
@@ -172,8 +208,28 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 		moreLine(w, len(in.Regressions)-listCap, md)
 	}
 
+	// Failed cases, with or without a baseline.
+	if len(in.FailedCases) > 0 {
+		heading(fmt.Sprintf("Failed cases (%d listed, the first ones of each suite × target)", len(in.FailedCases)))
+		t := &table{header: []string{"suite", "target", "case", "reason", "output"}, align: alignCols("lllll")}
+		if md {
+			t.header = []string{"Suite", "Target", "Case", "Reason", "Output (excerpt)"}
+		}
+		for _, f := range in.FailedCases[:min(listCap, len(in.FailedCases))] {
+			id := f.CaseID
+			if f.Repeat > 0 {
+				id += " #" + strconv.Itoa(f.Repeat)
+			}
+			t.add(cellFor(st, f.Suite), cellFor(st, f.Target), cellFor(st, id), cellFor(st, excerpt(f.Reason, 80)), cellFor(st, excerpt(f.Output, 60)))
+		}
+		if err := t.render(w, st); err != nil {
+			return err
+		}
+		moreLine(w, len(in.FailedCases)-listCap, md)
+	}
+
 	// Flaky cases.
-	if fl := in.flaky(); len(fl) > 0 {
+	if fl := flaky(in); len(fl) > 0 {
 		heading(fmt.Sprintf("Flaky cases (%d)", len(fl)))
 		for _, f := range fl[:min(listCap, len(fl))] {
 			if md {
@@ -213,7 +269,7 @@ func moreLine(w io.Writer, n int, md bool) {
 // "Verdict: FAIL — 2 of 3 thresholds crossed".
 func VerdictLine(in *Input) string {
 	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[in.Verdict()]
-	return fmt.Sprintf("Verdict: %s — %s", word, in.verdictLine())
+	return fmt.Sprintf("Verdict: %s — %s", word, verdictLine(in))
 }
 
 // alignCols turns "llr" into per-column alignments.
@@ -366,7 +422,20 @@ func comparisonFootnote(rows []compare.Row, md bool) string {
 			methods = append(methods, r.Method)
 		}
 	}
-	s := "Paired by case. Δ is candidate − reference (reference → candidate), pass rate in percentage points; ~: not significant at 95% after Holm correction."
+	s := "Paired by case (n counts cases; repeats are averaged per case). Δ is candidate − reference (reference → candidate), pass rate in percentage points; ~: not significant at 95%; the Δ interval agrees with the p-value beside it."
+	adjusted := 0
+	level := 0.0
+	for _, r := range rows {
+		if r.Adjusted {
+			adjusted = max(adjusted, r.Family)
+			level = max(level, r.Level)
+		}
+	}
+	if adjusted > 0 {
+		s += fmt.Sprintf(" Holm-adjusted per metric over up to %d comparisons: each Δ interval is shown at its adjusted level (up to %.1f%%), p (Holm) beside it.", adjusted, 100*level)
+	} else {
+		s += " One comparison per metric: no multiplicity adjustment."
+	}
 	if len(methods) > 0 {
 		m := strings.Join(methods, ", ")
 		if md {
@@ -478,27 +547,54 @@ func costTable(in *Input, st style) *table {
 		}
 		return t
 	}
-	if len(in.Baseline) == 0 {
+	// No fallback: cost and latency deltas come from the comparison only.
+	return nil
+}
+
+// rankingTable lists each suite's targets by pass rate, with the targets
+// their paired test cannot tell apart; nil with fewer than two targets.
+func rankingTable(in *Input, st style) *table {
+	if len(in.Ranking) == 0 {
 		return nil
 	}
-	t := &table{header: []string{"suite", "target", "cost", "p50", "p95"}, align: alignCols("llrrr")}
-	if md {
-		t.header = []string{"Suite", "Target", "Cost (baseline → now)", "p50", "p95"}
+	t := &table{header: []string{"suite", "rank", "target", "pass rate [95% CI]", "cases", "tied with", "retries"}, align: alignCols("lrlrrll")}
+	if st == styleMarkdown {
+		t.header = []string{"Suite", "Rank", "Target", "Pass rate [95% CI]", "Cases", "Tied with", "Retries"}
 	}
-	for _, s := range sortedSummaries(in.Summaries) {
-		b, ok := in.baselineFor(s.Suite, s.Target)
-		if !ok {
-			continue
-		}
-		cs := cost(b.CostUSD, b.CostKnown) + " → " + cost(s.CostUSD, s.CostKnown)
-		if b.CostKnown && s.CostKnown {
-			cs += rel(b.CostUSD, s.CostUSD)
-		}
-		t.add(cellFor(st, clip(s.Suite, nameLen)), cellFor(st, clip(s.Target, nameLen)), cs,
-			lat(b.Latency.P50, s.Latency.P50), lat(b.Latency.P95, s.Latency.P95))
+	retries := map[[2]string]int{}
+	for _, s := range in.Summaries {
+		retries[[2]string{s.Suite, s.Target}] = s.Retries
 	}
-	if len(t.rows) == 0 {
-		return nil
+	for _, r := range in.Ranking {
+		tied := dash
+		if len(r.TiedWith) > 0 {
+			tied = strings.Join(r.TiedWith, ", ")
+		}
+		t.add(cellFor(st, r.Suite), strconv.Itoa(r.Rank), cellFor(st, r.Target), fmtRate(r.PassRate, r.N), strconv.Itoa(r.N),
+			cellFor(st, tied), strconv.Itoa(retries[[2]string{r.Suite, r.Target}]))
 	}
 	return t
+}
+
+func rankingFootnote(md bool) string {
+	s := "Ranked by pass rate over every pair of targets; \"tied with\" lists the targets whose paired difference is not significant at 95% (Holm). Targets tied with the one above share its rank."
+	if md {
+		return "<sub>" + mdText(s) + "</sub>"
+	}
+	return s
+}
+
+// cachedNote says how many cached results were left out of the timings, and
+// how many retries each target needed.
+func cachedNote(sums []analysis.Summary) string {
+	var parts []string
+	for _, s := range sums {
+		if s.CachedTimingExcluded > 0 {
+			parts = append(parts, fmt.Sprintf("%s/%s: %d cached results left out of latency, TTFT and tok/s (--include-cached-latency counts their original timing)", s.Suite, s.Target, s.CachedTimingExcluded))
+		}
+		if s.Retries > 0 {
+			parts = append(parts, fmt.Sprintf("%s/%s: %d retries", s.Suite, s.Target, s.Retries))
+		}
+	}
+	return oneLine(strings.Join(parts, "; "))
 }

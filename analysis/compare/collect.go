@@ -13,41 +13,31 @@ import (
 	"github.com/yardstick-eval/yardstick/bench"
 )
 
-// Options configures a Comparer. The zero value is valid: 95% intervals,
-// stats.DefaultResamples bootstrap resamples, seed 0, no forcing, 200-byte
-// output excerpts.
+// Options configures a Comparer. The zero value is the default: the zero
+// stats.Options (95% intervals, 2000 percentile-bootstrap resamples, seed 0),
+// no forcing, 200-byte output excerpts.
 type Options struct {
+	// Options are the shared statistical knobs; Confidence is the level of
+	// every unadjusted interval and the family-wise significance level.
+	stats.Options
 	// Force compares arms that ran different cases, prompts or suite versions
 	// on the cases both have, recording the differences as warnings, instead
 	// of returning an *IncompatibleError.
 	Force bool
-	// Level is the confidence level of every interval and the significance
-	// threshold (a row is significant when PAdjusted < 1 − Level); outside
-	// (0, 1) means 0.95.
-	Level float64
-	// BootstrapIters is the number of paired-bootstrap resamples; ≤ 0 means
-	// stats.DefaultResamples (2000).
-	BootstrapIters int
-	// Seed seeds every bootstrap, so the same results always compare to the
-	// same intervals.
-	Seed uint64
+	// IncludeCachedLatency counts results served from the response cache in
+	// the latency medians (with their original timing, bench.Result.Timing);
+	// off, they are left out.
+	IncludeCachedLatency bool
 	// ExcerptLen is how many bytes of a case's output are kept for the
 	// regression lists (cut at a rune boundary); 0 means 200, negative keeps
 	// none.
 	ExcerptLen int
 }
 
-// DefaultOptions returns 95% intervals, 2000 resamples and seed 1.
-func DefaultOptions() Options {
-	return Options{Level: 0.95, BootstrapIters: stats.DefaultResamples, Seed: 1}
-}
+// DefaultOptions returns the zero Options, which is the default.
+func DefaultOptions() Options { return Options{} }
 
-func (o Options) level() float64 {
-	if o.Level > 0 && o.Level < 1 {
-		return o.Level
-	}
-	return 0.95
-}
+func (o Options) level() float64 { return o.Level() }
 
 func (o Options) excerptLen() int {
 	switch {
@@ -173,8 +163,8 @@ func (c *Comparer) Add(run string, r *bench.Result) {
 		if r.Pass {
 			k.passed++
 		}
-		if r.Latency > 0 {
-			k.latSum += r.Latency
+		if lat, _, ok := r.Timing(c.opts.IncludeCachedLatency); ok && lat > 0 {
+			k.latSum += lat
 			k.latN++
 		}
 	}

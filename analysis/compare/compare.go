@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"time"
@@ -20,8 +19,8 @@ const (
 
 // Method names used in Row.Method.
 const (
-	MethodMcNemar   = "mcnemar-exact"             // exact McNemar p, Newcombe paired interval
-	MethodBootstrap = "paired-bootstrap+wilcoxon" // paired bootstrap interval, p = max(bootstrap, Wilcoxon)
+	MethodMcNemar = "mcnemar-exact" // exact McNemar p, the interval that inverts it (stats.McNemarInterval)
+	MethodPairedT = "paired-t"      // paired t-test over per-case means and its t interval (stats.PairedT)
 )
 
 // Comparison is the outcome of one Compare call.
@@ -202,32 +201,39 @@ func (c *Comparer) compare(pairs []Pair, issues []Issue) (*Comparison, error) {
 		plans = append(plans, ps...)
 		issues = append(issues, is...)
 	}
+	// A suite only the reference ran is skipped, not a refusal: a candidate
+	// that runs a subset of the baseline's suites is compared on those.
+	var fatal, skipped []Issue
+	for _, is := range issues {
+		if is.Kind == SuiteOnlyInA {
+			skipped = append(skipped, is)
+		} else {
+			fatal = append(fatal, is)
+		}
+	}
 	// Even when forced, a comparison needs at least one shared case.
-	if len(issues) > 0 && (!c.opts.Force || len(plans) == 0) {
+	if len(fatal) > 0 && !c.opts.Force || len(plans) == 0 {
 		return nil, &IncompatibleError{Issues: issues}
 	}
 	out := &Comparison{Level: c.opts.level()}
-	for _, is := range issues {
+	for _, is := range skipped {
+		out.Warnings = append(out.Warnings, is.String()+" (skipped)")
+	}
+	for _, is := range fatal {
 		out.Warnings = append(out.Warnings, is.String())
 	}
 	out.Warnings = append(out.Warnings, c.armWarnings(pairs, labels)...)
+	var ats []intervalAt
 	for _, pl := range plans {
-		out.Rows = append(out.Rows, c.rows(pl)...)
+		rows, at := c.rows(pl)
+		out.Rows = append(out.Rows, rows...)
+		ats = append(ats, at...)
 		out.Costs = append(out.Costs, costs(pl))
 		reg, imp := changes(pl)
 		out.Regressions = append(out.Regressions, reg...)
 		out.Improvements = append(out.Improvements, imp...)
 	}
-	ps := make([]float64, len(out.Rows))
-	for i, r := range out.Rows {
-		ps[i] = r.P
-	}
-	adj := stats.Holm(ps)
-	alpha := 1 - out.Level
-	for i := range out.Rows {
-		out.Rows[i].PAdjusted = adj[i]
-		out.Rows[i].Significant = adj[i] < alpha
-	}
+	c.adjust(out.Rows, ats)
 	// Stable sorts keep pair order for equal keys.
 	slices.SortStableFunc(out.Regressions, func(x, y CaseChange) int {
 		return cmp.Or(cmp.Compare(x.PassDelta(), y.PassDelta()), // most negative first
@@ -373,27 +379,62 @@ func (c *Comparer) armWarnings(pairs []Pair, labels map[Arm]string) []string {
 	return out
 }
 
-// rowSeed mixes Options.Seed with the row's identity.
-func (c *Comparer) rowSeed(pl pairPlan, metric string) uint64 {
-	h := fnv.New64a()
-	for _, s := range []string{pl.suite, metric, pl.pair.A.Run, pl.pair.A.Target, pl.pair.B.Run, pl.pair.B.Target} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+// intervalAt computes a row's Delta interval at a confidence level.
+type intervalAt func(confidence float64) stats.Interval
+
+// adjust applies Holm's step-down adjustment per metric family (all the
+// pass_rate rows of the comparison, then all the score rows) and sets each
+// row's Delta to its interval at the level that agrees with the adjusted
+// verdict (stats.HolmLevels): a row is Significant exactly when its displayed
+// interval excludes 0.
+func (c *Comparer) adjust(rows []Row, ats []intervalAt) {
+	alpha := 1 - c.opts.level()
+	for _, metric := range []string{MetricPassRate, MetricScore} {
+		var idx []int
+		var ps []float64
+		for i, r := range rows {
+			if r.Metric == metric {
+				idx = append(idx, i)
+				ps = append(ps, r.P)
+			}
+		}
+		adj := stats.Holm(ps)
+		levels := stats.HolmLevels(ps, alpha)
+		valid := 0
+		for _, p := range ps {
+			if !math.IsNaN(p) {
+				valid++
+			}
+		}
+		for j, i := range idx {
+			r := &rows[i]
+			r.PAdjusted = adj[j]
+			r.Level = levels[j]
+			r.Family = valid
+			r.Adjusted = valid > 1
+			iv := ats[i](r.Level)
+			iv.Value = r.Delta.Value
+			r.Delta = iv
+			r.Significant = !math.IsNaN(iv.Low) && (iv.Low > 0 || iv.High < 0)
+		}
 	}
-	return c.opts.Seed ^ h.Sum64()
 }
 
-// rows computes the pass_rate and score rows of one pair × suite.
-func (c *Comparer) rows(pl pairPlan) []Row {
+// rows computes the pass_rate and score rows of one pair × suite, with
+// unadjusted p-values and a function giving each row's Delta interval at any
+// level (adjust picks the level).
+func (c *Comparer) rows(pl pairPlan) ([]Row, []intervalAt) {
 	n := len(pl.ids)
 	level := c.opts.level()
 	single := true
 	as, bs := make([]float64, n), make([]float64, n)
+	pa, pb, ra, rb := make([]int, n), make([]int, n), make([]int, n), make([]int, n)
 	var pc stats.PairedCounts
 	for i := range pl.ids {
 		ka, kb := pl.a[i], pl.b[i]
 		single = single && ka.n == 1 && kb.n == 1
 		as[i], bs[i] = ka.passRate(), kb.passRate()
+		pa[i], pb[i], ra[i], rb[i] = int(ka.passed), int(kb.passed), int(ka.n), int(kb.n)
 		switch {
 		case as[i] > bs[i]:
 			pc.AOnly++
@@ -405,45 +446,40 @@ func (c *Comparer) rows(pl pairPlan) []Row {
 			pc.Neither++
 		}
 	}
-	pass := Row{Suite: pl.suite, Metric: MetricPassRate, A: pl.la, B: pl.lb, N: n,
+	pass := Row{Suite: pl.suite, Metric: MetricPassRate, A: pl.la, B: pl.lb, TargetA: pl.pair.A.Target, TargetB: pl.pair.B.Target, N: n,
 		ValueA: stats.Mean(as), ValueB: stats.Mean(bs), AOnly: pc.AOnly, BOnly: pc.BOnly}
+	var passAt intervalAt
 	if single {
-		iv := stats.NewcombePaired(pc, level)
-		pass.Delta = stats.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}
+		passAt = func(conf float64) stats.Interval { return stats.McNemarInterval(pc, conf) }
 		pass.P = stats.McNemarExact(pc.AOnly, pc.BOnly)
 		pass.Method = MethodMcNemar
-		pass.IntervalA = armValue(stats.Wilson(pc.Both+pc.AOnly, n, level), pass.ValueA)
-		pass.IntervalB = armValue(stats.Wilson(pc.Both+pc.BOnly, n, level), pass.ValueB)
 	} else {
-		pass.Delta, pass.P = c.paired(as, bs, c.rowSeed(pl, MetricPassRate))
-		pass.Method = MethodBootstrap
-		pass.IntervalA = armValue(c.armMean(as, pl, pl.pair.A, MetricPassRate), pass.ValueA)
-		pass.IntervalB = armValue(c.armMean(bs, pl, pl.pair.B, MetricPassRate), pass.ValueB)
+		passAt, pass.P = paired(slices.Clone(as), slices.Clone(bs), level)
+		pass.Method = MethodPairedT
 	}
+	pass.Delta = passAt(level)
+	pass.IntervalA = armValue(stats.ClusteredProportion(pa, ra, level), pass.ValueA)
+	pass.IntervalB = armValue(stats.ClusteredProportion(pb, rb, level), pass.ValueB)
 	for i := range pl.ids {
 		as[i], bs[i] = pl.a[i].score(), pl.b[i].score()
 	}
-	score := Row{Suite: pl.suite, Metric: MetricScore, A: pl.la, B: pl.lb, N: n,
-		ValueA: stats.Mean(as), ValueB: stats.Mean(bs), Method: MethodBootstrap}
-	score.Delta, score.P = c.paired(as, bs, c.rowSeed(pl, MetricScore))
-	score.IntervalA = armValue(c.armMean(as, pl, pl.pair.A, MetricScore), score.ValueA)
-	score.IntervalB = armValue(c.armMean(bs, pl, pl.pair.B, MetricScore), score.ValueB)
-	return []Row{pass, score}
+	score := Row{Suite: pl.suite, Metric: MetricScore, A: pl.la, B: pl.lb, TargetA: pl.pair.A.Target, TargetB: pl.pair.B.Target, N: n,
+		ValueA: stats.Mean(as), ValueB: stats.Mean(bs), Method: MethodPairedT}
+	var scoreAt intervalAt
+	scoreAt, score.P = paired(as, bs, level)
+	score.Delta = scoreAt(level)
+	score.IntervalA = armValue(ArmScoreInterval(as, c.opts.Options, pl.suite, pl.pair.A.Target), score.ValueA)
+	score.IntervalB = armValue(ArmScoreInterval(bs, c.opts.Options, pl.suite, pl.pair.B.Target), score.ValueB)
+	return []Row{pass, score}, []intervalAt{passAt, scoreAt}
 }
 
-// armMean is the seeded bootstrap interval of the mean of one arm's per-case
-// values xs. Its seed mixes Options.Seed with the arm, suite and metric (not
-// the pair), so an arm compared with several others over the same cases gets
-// the same interval in every row.
-func (c *Comparer) armMean(xs []float64, pl pairPlan, arm Arm, metric string) stats.Interval {
-	h := fnv.New64a()
-	for _, s := range []string{"arm", pl.suite, metric, arm.Run, arm.Target} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return stats.BootstrapMean(xs, stats.BootstrapConfig{
-		Resamples: c.opts.BootstrapIters, Confidence: c.opts.level(), Seed: c.opts.Seed ^ h.Sum64(),
-	})
+// ArmScoreInterval is the interval of one target's mean score over cases:
+// the seeded bootstrap (percentile or BCa, as o says) of the mean of the
+// per-case mean scores caseMeans, seeded by o.Seed, the suite, "score" and
+// the target. The Summarizer uses it too, so a target's score interval is the
+// same in the results table and in a comparison over the same cases.
+func ArmScoreInterval(caseMeans []float64, o stats.Options, suite, target string) stats.Interval {
+	return stats.BootstrapMean(caseMeans, o.Bootstrap(suite, MetricScore, target))
 }
 
 // armValue converts iv to a stats.Interval centred on the row's value v (the
@@ -453,21 +489,28 @@ func armValue(iv stats.Interval, v float64) stats.Interval {
 	return stats.Interval{Value: v, Low: math.Min(iv.Low, v), High: math.Max(iv.High, v)}
 }
 
-// paired is the paired bootstrap interval of mean(b − a) and
-// p = max(bootstrap p, Wilcoxon signed-rank p).
-func (c *Comparer) paired(a, b []float64, seed uint64) (stats.Interval, float64) {
-	iv, pb, err := stats.PairedBootstrap(a, b, stats.BootstrapConfig{
-		Resamples: c.opts.BootstrapIters, Confidence: c.opts.level(), Seed: seed,
-	})
-	if err != nil { // lengths always match here
-		return stats.Interval{Value: math.NaN(), Low: math.NaN(), High: math.NaN()}, math.NaN()
+// paired returns the paired t interval of mean(b − a) over cases
+// (stats.PairedT) as a function of the level, and the paired t-test's
+// p-value. The values are per-case means in [0, 1], so two edge cases are
+// bounded rather than undefined: one case gives p 1 and the interval
+// [−1, +1], and no case that changed at all gives ±stats.NoChangeBound.
+func paired(a, b []float64, level float64) (intervalAt, float64) {
+	at := func(conf float64) stats.Interval {
+		iv, _ := stats.PairedT(a, b, conf)
+		switch {
+		case len(a) == 1:
+			return stats.Interval{Value: b[0] - a[0], Low: -1, High: 1}
+		case iv.Value == 0 && iv.Low == 0 && iv.High == 0:
+			h := stats.NoChangeBound(len(a), conf)
+			return stats.Interval{Value: 0, Low: -h, High: h}
+		}
+		return iv
 	}
-	d := make([]float64, len(a))
-	for i := range a {
-		d[i] = b[i] - a[i]
+	_, p := stats.PairedT(a, b, level)
+	if len(a) == 1 {
+		p = 1
 	}
-	pw := stats.WilcoxonSignedRank(d).P
-	return stats.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}, math.Max(pb, pw)
+	return at, p
 }
 
 // changes lists the pair's regressed and improved cases.
@@ -514,4 +557,21 @@ func costs(pl pairPlan) CostLatency {
 	cl.LatencyA, cl.LatencyNA = side(pl.a, &cl.CostA, &cl.CostKnownA, &cl.ResultsA)
 	cl.LatencyB, cl.LatencyNB = side(pl.b, &cl.CostB, &cl.CostKnownB, &cl.ResultsB)
 	return cl
+}
+
+// CompareAllTargets compares every pair of run's targets, each pair once
+// (A before B in name order): the k·(k−1)/2 rows per suite and metric a
+// ranking needs. Holm's adjustment covers every pair.
+func (c *Comparer) CompareAllTargets(run string) (*Comparison, error) {
+	ts := c.targetsOf(run)
+	if len(ts) < 2 {
+		return nil, fmt.Errorf("compare: run %q has fewer than two targets", run)
+	}
+	var pairs []Pair
+	for i := range ts {
+		for j := i + 1; j < len(ts); j++ {
+			pairs = append(pairs, Pair{Arm{run, ts[i]}, Arm{run, ts[j]}})
+		}
+	}
+	return c.compare(pairs, nil)
 }

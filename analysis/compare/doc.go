@@ -13,54 +13,53 @@
 // case's value instead of counting as independent cases (a case is the unit
 // of sampling). Duplicate results for one (suite, case, target, repeat) key
 // are ignored after the first and reported in Comparison.Warnings. A result
-// with an error counts as a failure with score 0, as in bench.Summary; arms
+// with an error counts as a failure with score 0, as in analysis.Summary; arms
 // with errors get a warning, since an infrastructure failure then reads as a
 // regression.
 //
 // # Statistics (all from analysis/stats)
 //
-//   - pass_rate, when every paired case has exactly one result in each arm:
-//     exact McNemar test on the discordant pairs (stats.McNemarExact) for p,
-//     and Newcombe's paired score interval (method 10, stats.NewcombePaired)
-//     for the difference B − A. Method "mcnemar-exact".
-//   - pass_rate with repeats on either side, and score always: the per-case
-//     differences d = B − A of the case means; the interval is the percentile
-//     paired bootstrap of mean(d) (stats.PairedBootstrap, Options.BootstrapIters
-//     resamples, seeded); p is the larger of the bootstrap's two-sided
-//     percentile p-value and the Wilcoxon signed-rank p-value of d
-//     (stats.WilcoxonSignedRank, exact for ≤ 50 untied differences). Method
-//     "paired-bootstrap+wilcoxon". The bootstrap p alone agrees with the
-//     interval (p < α exactly when the interval excludes 0) but is too small
-//     for a handful of cases (two cases that both improved give p ≈ 0.001);
-//     the Wilcoxon p is exact at small n under the null that the two arms are
-//     exchangeable (the "same model twice" case). The maximum of two valid
-//     p-values is valid, keeps "significant ⇒ interval excludes 0", and costs
-//     little power when n is large, where the two agree.
-//   - Each arm's own interval (Row.IntervalA, Row.IntervalB), over the
-//     paired cases: for pass_rate with one result per case in both arms, the
-//     Wilson score interval of the arm's passes (stats.Wilson); otherwise (pass
-//     rate with repeats, and score always) the seeded percentile bootstrap
-//     interval of the mean of the arm's per-case means (stats.BootstrapMean,
-//     Options.BootstrapIters resamples). These describe each arm alone; the
-//     difference is judged by Delta, whose paired interval is narrower than
-//     what two overlapping arm intervals suggest.
-//   - Holm's step-down adjustment over every row of one Compare call (suites
-//     × metrics × arm pairs) gives PAdjusted; a row is Significant when
-//     PAdjusted < 1 − Options.Level. The family-wise false-alarm rate is
-//     therefore at most 1 − Level for the whole comparison.
+// One interval per quantity, and it agrees with its test: a row's Delta
+// excludes 0 exactly when the row is Significant, which is exactly when its
+// Holm-adjusted p is below 1 − Confidence. Every report and every delta()
+// threshold reads that same interval.
 //
-// Each row's bootstrap seed is Options.Seed mixed with a hash of the row's
-// identity (suite, metric, arms), so a row's interval does not change when
-// other suites or pairs are added; an arm's own bootstrap seed mixes in the
-// suite, metric and that arm only, so the same arm over the same cases has the
-// same interval in every row it appears in.
+//   - pass_rate, when every paired case has exactly one result in each arm:
+//     the exact McNemar test on the discordant pairs (stats.McNemarExact) for
+//     p, and the interval that inverts it (stats.McNemarInterval: an exact
+//     conditional interval for the share of discordant pairs favouring B,
+//     scaled by an exact interval for the discordance rate). Method
+//     "mcnemar-exact". With no discordant pair it is ±stats.NoChangeBound:
+//     120 identical cases bound a change to about ±3 points, 12 to ±26.
+//   - pass_rate with repeats on either side, and score always: the paired t
+//     test and its t interval over the per-case differences d = B − A of the
+//     case means (stats.PairedT), so n counts cases, not results, and repeats
+//     sharpen each case's value instead of counting as independent evidence.
+//     Method "paired-t". One case gives p 1 and [−1, +1]; differences all 0
+//     give ±stats.NoChangeBound; differences all equal and non-zero use the
+//     exact sign-flip p 2^(1−n).
+//   - Holm's step-down adjustment per metric family (every pass_rate row of
+//     one Compare call, suites × arm pairs; then every score row) gives
+//     PAdjusted, and each row's interval is shown at the level that agrees
+//     with the adjusted verdict (stats.HolmLevels; Row.Level, Row.Adjusted).
+//     The family-wise false-alarm rate is at most 1 − Confidence per family.
+//   - Each arm's own interval (Row.IntervalA, Row.IntervalB), over the
+//     paired cases: for pass_rate, the Wilson interval with repeats clustered
+//     by case (stats.ClusteredProportion: identical repeats count as one
+//     case); for score, ArmScoreInterval (the seeded bootstrap of the mean of
+//     per-case means). The Summarizer uses the same two functions with the
+//     same seeds, so a target's interval over the same cases is the same in
+//     the results table and in a comparison. These describe each arm alone;
+//     the difference is judged by Delta.
 //
 // # Refusal
 //
 // Two arms are comparable only when, in every suite they share, they ran the
 // same set of cases with the same prompt hashes (compared on their common
 // prefix, so a baseline's short hash matches a run's full one) under the same
-// suite version, and they share every suite. Otherwise Compare returns an
+// suite version, and B ran no suite A lacks (a suite only the reference A
+// ran is skipped, with a warning: a candidate may run a subset of the
+// baseline's suites). Otherwise Compare returns an
 // *IncompatibleError listing the reasons, unless Options.Force is set, in which
 // case the comparison runs on the cases both arms have (prompt-changed cases
 // included: measuring a prompt change is why one forces) and the reasons are

@@ -40,7 +40,7 @@ func Example() {
 	}
 	fmt.Println("regressed:", strings.Join(ids, " "))
 	// Output:
-	// qa pass_rate: 0.750 → 0.525, Δ -0.225 [-0.353, -0.084] p=0.0039 (Holm 0.0039) mcnemar-exact, significant
-	// qa score: 0.800 → 0.600, Δ -0.200 [-0.200, -0.200] p=0.0000 (Holm 0.0000) paired-bootstrap+wilcoxon, significant
+	// qa pass_rate: 0.750 → 0.525, Δ -0.225 [-0.385, -0.035] p=0.0039 (Holm 0.0039) mcnemar-exact, significant
+	// qa score: 0.800 → 0.600, Δ -0.200 [-0.200, -0.200] p=0.0000 (Holm 0.0000) paired-t, significant
 	// regressed: c29 c30 c31 c33 c34 c35 c37 c38 c39
 }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -35,7 +36,7 @@ func simulate(cfg simConfig, sims int, seed uint64) simRates {
 	}
 	var rows int
 	for s := range sims {
-		c := New(Options{BootstrapIters: cfg.iters, Seed: uint64(s), ExcerptLen: -1})
+		c := New(Options{Options: stats.Options{Resamples: cfg.iters, Seed: uint64(s)}, ExcerptLen: -1})
 		for _, id := range ids {
 			q := 0.05 + 0.9*rng.Float64()
 			for _, run := range []string{"A", "B"} {
@@ -116,7 +117,9 @@ func TestFalseAlarmRate(t *testing.T) {
 			if got.rawPass > 0.065 || got.rawScore > 0.065 {
 				t.Errorf("raw false-alarm rate above 5%%: pass_rate %.3f, score %.3f", got.rawPass, got.rawScore)
 			}
-			if got.sigRows > 0.06 || got.anySig > 0.065 {
+			// Holm holds the family-wise rate at 5% per metric family, so a
+			// comparison with two families (pass_rate, score) may reach 10%.
+			if got.sigRows > 0.06 || got.anySig > 0.11 {
 				t.Errorf("significant under the null: rows %.3f, comparisons %.3f", got.sigRows, got.anySig)
 			}
 			// Not vacuous: the tests do reject sometimes under the null.

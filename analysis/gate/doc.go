@@ -101,36 +101,49 @@
 // than cost count) fails when any matching result has no known price, since
 // the total would be an undercount. An undefined value (NaN) fails.
 //
-// # Delta thresholds (non-inferiority against a baseline)
+// # Delta thresholds (a candidate against a baseline)
 //
-// delta(m) compares the run (candidate) with a baseline added through
-// Evaluator.AddBaseline, as candidate minus baseline, over paired cases.
+// delta(m) compares the run (candidate) with a baseline as candidate minus
+// baseline over paired cases. This package does not pair anything: package
+// analysis/compare does, once, and the Evaluator judges each delta threshold
+// on the compare.Row of its metric for each suite × target (Deltas,
+// JudgeDelta). So the verdict, the comparison table and every report show
+// one and the same interval: the row's Delta, at the row's Level (Holm-
+// adjusted when the comparison has several rows of that metric), from the
+// exact McNemar test (one result per case) or the paired t-test over
+// per-case means (repeats; n counts cases). Filters on suite and target
+// select rows; any other filter key (a tag, case_id) makes the analysis
+// compare only the candidate results it selects with their baseline partners.
 //
-// Pairing: a candidate result pairs with the baseline results of the same
-// suite and case_id and of the same target name, or, when the baseline has
-// results for exactly one target, of that target whatever its name (the usual
-// "new model against the committed baseline" case). Filters select candidate
-// results only; their baseline partners are found by the pairing. Candidate
-// cases without a partner are left out (and counted in the Reason when the
-// threshold fails). Repeats are averaged per case on each side before pairing.
+// Readings, for `delta(m) OP x`:
 //
-// Interval: when every paired case has exactly one result on each side and
-// no baseline case is paired twice, delta(pass_rate) uses Newcombe's paired
-// score interval (stats.NewcombePaired, method 10) and delta(score) the
-// paired bootstrap of the mean difference (stats.PairedBootstrap). Otherwise
-// (repeats, or several candidate targets sharing one baseline target) both
-// use a cluster bootstrap over cases (stats.BootstrapRatio), so that
-// correlated results of one case are not counted as independent evidence.
+//	test     (the default for <, <=, >, >=) fail only when the estimate
+//	         crosses x AND the paired test says the change in that direction
+//	         is real (the interval excludes 0). A drop that crosses the margin
+//	         but is within noise passes, shown as "~ not significant".
+//	value    the point estimate alone against x.
+//	ci_low   the interval's lower end against x: non-inferiority. With
+//	         `>= -0.02` the run must show, at 95%, that it lost at most two
+//	         points; nothing changed still fails when there are too few cases
+//	         to show it, and the reason estimates how many paired cases would.
+//	ci_high  the interval's upper end against x: `delta(m) ci_high < -0.05`
+//	         passes only on evidence of a drop beyond five points.
+//	count    the number of paired cases.
 //
-// Semantics: without an explicit aggregation, `delta(m) >= x` and
-// `delta(m) > x` compare the LOWER end of the two-sided interval (ci_low), and
-// `delta(m) <= x` and `delta(m) < x` the UPPER end (ci_high). So
-// `delta(pass_rate) >= -0.02` passes when the lower bound of the paired 95%
-// interval of (candidate − baseline) is at least −0.02: we are 95% confident
-// (strictly, 97.5% one-sided) that the pass rate dropped by no more than two
-// points. This is a non-inferiority test with margin 0.02: a run that is not
-// worse still fails when there are too few cases to show it. == and != on a
-// delta need an explicit aggregation.
+// Worked example, `delta(pass_rate) >= -0.02` on 120 cases:
+//
+//	identical outputs        ±0.0pp [-3.0, +3.0]   pass (no change)
+//	3 cases lost, 1 gained   -1.7pp [-8.2, +5.1]   pass (within the margin)
+//	4 cases lost, 1 gained   -2.5pp [-9.4, +4.1]   pass, "~ not significant"
+//	6 cases lost             -5.0pp [-10.6, -0.2]  fail (crosses, significant)
+//
+// `delta(pass_rate) ci_low >= -0.02` fails all four: ±3.0 points is what 120
+// unchanged cases can bound, and it would take about 183 to bound ±2.
+//
+// The default reading's false-alarm rate is measured by
+// BenchmarkGateSimulation in package analysis (identical models, and one
+// model sampled twice at temperature > 0), together with its power against
+// true drops of 5 and 10 points at n = 120, 500 and 2000.
 //
 // # What the package does not do
 //

@@ -9,79 +9,59 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/internal/format"
 )
 
-// Options configures an Evaluator. The zero value is valid: 95% intervals,
-// 2000 bootstrap resamples, seed 0, no grouping.
+// Options configures an Evaluator. The zero value is the default: the zero
+// stats.Options (95% intervals, 2000 resamples, seed 0) and no grouping.
 type Options struct {
-	// Confidence is the level of the intervals behind ci_low, ci_high and
-	// delta thresholds; outside (0, 1) means 0.95.
-	Confidence float64
-	// Resamples is the number of bootstrap resamples for score intervals
-	// and bootstrap deltas; ≤ 0 means stats.DefaultResamples.
-	Resamples int
-	// Seed seeds every bootstrap, so the same results always give the same
-	// outcomes.
-	Seed uint64
+	// Options are the shared statistical knobs: Confidence is the level of
+	// the intervals behind ci_low and ci_high; Resamples, Seed and BCa drive
+	// the score bootstrap.
+	stats.Options
 	// GroupBy judges every threshold separately for each distinct value of
 	// these result keys (the filter keys: suite, target, model, case_id,
 	// error or a tag), producing one Outcome per group with Outcome.Group
 	// set; every group must pass. Empty pools all results a threshold's
-	// filter matches into one Outcome, as k6 does. The CLI typically passes
-	// {"suite", "target"} so that each model must clear each bar.
+	// filter matches into one Outcome, as k6 does. The CLI passes
+	// {"suite", "target"} so that each model must clear each bar. Delta
+	// thresholds are grouped by the suite and target of their comparison
+	// rows.
 	GroupBy []string
+	// IncludeCached counts results served from the response cache in
+	// latency, ttft and tokens_per_second; off, they are left out (a cache
+	// hit's timing is not the model's).
+	IncludeCached bool
 }
 
-// DefaultOptions returns 95% intervals, 2000 resamples, seed 1, no grouping.
-func DefaultOptions() Options {
-	return Options{Confidence: 0.95, Resamples: stats.DefaultResamples, Seed: 1}
-}
+// DefaultOptions returns the zero Options, which is the default.
+func DefaultOptions() Options { return Options{} }
 
-func (o Options) confidence() float64 {
-	if o.Confidence > 0 && o.Confidence < 1 {
-		return o.Confidence
-	}
-	return 0.95
-}
-
-func (o Options) bootstrap() stats.BootstrapConfig {
-	return stats.BootstrapConfig{Resamples: o.Resamples, Confidence: o.confidence(), Seed: o.Seed}
-}
+func (o Options) confidence() float64 { return o.Level() }
 
 // Evaluator judges thresholds over a stream of results. Add every result of
-// the run, AddBaseline every baseline result (only delta thresholds use
-// them), in any order and interleaving, then call Outcomes. It keeps per
-// threshold and group the counts, one float per sample for metrics that need
-// order statistics or a bootstrap, and one small tally per case for delta
-// thresholds; it never keeps a Result. It is not safe for concurrent use.
+// the run, then call Outcomes with the comparison rows that judge delta
+// thresholds (package analysis/compare is the only place that pairs results
+// with a baseline). It keeps per threshold and group the counts, one small
+// tally per case for rates and scores (repeats are clustered by case), and
+// one float per sample for metrics that need order statistics; it never keeps
+// a Result. It is not safe for concurrent use.
 type Evaluator struct {
-	ths         []Threshold
-	opts        Options
-	groups      []map[string]*acc // per threshold, by group label
-	base        map[unitKey]*tally
-	baseTargets map[string]struct{}
+	ths    []Threshold
+	opts   Options
+	groups []map[string]*acc // per threshold, by group label
 }
 
-// unitKey identifies the results of one case of one target.
-type unitKey struct{ suite, caseID, target string }
+// caseKey identifies one case.
+type caseKey struct{ suite, caseID string }
 
-// tally sums one unit's results (repeats).
+// tally sums one case's results (repeats) for rates and scores.
 type tally struct {
-	n     int
-	pass  float64 // results that passed without error
-	score float64 // sum of scores, errored results counting 0
-}
-
-func (t *tally) add(r *bench.Result) {
-	t.n++
-	if r.Error == nil {
-		t.score += r.Score
-		if r.Pass {
-			t.pass++
-		}
-	}
+	n, hits int
+	score   float64 // sum of scores, errored results counting 0
 }
 
 // acc accumulates one threshold over one group.
@@ -90,8 +70,8 @@ type acc struct {
 	hits    int       // passes (pass_rate) or errors (error_rate, errors)
 	vals    []float64 // samples in base units
 	unknown int       // cost: results without a price
-	cases   map[string]struct{}
-	units   map[unitKey]*tally // delta: candidate tallies
+	cached  int       // latency, ttft, tokens_per_second: cached results left out
+	cases   map[caseKey]*tally
 }
 
 // NewEvaluator returns an Evaluator for ths, which should come from Parse.
@@ -99,11 +79,9 @@ type acc struct {
 // validation error as its Reason.
 func NewEvaluator(ths []Threshold, opts Options) *Evaluator {
 	e := &Evaluator{
-		ths:         slices.Clone(ths),
-		opts:        opts,
-		groups:      make([]map[string]*acc, len(ths)),
-		base:        make(map[unitKey]*tally),
-		baseTargets: make(map[string]struct{}),
+		ths:    slices.Clone(ths),
+		opts:   opts,
+		groups: make([]map[string]*acc, len(ths)),
 	}
 	for i := range e.groups {
 		e.groups[i] = make(map[string]*acc)
@@ -111,11 +89,12 @@ func NewEvaluator(ths []Threshold, opts Options) *Evaluator {
 	return e
 }
 
-// Add counts one result of the run. r is not retained.
+// Add counts one result of the run. r is not retained. Delta thresholds
+// ignore it (they are judged on comparison rows).
 func (e *Evaluator) Add(r *bench.Result) {
 	for i := range e.ths {
 		th := &e.ths[i]
-		if !matches(th.Filters, r) {
+		if th.Delta || !matches(th.Filters, r) {
 			continue
 		}
 		label := groupLabel(e.opts.GroupBy, r)
@@ -124,72 +103,63 @@ func (e *Evaluator) Add(r *bench.Result) {
 			a = &acc{}
 			e.groups[i][label] = a
 		}
-		a.add(th, r)
+		a.add(th, r, e.opts.IncludeCached)
 	}
 }
 
-// AddBaseline counts one baseline result, for delta thresholds. Baseline
-// results are not filtered; they are joined to the run's results by suite,
-// case_id and target (see "Delta thresholds" in the package doc). r is not
-// retained.
-func (e *Evaluator) AddBaseline(r *bench.Result) {
-	k := unitKey{r.Suite, r.CaseID, r.Target}
-	t := e.base[k]
-	if t == nil {
-		t = &tally{}
-		e.base[k] = t
-	}
-	t.add(r)
-	e.baseTargets[r.Target] = struct{}{}
-}
-
-func (a *acc) add(th *Threshold, r *bench.Result) {
+func (a *acc) add(th *Threshold, r *bench.Result, includeCached bool) {
 	a.n++
 	ok := r.Error == nil
-	if th.Delta {
-		if a.units == nil {
-			a.units = make(map[unitKey]*tally)
+	tallyOf := func() *tally {
+		if a.cases == nil {
+			a.cases = make(map[caseKey]*tally)
 		}
-		k := unitKey{r.Suite, r.CaseID, r.Target}
-		t := a.units[k]
+		k := caseKey{r.Suite, r.CaseID}
+		t := a.cases[k]
 		if t == nil {
 			t = &tally{}
-			a.units[k] = t
+			a.cases[k] = t
 		}
-		t.add(r)
-		return
+		t.n++
+		return t
 	}
 	switch th.Metric {
 	case PassRate:
+		t := tallyOf()
 		if ok && r.Pass {
 			a.hits++
+			t.hits++
 		}
 	case ErrorRate, Errors:
+		t := tallyOf()
 		if !ok {
 			a.hits++
+			t.hits++
 		}
 	case Cases:
-		if a.cases == nil {
-			a.cases = make(map[string]struct{})
-		}
-		a.cases[r.Suite+"\x00"+r.CaseID] = struct{}{}
+		tallyOf()
 	case Score:
+		t := tallyOf()
 		s := r.Score
 		if !ok {
 			s = 0
 		}
+		t.score += s
 		a.vals = append(a.vals, s)
-	case Latency:
-		if ok {
-			a.vals = append(a.vals, r.Latency.Seconds())
-		}
-	case TTFT:
-		if ok && r.TTFT > 0 {
-			a.vals = append(a.vals, r.TTFT.Seconds())
-		}
-	case TokensPerSecond:
-		if tps := r.OutputTokensPerSecond(); ok && tps > 0 {
-			a.vals = append(a.vals, tps)
+	case Latency, TTFT, TokensPerSecond:
+		lat, ttft, timed := r.Timing(includeCached)
+		switch {
+		case ok && !timed:
+			a.cached++
+		case !timed:
+		case th.Metric == Latency:
+			a.vals = append(a.vals, lat.Seconds())
+		case th.Metric == TTFT && ttft > 0:
+			a.vals = append(a.vals, ttft.Seconds())
+		case th.Metric == TokensPerSecond:
+			if tps := r.TokensPerSecond(includeCached); tps > 0 {
+				a.vals = append(a.vals, tps)
+			}
 		}
 	case Cost:
 		if r.CostUSD == nil {
@@ -206,12 +176,33 @@ func (a *acc) add(th *Threshold, r *bench.Result) {
 	}
 }
 
+// casesOf returns the per-case tallies in case order.
+func (a *acc) casesOf() []*tally {
+	keys := slices.SortedFunc(maps.Keys(a.cases), func(x, y caseKey) int {
+		return cmp.Or(cmp.Compare(x.suite, y.suite), cmp.Compare(x.caseID, y.caseID))
+	})
+	out := make([]*tally, len(keys))
+	for i, k := range keys {
+		out[i] = a.cases[k]
+	}
+	return out
+}
+
+// Deltas supplies the comparison rows that judge a delta threshold: the rows
+// of its metric (pass_rate or score) between the baseline and the run, one
+// per suite × target, restricted to the results its filter selects. refused
+// is non-empty when there is no comparison to judge (no baseline, or one the
+// comparison refused); it becomes the failed outcome's reason.
+type Deltas func(th Threshold) (rows []compare.Row, refused string)
+
 // Outcomes judges every threshold on what has been added so far: one
 // Outcome per threshold in the order given, or, with Options.GroupBy, one per
 // threshold and group (groups sorted by label). A threshold that matched
-// nothing gives one failed Outcome with Reason "no data". Outcomes may be
-// called again after more Adds.
-func (e *Evaluator) Outcomes() []Outcome {
+// nothing gives one failed Outcome with Reason "no data". Delta thresholds
+// are judged on the rows deltas returns (see JudgeDelta); a nil deltas
+// judges them as having no baseline. Outcomes may be called again after
+// more Adds.
+func (e *Evaluator) Outcomes(deltas Deltas) []Outcome {
 	var out []Outcome
 	for i, th := range e.ths {
 		base := Outcome{Threshold: th.String(), Source: th.Source}
@@ -223,11 +214,17 @@ func (e *Evaluator) Outcomes() []Outcome {
 		if th.Agg == AggDefault {
 			th.Agg = defaultAgg(th.Metric, th.Delta, th.Op)
 		}
+		if th.Delta {
+			var rows []compare.Row
+			refused := "no data: no baseline results"
+			if deltas != nil {
+				rows, refused = deltas(th)
+			}
+			out = append(out, JudgeDelta(th, rows, refused, e.opts)...)
+			continue
+		}
 		if len(e.groups[i]) == 0 {
 			base.Reason = "no data: no result matched"
-			if th.Delta && len(e.base) == 0 {
-				base.Reason = "no data: no result matched and no baseline"
-			}
 			base.Display = "no data"
 			out = append(out, base)
 			continue
@@ -268,9 +265,6 @@ func (e *Evaluator) judge(th *Threshold, a *acc, o *Outcome) {
 // (kept only on failure). ok is false when there is no data.
 func (e *Evaluator) observe(th *Threshold, a *acc, o *Outcome) (float64, bool) {
 	conf := e.opts.confidence()
-	if th.Delta {
-		return e.delta(th, a, o)
-	}
 	info := metrics[th.Metric]
 	switch info.kind {
 	case kindRate:
@@ -279,8 +273,17 @@ func (e *Evaluator) observe(th *Threshold, a *acc, o *Outcome) (float64, bool) {
 			o.Reason = "no data"
 			return 0, false
 		}
-		w := stats.Wilson(a.hits, a.n, conf)
+		// Repeats are clustered by case: n counts cases, not results.
+		cs := a.casesOf()
+		hits, runs := make([]int, len(cs)), make([]int, len(cs))
+		for i, t := range cs {
+			hits[i], runs[i] = t.hits, t.n
+		}
+		w := stats.ClusteredProportion(hits, runs, conf)
 		o.Display = fmtInterval(w, "%.3f")
+		if len(cs) != a.n {
+			o.Display += fmt.Sprintf(" (n counts %d cases)", len(cs))
+		}
 		return pick(th.Agg, w, a.n), true
 	case kindCounter:
 		o.N = a.n
@@ -310,7 +313,11 @@ func (e *Evaluator) observe(th *Threshold, a *acc, o *Outcome) (float64, bool) {
 	if th.Metric == Cost && a.unknown > 0 && th.Agg != AggCount {
 		o.N = a.n
 		o.Reason = fmt.Sprintf("no data: cost unknown for %d of %d results (no price for the model)", a.unknown, a.n)
-		o.Display = FormatUSD(sum(a.vals)) + " (incomplete)"
+		o.Display = format.USD(sum(a.vals)) + " (incomplete)"
+		return 0, false
+	}
+	if len(a.vals) == 0 && a.cached > 0 {
+		o.Reason = fmt.Sprintf("no data: every one of the %d successful matching results was served from the response cache, whose timings are not the model's (rerun with --include-cached-latency to judge them)", a.cached)
 		return 0, false
 	}
 	if len(a.vals) == 0 {
@@ -335,7 +342,16 @@ func (e *Evaluator) observe(th *Threshold, a *acc, o *Outcome) (float64, bool) {
 	if th.Metric == Score {
 		switch th.Agg {
 		case AggMean, AggValue, AggCILow, AggCIHigh:
-			iv := stats.BootstrapMean(a.vals, e.opts.bootstrap())
+			// The bootstrap resamples cases (per-case means), not results.
+			cs := a.casesOf()
+			means := make([]float64, len(cs))
+			for i, t := range cs {
+				means[i] = t.score / float64(t.n)
+			}
+			iv := stats.BootstrapMean(means, e.opts.Bootstrap("gate", th.String(), o.Group))
+			if len(cs) == len(a.vals) {
+				iv.Value = sum(a.vals) / float64(len(a.vals))
+			}
 			o.Display = fmtInterval(iv, "%.3f")
 			return pick(th.Agg, iv, len(a.vals)), true
 		}
@@ -378,123 +394,27 @@ func sum(xs []float64) float64 {
 	return s
 }
 
-// delta pairs the group's candidate units with the baseline and computes the
-// interval of candidate − baseline.
-func (e *Evaluator) delta(th *Threshold, a *acc, o *Outcome) (float64, bool) {
-	if len(e.base) == 0 {
-		o.Reason = "no data: no baseline results"
-		o.Display = "no baseline"
-		return 0, false
-	}
-	single := ""
-	if len(e.baseTargets) == 1 {
-		for t := range e.baseTargets {
-			single = t
-		}
-	}
-	type pair struct {
-		key        unitKey
-		cand, base *tally
-	}
-	var pairs []pair
-	unpaired := 0
-	used := make(map[unitKey]int, len(a.units))
-	simple := true
-	for k, c := range a.units {
-		bt := k.target
-		if _, ok := e.baseTargets[bt]; !ok {
-			if single == "" {
-				unpaired++
-				continue
+// Matches reports whether r satisfies every filter.
+func Matches(fs []Filter, r *bench.Result) bool { return matches(fs, r) }
+
+// MatchesRow reports whether a comparison row of suite and candidate target
+// satisfies the suite and target filters of fs (other keys are not row
+// properties and are ignored here: the caller compares only the results they
+// select).
+func MatchesRow(fs []Filter, suite, target string) bool {
+	for _, f := range fs {
+		switch f.Key {
+		case "suite":
+			if !glob(f.Pattern, suite) {
+				return false
 			}
-			bt = single
-		}
-		bk := unitKey{k.suite, k.caseID, bt}
-		b := e.base[bk]
-		if b == nil {
-			unpaired++
-			continue
-		}
-		used[bk]++
-		if c.n != 1 || b.n != 1 || used[bk] > 1 {
-			simple = false
-		}
-		pairs = append(pairs, pair{key: k, cand: c, base: b})
-	}
-	o.N = len(pairs)
-	if len(pairs) == 0 {
-		o.Reason = fmt.Sprintf("no data: none of the %d candidate cases has a baseline partner", len(a.units))
-		o.Display = "no pairs"
-		return 0, false
-	}
-	val := func(t *tally) float64 {
-		if th.Metric == PassRate {
-			return t.pass / float64(t.n)
-		}
-		return t.score / float64(t.n)
-	}
-	var iv stats.Interval
-	var method string
-	switch {
-	case simple && th.Metric == PassRate:
-		var pc stats.PairedCounts
-		for _, p := range pairs {
-			switch cp, bp := p.cand.pass > 0, p.base.pass > 0; {
-			case cp && bp:
-				pc.Both++
-			case bp:
-				pc.AOnly++
-			case cp:
-				pc.BOnly++
-			default:
-				pc.Neither++
+		case "target":
+			if !glob(f.Pattern, target) {
+				return false
 			}
 		}
-		iv = stats.NewcombePaired(pc, e.opts.confidence())
-		method = fmt.Sprintf("Newcombe paired score interval; baseline-only passes %d, candidate-only %d, exact McNemar p = %.3g",
-			pc.AOnly, pc.BOnly, stats.McNemarExact(pc.AOnly, pc.BOnly))
-	case simple:
-		as, bs := make([]float64, len(pairs)), make([]float64, len(pairs))
-		for i, p := range pairs {
-			as[i], bs[i] = val(p.base), val(p.cand)
-		}
-		iv, _, _ = stats.PairedBootstrap(as, bs, e.opts.bootstrap())
-		method = "paired bootstrap"
-	default:
-		// Cluster by case: sum of per-unit differences and unit count. Sorted
-		// so that the sums, and so the interval, do not depend on map order.
-		slices.SortFunc(pairs, func(x, y pair) int {
-			return cmp.Or(cmp.Compare(x.key.suite, y.key.suite), cmp.Compare(x.key.caseID, y.key.caseID),
-				cmp.Compare(x.key.target, y.key.target))
-		})
-		type cluster struct{ suite, caseID string }
-		idx := make(map[cluster]int)
-		var num, den []float64
-		for _, p := range pairs {
-			ck := cluster{p.key.suite, p.key.caseID}
-			i, ok := idx[ck]
-			if !ok {
-				i = len(num)
-				idx[ck] = i
-				num, den = append(num, 0), append(den, 0)
-			}
-			num[i] += val(p.cand) - val(p.base)
-			den[i]++
-		}
-		iv = stats.BootstrapRatio(num, den, e.opts.bootstrap())
-		method = fmt.Sprintf("cluster bootstrap over %d cases (repeats averaged per case)", len(num))
 	}
-	o.Display = fmtInterval(iv, "%+.3f")
-	side := map[Agg]string{AggCILow: "lower end", AggCIHigh: "upper end", AggValue: "estimate", AggCount: "paired cases"}[th.Agg]
-	o.Reason = fmt.Sprintf("%s of the %g%% interval of candidate − baseline over %d paired cases (%s)",
-		side, 100*e.opts.confidence(), len(pairs), method)
-	if th.Agg == AggCount {
-		o.Reason = fmt.Sprintf("%d paired cases", len(pairs))
-	}
-	if unpaired > 0 {
-		o.Reason += fmt.Sprintf("; %d candidate cases had no baseline partner", unpaired)
-	}
-	return pick(th.Agg, iv, len(pairs)), true
+	return true
 }
 
 // matches reports whether r satisfies every filter.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/yardstick-eval/yardstick/analysis/stats"
+	"github.com/yardstick-eval/yardstick/internal/format"
 )
 
 // fmtInterval renders "0.912 [0.881, 0.936]" with the given verb per number.
@@ -18,9 +19,9 @@ func fmtInterval(iv stats.Interval, verb string) string {
 func fmtValue(m Metric, agg Agg, v float64) string {
 	switch m {
 	case Latency, TTFT:
-		return FormatSeconds(v)
+		return format.Seconds(v)
 	case Cost:
-		return FormatUSD(v)
+		return format.USD(v)
 	case TokensPerSecond:
 		return trimNum(v, 1) + " tok/s"
 	case Score:
@@ -30,42 +31,6 @@ func fmtValue(m Metric, agg Agg, v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return trimNum(v, 1)
-}
-
-// FormatSeconds renders a duration given in seconds with three significant
-// digits in the largest unit that keeps it ≥ 1: "1.84s", "512ms", "45.2ms",
-// "980µs", "0s".
-func FormatSeconds(s float64) string {
-	a := math.Abs(s)
-	switch {
-	case a == 0:
-		return "0s"
-	case a >= 1:
-		return sig3(s) + "s"
-	case a >= 1e-3:
-		return sig3(s*1e3) + "ms"
-	case a >= 1e-6:
-		return sig3(s*1e6) + "µs"
-	}
-	return sig3(s*1e9) + "ns"
-}
-
-// FormatUSD renders dollars: cents for amounts of a cent or more ("$3.20"),
-// four decimals below a cent ("$0.0042"), two significant digits below a
-// hundredth of a cent.
-func FormatUSD(v float64) string {
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	switch {
-	case v == 0 || math.Round(v*100) >= 1:
-		return fmt.Sprintf("%s$%.2f", sign, v)
-	case v >= 0.0001:
-		return fmt.Sprintf("%s$%.4f", sign, v)
-	}
-	// Two significant digits without an exponent: $0.000048.
-	return fmt.Sprintf("%s$%.*f", sign, 1-int(math.Floor(math.Log10(v))), v)
 }
 
 // sig3 formats with three significant digits (no exponent below 1e6),

@@ -276,13 +276,13 @@ func isUnit(s string) bool {
 	return false
 }
 
-var aggNames = []string{"value", "rate", "ci_low", "ci_high", "mean", "avg", "min", "max", "med", "p", "sum", "count"}
+var aggNames = []string{"test", "value", "rate", "ci_low", "ci_high", "mean", "avg", "min", "max", "med", "p", "sum", "count"}
 
 func (p *parser) aggregation(t *Threshold) error {
 	acol := p.col()
 	a := p.ident()
 	switch a {
-	case "value", "rate", "ci_low", "ci_high", "mean", "min", "max", "sum", "count":
+	case "test", "value", "rate", "ci_low", "ci_high", "mean", "min", "max", "sum", "count":
 		t.Agg = Agg(a)
 	case "avg":
 		t.Agg = AggMean

@@ -44,6 +44,11 @@ const (
 	AggPercentile Agg = "p" // with Threshold.P
 	AggSum        Agg = "sum"
 	AggCount      Agg = "count"
+	// AggTest is the default reading of a delta threshold with <, <=, > or
+	// >=: the candidate fails only when the point estimate crosses the
+	// margin and the paired test says the change is real (see "Delta
+	// thresholds" in the package doc). It may also be written "test".
+	AggTest Agg = "test"
 )
 
 // Op is a comparison.
@@ -186,7 +191,7 @@ var metrics = map[Metric]metricInfo{
 
 var metricOrder = []Metric{PassRate, ErrorRate, Errors, Score, Cases, Latency, TTFT, TokensPerSecond, Cost, Tokens, InputTokens, OutputTokens}
 
-var deltaAllowed = []Agg{AggCILow, AggCIHigh, AggValue, AggCount}
+var deltaAllowed = []Agg{AggTest, AggCILow, AggCIHigh, AggValue, AggCount}
 
 // allowedAggs lists the aggregations valid for a metric (delta or not).
 func allowedAggs(m Metric, delta bool) []Agg {
@@ -220,10 +225,8 @@ func defaultAgg(m Metric, delta bool, op Op) Agg {
 		return metrics[m].def
 	}
 	switch op {
-	case Greater, GreaterEqual:
-		return AggCILow
-	case Less, LessEqual:
-		return AggCIHigh
+	case Greater, GreaterEqual, Less, LessEqual:
+		return AggTest
 	}
 	return AggDefault
 }
@@ -256,6 +259,9 @@ func (t Threshold) Validate() error {
 		if agg == AggDefault {
 			return errAt(t.aggCol, "delta(%s) with %s needs an aggregation: ci_low, ci_high or value", t.Metric, t.Op)
 		}
+	}
+	if agg == AggTest && (t.Op == Equal || t.Op == NotEqual) {
+		return errAt(t.aggCol, "test reads a direction; with %s use ci_low, ci_high or value", t.Op)
 	}
 	name := string(t.Metric)
 	if t.Delta {

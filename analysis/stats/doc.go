@@ -1,8 +1,11 @@
 // Package stats holds the statistics Yardstick reports and gates on: confidence
 // intervals for a proportion (Wilson score) and for a mean (seeded bootstrap,
 // percentile or BCa), paired tests for two runs over the same cases (exact
-// McNemar, Newcombe's paired score interval, paired bootstrap, Wilcoxon
-// signed-rank), multiple-comparison adjustment (Holm, Benjamini–Hochberg),
+// McNemar with the interval that inverts it, Newcombe's paired score
+// interval, the paired t-test and its interval, paired bootstrap, Wilcoxon
+// signed-rank), proportions clustered by case (ClusteredProportion),
+// multiple-comparison adjustment (Holm, with the interval levels that agree
+// with it, and Benjamini–Hochberg), the one set of statistical Options,
 // unbiased pass@k and pass^k, linear-interpolation percentiles and the normal
 // quantile.
 //
@@ -17,7 +20,7 @@
 // affected result rather than a panic; callers treat NaN as missing data.
 //
 // What it does not do: it does not decide what to compare, pair records, or
-// format numbers for people (package bench and analysis/gate do), and it does not
+// format numbers for people (internal/format and package reports do), and it does not
 // implement exact unconditional tests or small-sample corrections beyond those
 // documented on each function.
 package stats

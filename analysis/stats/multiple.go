@@ -53,3 +53,31 @@ func orderValid(p []float64) ([]int, []float64) {
 	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(p[a], p[b]) })
 	return idx, out
 }
+
+// HolmLevels returns, in the order of p, the confidence level of an interval
+// to show beside each test so that "the interval excludes the null" agrees
+// with "Holm's adjusted p < alpha": with p sorted ascending and k the number
+// of hypotheses Holm rejects, the j-th (0-based) gets 1 − alpha/(m−j) when
+// j < k and 1 − alpha/(m−k) otherwise. Such intervals are exact inversions of
+// the step-down test only for the rejected hypotheses; for the others they
+// are the widest level at which the procedure stopped. A single test gets
+// 1 − alpha (no adjustment). NaN p-values get 1 − alpha and do not count.
+func HolmLevels(p []float64, alpha float64) []float64 {
+	idx, _ := orderValid(p)
+	out := make([]float64, len(p))
+	for i := range out {
+		out[i] = 1 - alpha
+	}
+	m := len(idx)
+	k := m
+	for j, i := range idx {
+		if float64(m-j)*p[i] >= alpha {
+			k = j
+			break
+		}
+	}
+	for j, i := range idx {
+		out[i] = 1 - alpha/float64(m-min(j, k))
+	}
+	return out
+}

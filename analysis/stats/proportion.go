@@ -130,3 +130,117 @@ func binomHalfCDF(k, n int) float64 {
 	}
 	return sum
 }
+
+// WilsonN is the Wilson score interval for a proportion p estimated with an
+// effective sample size n (not necessarily an integer): Wilson with
+// successes/n replaced by p. It is the interval for clustered data with the
+// sample size deflated by the design effect (Kish 1965; Korn & Graubard
+// 1998, "Confidence intervals for proportions with small expected number of
+// positive counts estimated from survey data"), see ClusteredProportion.
+// p outside [0, 1], n ≤ 0 or a confidence outside (0, 1) give NaN.
+func WilsonN(p, n, confidence float64) Interval {
+	z := zTwoSided(confidence)
+	if !(n > 0) || !(p >= 0 && p <= 1) || math.IsNaN(z) {
+		return nanInterval()
+	}
+	z2 := z * z
+	den := 1 + z2/n
+	centre := (p + z2/(2*n)) / den
+	half := z / den * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
+	lo, hi := centre-half, centre+half
+	if p == 0 {
+		lo = 0
+	}
+	if p == 1 {
+		hi = 1
+	}
+	return Interval{Value: p, Low: math.Max(0, math.Min(lo, p)), High: math.Min(1, math.Max(hi, p))}
+}
+
+// ClusteredProportion is the interval for a proportion measured on clusters
+// (the repeats of one case): passed[i] of runs[i] results of cluster i passed.
+// Value is Σpassed/Σruns. The interval is WilsonN with the effective sample
+// size Σruns/deff, where the design effect deff is the ratio of the
+// cluster-robust (linearisation) variance of the ratio estimator to the
+// binomial variance p(1−p)/Σruns, and the effective size is kept between the
+// number of clusters and Σruns: repeats never count as more evidence than
+// independent cases would, and identical repeats count as one case each.
+// When p is 0 or 1 (no variance to estimate) the effective size is the number
+// of clusters. With every runs[i] = 1 it equals Wilson(Σpassed, len(runs)).
+// Mismatched lengths, no clusters or a cluster without runs give NaN.
+func ClusteredProportion(passed, runs []int, confidence float64) Interval {
+	m := len(runs)
+	if m == 0 || len(passed) != m {
+		return nanInterval()
+	}
+	var sp, sn int
+	single := true
+	for i := range runs {
+		if runs[i] <= 0 || passed[i] < 0 || passed[i] > runs[i] {
+			return nanInterval()
+		}
+		sp += passed[i]
+		sn += runs[i]
+		single = single && runs[i] == 1
+	}
+	if single {
+		return Wilson(sp, sn, confidence)
+	}
+	p := float64(sp) / float64(sn)
+	neff := float64(m)
+	if p > 0 && p < 1 && m > 1 {
+		nbar := float64(sn) / float64(m)
+		var ss float64
+		for i := range runs {
+			e := float64(passed[i]) - p*float64(runs[i])
+			ss += e * e
+		}
+		v := ss / (float64(m) * float64(m-1) * nbar * nbar) // variance of the ratio
+		if v > 0 {
+			neff = p * (1 - p) / v
+		} else {
+			neff = float64(sn)
+		}
+		neff = math.Max(float64(m), math.Min(float64(sn), neff))
+	}
+	return WilsonN(p, neff, confidence)
+}
+
+// InvertedP is the p-value of the test obtained by inverting a family of
+// nested two-sided intervals: the smallest α such that the interval at
+// confidence 1−α, at(1−α), excludes null, found by bisection to 1e-9. It is
+// below α exactly when at(1−α) excludes null, so a verdict taken from the
+// p-value and one taken from the interval never disagree. at must return
+// intervals that widen as the confidence grows (Wilson, Newcombe and every
+// bootstrap percentile interval do). A point estimate equal to null gives 1;
+// a NaN estimate gives NaN.
+func InvertedP(at func(confidence float64) Interval, null float64) float64 {
+	c := at(0.5)
+	if math.IsNaN(c.Value) {
+		return math.NaN()
+	}
+	if c.Value == null {
+		return 1
+	}
+	excludes := func(conf float64) bool {
+		iv := at(conf)
+		return null < iv.Low || null > iv.High
+	}
+	// conf in (0, 1): find the largest confidence whose interval excludes null.
+	lo, hi := 1e-9, 1-1e-12
+	if !excludes(lo) {
+		return 1
+	}
+	if excludes(hi) {
+		return 1 - hi
+	}
+	for range 60 {
+		mid := (lo + hi) / 2
+		if excludes(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return 1 - hi
+}

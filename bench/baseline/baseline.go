@@ -82,9 +82,14 @@
 package baseline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"unicode"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/text/unicode/norm"
 	"io"
 	"iter"
 	"os"
@@ -176,14 +181,21 @@ func MetaFromManifest(m *bench.Manifest, created time.Time, yardstick string) Me
 	return Meta{Created: created, Yardstick: yardstick, Suites: m.Suites, Requests: m.Requests}
 }
 
-// FileName is a file name for target's baseline: the target with every
-// character other than ASCII letters, digits, '.', '_' and '-' replaced by
-// '-', plus Ext ("openai:gpt-4o-mini" → "openai-gpt-4o-mini.baseline").
+// FileName is a readable file name for target's baseline: the target with
+// every character other than a Unicode letter or digit, '.', '_' and '-'
+// replaced by '-', leading and trailing '-' and '.' trimmed, plus Ext
+// ("openai:gpt-4o-mini" → "openai-gpt-4o-mini.baseline", "ollama:라마" →
+// "ollama-라마.baseline"). Different targets can share a FileName
+// ("a:b", "a/b"); FileNames makes a set of them unique.
 func FileName(target string) string {
+	return stem(target) + Ext
+}
+
+func stem(target string) string {
 	var b strings.Builder
-	for _, r := range target {
+	for _, r := range norm.NFC.String(target) {
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		case unicode.IsLetter(r), unicode.IsDigit(r), r == '.', r == '_', r == '-':
 			b.WriteRune(r)
 		default:
 			b.WriteByte('-')
@@ -193,7 +205,29 @@ func FileName(target string) string {
 	if s == "" {
 		s = "target"
 	}
-	return s + Ext
+	return s
+}
+
+// FileNames returns one file name per target, in order, unique even on a
+// case-insensitive file system: FileName, or, for targets whose FileName
+// would collide (case-folded) with another's, FileName with a short hash of
+// the target before Ext ("a-b~3f2c9a1e.baseline"), so that no target's file
+// overwrites another's.
+func FileNames(targets []string) []string {
+	count := map[string]int{}
+	for _, t := range targets {
+		count[strings.ToLower(stem(t))]++
+	}
+	out := make([]string, len(targets))
+	for i, t := range targets {
+		st := stem(t)
+		if count[strings.ToLower(st)] > 1 {
+			sum := sha256.Sum256([]byte(t))
+			st += "~" + hex.EncodeToString(sum[:4])
+		}
+		out[i] = st + Ext
+	}
+	return out
 }
 
 // Save writes the baseline of results, which must all be of one target, to w.

@@ -125,7 +125,7 @@ func TestGolden(t *testing.T) {
 // it was made from: same counts per suite and target, same pass rate, and the
 // same mean score up to the file's 4-decimal rounding.
 func TestResultsMatchRun(t *testing.T) {
-	orig := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
+	orig := analysis.NewSummarizer(analysis.Options{})
 	for r, err := range runResults(t) {
 		if err != nil {
 			t.Fatal(err)
@@ -136,7 +136,7 @@ func TestResultsMatchRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
+	back := analysis.NewSummarizer(analysis.Options{})
 	for _, b := range bs {
 		for r, err := range b.Results() {
 			if err != nil {
@@ -256,11 +256,34 @@ func TestFileName(t *testing.T) {
 		"local:ckpt/step 100":       "local-ckpt-step-100.baseline",
 		"../../etc":                 "etc.baseline",
 		"":                          "target.baseline",
-		"gemini:gemini-2.5-flash-β": "gemini-gemini-2.5-flash.baseline",
+		"gemini:gemini-2.5-flash-β": "gemini-gemini-2.5-flash-β.baseline",
+		"ollama:라마":                 "ollama-라마.baseline",
 	} {
 		if got := FileName(in); got != want {
 			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFileNamesUnique: non-ASCII names used to collapse to one file
+// ("라마" and "젬마" both became target.baseline and overwrote each other);
+// names stay readable, and names that still collide get a hash.
+func TestFileNamesUnique(t *testing.T) {
+	targets := []string{"ollama:라마", "ollama:젬마", "a:b", "a/b", "A:B", "x"}
+	got := FileNames(targets)
+	seen := map[string]string{}
+	for i, name := range got {
+		k := strings.ToLower(name)
+		if prev, dup := seen[k]; dup {
+			t.Errorf("%q and %q share %q", prev, targets[i], name)
+		}
+		seen[k] = targets[i]
+	}
+	if got[0] != "ollama-라마.baseline" || got[1] != "ollama-젬마.baseline" || got[5] != "x.baseline" {
+		t.Errorf("FileNames = %q", got)
+	}
+	if !strings.HasPrefix(got[2], "a-b~") || !strings.HasPrefix(got[4], "A-B~") {
+		t.Errorf("colliding names = %q", got[2:5])
 	}
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/suites"
 	"io"
 	"iter"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/analysis"
@@ -16,134 +18,70 @@ import (
 	"github.com/yardstick-eval/yardstick/reports"
 )
 
-// analysis turns a results file into everything a report shows, reading the
-// file once: summaries, threshold outcomes, flaky cases and paired
-// comparisons (against the baseline when there is one, else between the
-// run's targets, against the first).
+// analysisJob says which results to analyse and how; analyze hands them to
+// analysis.Builder, the one owner of every summary, comparison and verdict.
 type analysisJob struct {
-	resultsPath string
-	thresholds  []gate.Threshold
-	baseline    *baselineInput // may be nil
-	reference   string         // target the others are compared with; "": the first target seen
-	force       bool           // compare with the baseline despite different cases or prompts
-	title       string
-	runID       string
-	started     time.Time
-	gitSHA      string // from $GITHUB_SHA, for the report header
-	gitRef      string // from $GITHUB_REF_NAME
+	resultsPath   string
+	thresholds    []gate.Threshold
+	baseline      *baselineInput // may be nil
+	reference     string         // target the others are compared with; "": every pair
+	force         bool           // compare with the baseline despite different cases or prompts
+	includeCached bool           // count cache hits in latency figures
+	title         string
+	runID         string
+	started       time.Time
+	gitSHA        string // from $GITHUB_SHA, for the report header
+	gitRef        string // from $GITHUB_REF_NAME
 }
 
-// runArm labels the analysed run in comparisons.
-const runArm = "run"
-
-// analyze reads the results file. When the run cannot be compared with the
-// baseline (different cases, prompts or suite versions, without force), it
-// returns the input without comparisons together with that usage error;
-// any other error comes with a nil input.
+// analyze reads the results file (and the baseline) once. When the run
+// cannot be compared with the baseline (different cases, prompts or suite
+// versions, without force), it returns the analysis without comparisons
+// together with that usage error; any other error comes with a nil analysis.
 func (an analysisJob) analyze() (*reports.Input, error) {
 	f, err := os.Open(an.resultsPath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
-	gopts := gate.DefaultOptions()
-	gopts.GroupBy = []string{"suite", "target"}
-	ev := gate.NewEvaluator(an.thresholds, gopts)
-	copts := compare.DefaultOptions()
-	copts.Force = an.force
-	cmp := compare.New(copts)
-	flakes := analysis.NewFlakyTracker()
-	reference := an.reference
-	for r, err := range bench.ReadResults(f, an.resultsPath) {
-		if err != nil {
-			// A torn last line (a killed writer) loses one result, not the report.
-			if isTruncated(err) {
-				continue
-			}
+	opts := analysis.Options{Thresholds: an.thresholds, Force: an.force, Reference: an.reference,
+		IncludeCachedLatency: an.includeCached}
+	if an.baseline != nil {
+		opts.BaselineLabel = an.baseline.label()
+	}
+	b := analysis.New(opts)
+	if err := analysis.AddSeq(bench.ReadResults(f, an.resultsPath), b.Add); err != nil {
+		return nil, usageErr(err)
+	}
+	if an.baseline != nil {
+		if err := analysis.AddSeq(an.baseline.results(), b.AddBaseline); err != nil {
 			return nil, usageErr(err)
 		}
-		if reference == "" {
-			reference = r.Target
-		}
-		sum.Add(r)
-		ev.Add(r)
-		cmp.Add(runArm, r)
-		flakes.Add(r)
 	}
-	in := &reports.Input{
-		Meta: reports.Meta{
-			Title:   an.title,
-			RunID:   an.runID,
-			Started: an.started,
-			Version: bench.Version(),
-			GitSHA:  an.gitSHA,
-			GitRef:  an.gitRef,
-		},
-		Summaries: sum.Close(),
+	in, err := b.Close()
+	if in == nil {
+		return nil, comparisonErr(err)
 	}
-	for _, fc := range flakes.Flaky() {
-		in.Flaky = append(in.Flaky, reports.FlakyCase{Suite: fc.Suite, Target: fc.Target, CaseID: fc.CaseID, Passed: fc.Passed, Runs: fc.Runs})
-	}
-
-	var (
-		comparison *compare.Comparison
-		refused    error // the baseline comparison's refusal; in is still complete otherwise
-	)
+	in.Meta = analysis.Meta{Title: an.title, RunID: an.runID, Started: an.started, Version: bench.Version(),
+		GitSHA: an.gitSHA, GitRef: an.gitRef}
 	if an.baseline != nil {
-		label := an.baseline.label()
-		baseSum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
-		for r, err := range an.baseline.results() {
-			if err != nil {
-				return nil, usageErr(err)
-			}
-			ev.AddBaseline(r)
-			baseSum.Add(r)
-			cmp.Add(label, r)
-		}
-		in.Baseline = baseSum.Close()
 		in.Meta.Baseline = an.baseline.path
-		if comparison, err = cmp.CompareRuns(label, runArm); err != nil {
-			// The run's own summaries and outcomes are still worth a report:
-			// return them with the refusal, so a caller that has just spent
-			// money on the run can write them before reporting the error.
-			refused = comparisonErr(err)
-			in.Warnings = append(in.Warnings, "no comparison with "+label+": "+err.Error())
-		} else {
-			in.Regressions = comparison.Regressions
-		}
-	} else if len(targetsOf(in.Summaries)) > 1 {
-		if comparison, err = cmp.CompareTargets(runArm, reference); err != nil {
-			return nil, comparisonErr(err)
-		}
 	}
-	if comparison != nil {
-		in.Comparisons = comparison.Rows
-		in.Costs = comparison.Costs
-		in.Warnings = comparison.Warnings
-	}
-	in.Outcomes = ev.Outcomes()
-	if refused != nil {
-		// delta() outcomes paired results the comparison refused to pair:
-		// they must not read as verdicts.
-		for i, o := range in.Outcomes {
-			if isDelta(an.thresholds, o.Threshold) {
-				in.Outcomes[i].Pass = false
-				in.Outcomes[i].Reason = "the baseline is not comparable with this run (see the warnings); pass --force to judge the cases both have"
-			}
-		}
-	}
-	return in, refused
+	return in, comparisonErr(err)
 }
 
-// isDelta reports whether expr is one of ths and a delta() threshold.
-func isDelta(ths []gate.Threshold, expr string) bool {
-	for _, t := range ths {
-		if t.Delta && t.Expr == expr {
-			return true
-		}
+// targetFailures is the error for targets that did not really run (every
+// request failed, or a circuit breaker stopped them): exit 1, naming each
+// target and its cause, whatever the thresholds say.
+func targetFailures(in *reports.Input) error {
+	if in == nil || len(in.TargetFailures) == 0 {
+		return nil
 	}
-	return false
+	var errs []error
+	for _, tf := range in.TargetFailures {
+		errs = append(errs, fmt.Errorf("target %s did not run: %s", tf.Target, tf.Cause))
+	}
+	return errors.Join(errs...)
 }
 
 // comparisonErr makes an incompatible comparison a usage error with advice.
@@ -153,14 +91,6 @@ func comparisonErr(err error) error {
 		return usageErrf("%v; pass --force to compare the cases both have", err)
 	}
 	return err
-}
-
-func targetsOf(ss []analysis.Summary) map[string]bool {
-	out := map[string]bool{}
-	for _, s := range ss {
-		out[s.Target] = true
-	}
-	return out
 }
 
 // resultsOf streams a results file for the reporters that need every result.
@@ -187,20 +117,12 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 // summary.json, report.md (verdict first, sized for a pull-request comment or
 // $GITHUB_STEP_SUMMARY), junit.xml and the self-contained report.html.
 func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
-	var baseline iter.Seq2[*bench.Result, error]
-	if an.baseline != nil {
-		baseline = an.baseline.results()
-	}
 	files := []struct {
 		name string
 		rep  reports.Reporter
 	}{
 		{"summary.json", func(w io.Writer) error { return reports.JSON(w, in) }},
 		{"report.md", func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }},
-		{"junit.xml", func(w io.Writer) error { return reports.JUnit(w, in, resultsOf(an.resultsPath)) }},
-		{"report.html", func(w io.Writer) error {
-			return reports.HTML(w, in, resultsOf(an.resultsPath), reports.HTMLOptions{Baseline: baseline})
-		}},
 	}
 	// One report that cannot be written does not cost the others.
 	var errs []error
@@ -209,7 +131,71 @@ func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
 			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
+	// The two per-case reports share one read of the results file.
+	perCase := []struct {
+		name string
+		rep  func(io.Writer, iter.Seq2[*bench.Result, error]) error
+	}{
+		{"junit.xml", func(w io.Writer, rs iter.Seq2[*bench.Result, error]) error { return reports.JUnit(w, in, rs) }},
+		{"report.html", func(w io.Writer, rs iter.Seq2[*bench.Result, error]) error {
+			return reports.HTML(w, in, rs, reports.HTMLOptions{})
+		}},
+	}
+	consumers := make([]func(iter.Seq2[*bench.Result, error]) error, len(perCase))
+	for i, f := range perCase {
+		consumers[i] = func(rs iter.Seq2[*bench.Result, error]) error {
+			return writeFileAtomic(filepath.Join(dir, f.name), func(w io.Writer) error { return f.rep(w, rs) })
+		}
+	}
+	for i, err := range fanOut(resultsOf(an.resultsPath), consumers...) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", perCase[i].name, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// fanOut reads seq once and gives every consumer the whole stream, each in
+// its own goroutine; a consumer that returns early is skipped from then on.
+// Consumers must not modify the results (they are shared). It returns each
+// consumer's error, in order.
+func fanOut(seq iter.Seq2[*bench.Result, error], consumers ...func(iter.Seq2[*bench.Result, error]) error) []error {
+	type item struct {
+		r   *bench.Result
+		err error
+	}
+	chans := make([]chan item, len(consumers))
+	done := make([]chan struct{}, len(consumers))
+	errs := make([]error, len(consumers))
+	var wg sync.WaitGroup
+	for i, consume := range consumers {
+		chans[i], done[i] = make(chan item, 64), make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			errs[i] = consume(func(yield func(*bench.Result, error) bool) {
+				for it := range chans[i] {
+					if !yield(it.r, it.err) {
+						return
+					}
+				}
+			})
+		}()
+	}
+	for r, err := range seq {
+		for i := range chans {
+			select {
+			case chans[i] <- item{r, err}:
+			case <-done[i]:
+			}
+		}
+	}
+	for _, ch := range chans {
+		close(ch)
+	}
+	wg.Wait()
+	return errs
 }
 
 // writeFileAtomic writes what rep writes to path through a temporary file in
@@ -253,4 +239,38 @@ func checkFormat(format string) error {
 		return nil
 	}
 	return usageErrf("--format %q: want text, markdown, json or none", format)
+}
+
+// checkBaselineFirst compares the cases the run is about to send with the
+// baseline before any call, so that an incompatible baseline (other cases,
+// prompts or suite versions) is refused before money is spent, not after.
+// Suites only the baseline has are reported and skipped. With force the
+// differences are warnings.
+func checkBaselineFirst(w io.Writer, ss []loadedSuite, opts suites.CasesOptions, base *baselineInput, targets []string, force bool) error {
+	if base == nil {
+		return nil
+	}
+	c := compare.New(compare.Options{Force: force, ExcerptLen: -1})
+	if err := c.AddSeq(base.label(), base.results()); err != nil {
+		return usageErr(err)
+	}
+	for _, s := range ss {
+		for cs, err := range s.Cases(opts) {
+			if err != nil {
+				return usageErr(err)
+			}
+			for _, t := range targets {
+				c.Add(analysis.RunArm, &bench.Result{Suite: cs.Suite, SuiteVersion: cs.SuiteVersion, CaseID: cs.ID,
+					Target: t, PromptHash: cs.PromptHash, Pass: true, Score: 1})
+			}
+		}
+	}
+	cmp, err := c.CompareRuns(base.label(), analysis.RunArm)
+	if err != nil {
+		return usageErrf("--baseline %s does not match this run (checked before any call): %v; pass --force to compare the cases both have", base.path, err)
+	}
+	for _, warn := range cmp.Warnings {
+		fmt.Fprintf(w, "yardstick: warning: baseline: %s\n", warn)
+	}
+	return nil
 }

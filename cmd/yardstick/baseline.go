@@ -66,8 +66,19 @@ then compare with them and judge delta() thresholds such as
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			for _, b := range bs {
-				out := filepath.Join(dir, baseline.FileName(b.Target))
+			targets := make([]string, len(bs))
+			for i, b := range bs {
+				targets[i] = b.Target
+			}
+			names := baseline.FileNames(targets)
+			written := map[string]bool{}
+			for i, b := range bs {
+				out := filepath.Join(dir, names[i])
+				if written[strings.ToLower(out)] {
+					// FileNames is unique; this guards the promise itself.
+					return fmt.Errorf("baseline save: %s would overwrite the file just written for another target", out)
+				}
+				written[strings.ToLower(out)] = true
 				if err := writeFileAtomic(out, b.Write); err != nil {
 					return err
 				}

@@ -47,7 +47,7 @@ cases both have.`,
 			for _, w := range cmp.Warnings {
 				fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", w)
 			}
-			in := &reports.Input{Meta: reports.Meta{Title: labels[1] + " vs " + labels[0], Baseline: labels[0]}, Comparisons: cmp.Rows, Costs: cmp.Costs, Warnings: cmp.Warnings, Regressions: cmp.Regressions}
+			in := &reports.Input{Meta: reports.Meta{Title: labels[1] + " vs " + labels[0], Baseline: labels[0]}, Reference: labels[0], Comparisons: cmp.Rows, Costs: cmp.Costs, Warnings: cmp.Warnings, Regressions: cmp.Regressions}
 			rep, err := reports.New(format, in, nil)
 			if err != nil {
 				return usageErr(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/yardstick-eval/yardstick/internal/format"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -136,5 +137,5 @@ func usd(v *float64) string {
 	if v == nil {
 		return "—"
 	}
-	return fmt.Sprintf("$%.4f", *v)
+	return format.USD(*v)
 }

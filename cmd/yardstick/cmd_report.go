@@ -36,10 +36,12 @@ func resultsArg(arg string) (string, error) {
 func isTruncated(err error) bool { return errors.Is(err, bench.ErrTruncated) }
 
 type analysisFlags struct {
-	thresholds []string
-	suites     []string
-	baseline   string
-	force      bool
+	thresholds    []string
+	suites        []string
+	baseline      string
+	force         bool
+	reference     string
+	includeCached bool
 }
 
 func (f *analysisFlags) register(cmd *cobra.Command) {
@@ -47,6 +49,8 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.suites, "suite", nil, "also judge the thresholds declared in this suite (repeatable)")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "baseline file for comparisons and delta() thresholds")
 	cmd.Flags().BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ")
+	cmd.Flags().StringVar(&f.reference, "reference", "", "compare every other target with this one (default: every pair of targets)")
+	cmd.Flags().BoolVar(&f.includeCached, "include-cached-latency", false, "count response-cache hits in latency, TTFT and tokens/s figures and thresholds")
 }
 
 // build parses the flags into an analysis of resultsPath.
@@ -69,12 +73,29 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysisJob, 
 	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
 		return analysisJob{}, err
 	}
-	an := analysisJob{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath)),
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, force: f.force, reference: f.reference, includeCached: f.includeCached, runID: filepath.Base(filepath.Dir(resultsPath)),
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
-		if len(m.Targets) > 0 {
-			an.reference = m.Targets[0].Name
+		if len(f.thresholds) == 0 && len(f.suites) == 0 {
+			// Judge what the run judged, with the sources it recorded.
+			for _, ti := range m.Thresholds {
+				th, err := gate.Parse(ti.Expr)
+				if err != nil {
+					return analysisJob{}, usageErrf("%s: recorded threshold %q: %v", bench.ManifestName, ti.Expr, err)
+				}
+				th.Source = ti.Source
+				an.thresholds = append(an.thresholds, th)
+			}
+			if f.baseline == "" && m.Baseline != "" {
+				f.baseline = m.Baseline // the run's own baseline, when it is still there
+				if _, err := os.Stat(f.baseline); err != nil {
+					f.baseline = ""
+				}
+			}
+			if err := checkDeltaBaseline(an.thresholds, f.baseline != ""); err != nil {
+				return analysisJob{}, err
+			}
 		}
 		if len(m.Suites) == 1 {
 			an.title = m.Suites[0].Name
@@ -156,13 +177,21 @@ func (a *app) gate(_ context.Context, arg string, af analysisFlags) error {
 		return err
 	}
 	if len(an.thresholds) == 0 {
-		return usageErrf("no thresholds: give --threshold EXPR or --suite SUITE with thresholds")
+		return usageErrf("no thresholds: the run recorded none; give --threshold EXPR or --suite SUITE with thresholds")
 	}
-	in, err := an.analyze()
-	if err != nil {
+	in, anErr := an.analyze()
+	if in == nil {
+		return anErr
+	}
+	// The outcomes are printed even when the baseline was refused: they say
+	// which verdicts could not be reached and why.
+	if err := printOutcomes(a.stdout, in.Outcomes); err != nil {
 		return err
 	}
-	if err := printOutcomes(a.stdout, in.Outcomes); err != nil {
+	if anErr != nil {
+		return anErr
+	}
+	if err := targetFailures(in); err != nil {
 		return err
 	}
 	if gate.Failed(in.Outcomes) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,25 +24,27 @@ import (
 const resultsName = "results.jsonl"
 
 type runFlags struct {
-	models      []string
-	split       string
-	limit       int
-	out         string
-	resume      bool
-	repeat      int
-	concurrency int
-	noCache     bool
-	cacheDir    string
-	thresholds  []string
-	budget      float64
-	baseline    string
-	stream      bool
-	force       bool
-	noSuiteThs  bool
-	format      string
-	formatSet   bool // --format given explicitly
-	quiet       bool
-	shard       string
+	models        []string
+	split         string
+	limit         int
+	out           string
+	resume        bool
+	repeat        int
+	concurrency   int
+	noCache       bool
+	cacheDir      string
+	thresholds    []string
+	budget        float64
+	baseline      string
+	stream        bool
+	force         bool
+	reference     string
+	includeCached bool
+	noSuiteThs    bool
+	format        string
+	formatSet     bool // --format given explicitly
+	quiet         bool
+	shard         string
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -80,6 +83,8 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.Float64Var(&f.budget, "budget", 0, "stop cleanly once spent cost in USD would pass this cap (0: no cap)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline file to compare with and to judge delta() thresholds against")
 	fl.BoolVar(&f.noSuiteThs, "no-thresholds", false, "ignore the thresholds written in the suites (--threshold still applies)")
+	fl.StringVar(&f.reference, "reference", "", "compare every other target with this one (default: every pair of targets; a --baseline is the reference when given)")
+	fl.BoolVar(&f.includeCached, "include-cached-latency", false, "count response-cache hits in latency, TTFT and tokens/s figures and thresholds (off: a cache hit's timing is not the model's)")
 	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have); --resume a run whose suite changed")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
@@ -151,6 +156,16 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	names := make([]string, len(built))
+	for i, b := range built {
+		names[i] = b.Name
+	}
+	if f.reference != "" && !slices.Contains(names, f.reference) {
+		return usageErrf("--reference %q is not one of the targets (%s)", f.reference, strings.Join(names, ", "))
+	}
+	if err := checkBaselineFirst(a.stderr, ss, caseOpts, base, names, f.force); err != nil {
+		return err
+	}
 	targets := make([]bench.Target, len(built))
 	for i, b := range built {
 		targets[i] = bench.Target{Name: b.Name, Model: b.Model, Provider: b.Provider, Price: b.Price, Stream: b.Stream || f.stream}
@@ -172,6 +187,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	manifestPath := filepath.Join(dir, bench.ManifestName)
 	start := time.Now()
 	m := bench.NewManifest(os.Args, start)
+	for _, th := range ths {
+		m.Thresholds = append(m.Thresholds, bench.ThresholdInfo{Expr: th.Expr, Source: th.Source})
+	}
+	m.Baseline = f.baseline
 	var (
 		file *os.File
 		skip func(bench.Key) bool
@@ -257,7 +276,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 
 	// Reports are written for partial runs too: whatever was computed is kept.
-	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: f.reference, force: f.force, includeCached: f.includeCached, title: runTitle(ss), runID: filepath.Base(dir), started: start,
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if sp.Sharded() {
 		an.force = true // a shard holds a slice of each target's cases; yardstick merge pairs them all
@@ -291,6 +310,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 
 	if runErr != nil || anErr != nil {
 		return a.runEnd(ctx, runErr, anErr)
+	}
+	if err := targetFailures(in); err != nil {
+		return err // an outage is an error, not a regression
 	}
 	if gate.Failed(in.Outcomes) {
 		if sp.Sharded() {

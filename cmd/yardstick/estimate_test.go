@@ -24,7 +24,7 @@ func TestEstimateCallsNothingAndNeedsNoKey(t *testing.T) {
 	out := c.stdout.String()
 	// 10 cases × 2 repeats; gpt-4o-mini is counted exactly and priced, llama approximated and unpriced.
 	for _, re := range []string{
-		`openai:gpt-4o-mini\s+20\s+\d+\s+\d+\s+160\s+\$0\.\d{4}\s+\$0\.\d{4}\s+tiktoken o200k_base`,
+		`openai:gpt-4o-mini\s+20\s+\d+\s+\d+\s+160\s+\$0\.\d+\s+\$0\.\d+\s+tiktoken o200k_base`,
 		`ollama:llama3\.2\s+20\s+≈\d+`,
 		`note: ollama:llama3\.2: no known price`,
 	} {
@@ -43,7 +43,7 @@ func TestBudgetStopKeepsAValidResultsFile(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, c.stderr.String())
 	}
-	if !strings.Contains(c.stderr.String(), "budget $0.000010 reached") {
+	if !strings.Contains(c.stderr.String(), "budget $0.00001 reached") {
 		t.Errorf("error does not name the budget:\n%s", c.stderr.String())
 	}
 	f, err := os.Open(filepath.Join(out, resultsName))

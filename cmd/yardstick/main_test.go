@@ -92,6 +92,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "missing suite", env: env, args: []string{"run", "nope.yaml", "-m", "openai:gpt-4o-mini"}, want: exitUsage, stderr: `unknown suite "nope.yaml"`},
 		{name: "missing key", env: map[string]string{}, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini"}, want: exitUsage, stderr: "OPENAI_API_KEY is not set"},
 		{name: "unknown scheme", env: env, args: []string{"run", tiny, "-m", "opneai:gpt-4o-mini"}, want: exitUsage, stderr: `did you mean "openai"`},
+		{name: "unknown reference", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "-m", "openai:gpt-4o", "--reference", "openai:gpt-5"}, want: exitUsage, stderr: `--reference "openai:gpt-5" is not one of the targets`},
 		{name: "thresholds hold", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "-q"}, want: exitOK},
 		{name: "threshold crossed", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "-q", "--threshold", "pass_rate >= 0.9"}, want: exitThresholds},
 		{name: "budget reached", env: env, args: []string{"run", tiny, "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "-c", "1", "--budget", "0.0000001"}, want: exitFailure, stderr: `budget \$`},

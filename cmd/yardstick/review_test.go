@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,12 +56,13 @@ func TestDeltaThresholdNeedsBaseline(t *testing.T) {
 	}
 }
 
-// TestIncompatibleBaselineKeepsTheRunsReports: when the run turns out not to
-// be comparable with --baseline (the suite changed), the paid-for results are
-// still summarised and reported; the command then exits 2 with the reasons,
-// and delta() outcomes do not pass on cases the comparison refused to pair.
-func TestIncompatibleBaselineKeepsTheRunsReports(t *testing.T) {
-	_, env := fakeOpenAI(t)
+// TestIncompatibleBaselineRefusedBeforeAnyCall: a baseline whose prompts
+// differ from the run's used to be refused only after every paid call was
+// made; it is now refused before the first call, with advice to --force.
+// gate on a run that was made anyway keeps its report and fails the delta
+// outcome as not comparable instead of judging unpaired cases.
+func TestIncompatibleBaselineRefusedBeforeAnyCall(t *testing.T) {
+	srv, env := fakeOpenAI(t)
 	c := newCLI(t, env)
 	good := filepath.Join(c.dir, "good")
 	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", good); code != exitOK {
@@ -78,52 +78,23 @@ func TestIncompatibleBaselineKeepsTheRunsReports(t *testing.T) {
 	tiny, _ := os.ReadFile("testdata/tiny.yaml")
 	writeFile(t, changed, strings.Replace(string(tiny), "Answer with the city name only.", "Answer with the capital only.", 1))
 	out := filepath.Join(c.dir, "changed-run")
-	code := c.run(context.Background(), "run", changed, "-m", "openai:gpt-4o-mini", "-q", "--out", out,
+	before := srv.Count()
+	code := c.run(context.Background(), "run", changed, "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "--out", out,
 		"--baseline", bfile, "--threshold", "delta(pass_rate) >= -0.5")
-	if code != exitUsage || !strings.Contains(c.stderr.String(), "--force") {
+	if code != exitUsage || !strings.Contains(c.stderr.String(), "--force") || !strings.Contains(c.stderr.String(), "before any call") {
 		t.Fatalf("incompatible baseline: exit %d, want %d with advice to --force\n%s", code, exitUsage, c.stderr.String())
 	}
-	if !strings.Contains(c.stdout.String(), "openai:gpt-4o-mini") {
-		t.Errorf("no summary printed:\n%s", c.stdout.String())
+	if srv.Count() != before {
+		t.Errorf("%d calls made before refusing", srv.Count()-before)
 	}
-	for _, name := range []string{"summary.json", "report.md", "junit.xml", "report.html"} {
-		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
-			t.Errorf("missing %s: %v", name, err)
-		}
+
+	// Run it without the baseline, then gate it against the baseline.
+	if code := c.run(context.Background(), "run", changed, "-m", "openai:gpt-4o-mini", "-q", "--out", out); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
 	}
-	md, err := os.ReadFile(filepath.Join(out, "report.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(md), "not comparable") {
-		t.Errorf("report.md does not say why the delta threshold failed:\n%s", md)
-	}
-	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum struct {
-		Thresholds []struct {
-			Threshold string `json:"threshold"`
-			Pass      bool   `json:"pass"`
-			Reason    string `json:"reason"`
-		} `json:"thresholds"`
-	}
-	if err := json.Unmarshal(data, &sum); err != nil {
-		t.Fatal(err)
-	}
-	deltas := 0
-	for _, o := range sum.Thresholds {
-		if o.Threshold != "delta(pass_rate) >= -0.5" {
-			continue
-		}
-		deltas++
-		if o.Pass || !strings.Contains(o.Reason, "not comparable") {
-			t.Errorf("delta outcome against an incomparable baseline: pass=%v reason=%q", o.Pass, o.Reason)
-		}
-	}
-	if deltas == 0 {
-		t.Errorf("summary.json has no delta outcome:\n%s", data)
+	code = c.run(context.Background(), "gate", out, "--baseline", bfile, "--threshold", "delta(pass_rate) >= -0.5")
+	if code != exitUsage || !strings.Contains(c.stdout.String(), "not comparable") {
+		t.Errorf("gate vs incomparable baseline: exit %d\n%s\n%s", code, c.stdout.String(), c.stderr.String())
 	}
 }
 
