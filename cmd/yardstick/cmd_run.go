@@ -15,13 +15,14 @@ import (
 
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/bench/rundir"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 	"github.com/yardstick-eval/yardstick/suites"
 )
 
-const resultsName = "results.jsonl"
+const resultsName = rundir.ResultsName
 
 type runFlags struct {
 	models      []string
@@ -152,54 +153,30 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		}
 	}
 
-	// The run directory and its results file.
+	// The run directory: locked, its results file created or reopened.
 	dir := f.out
 	if dir == "" {
 		parent := orDefault(a.conf.Run.Out, "runs")
 		dir = filepath.Join(parent, time.Now().UTC().Format("20060102-150405.000"))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	resultsPath := filepath.Join(dir, resultsName)
-	manifestPath := filepath.Join(dir, bench.ManifestName)
 	start := time.Now()
-	m := bench.NewManifest(os.Args, start)
-	var (
-		file *os.File
-		skip func(bench.Key) bool
-	)
+	info := make([]bench.SuiteInfo, len(ss))
 	for i, s := range ss {
 		hash, _ := s.Hash()
-		m.Suites = append(m.Suites, bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]})
+		info[i] = bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]}
 	}
-	if f.resume && !f.force {
-		if err := checkResumable(manifestPath, m.Suites); err != nil {
-			return err
-		}
-	}
-	if f.resume {
-		res, err := bench.OpenResume(resultsPath)
-		if err != nil {
+	rd, err := rundir.Open(dir, rundir.Options{Resume: f.resume, Force: f.force, Suites: info, Args: os.Args, Start: start})
+	if err != nil {
+		if _, ok := errors.AsType[*rundir.Error](err); ok {
 			return usageErr(err)
 		}
-		file, skip = res.File, res.Skip
-		m.Resumed = &bench.ResumedFrom{Results: resultsName, Existing: len(res.Done), TornBytes: res.Torn}
-		if old, err := bench.ReadManifest(manifestPath); err == nil {
-			m.Resumed.PreviousStart = old.Start
-		}
-	} else {
-		file, err = os.OpenFile(resultsPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, os.ErrExist) {
-			return usageErrf("%s already exists: pass --resume to continue that run, or choose another --out", resultsPath)
-		}
-		if err != nil {
-			return err
-		}
+		return err
 	}
-	defer file.Close()
-
-	m.Results = resultsName
+	defer rd.Close()
+	if rd.TookOver != "" {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", rd.TookOver)
+	}
+	resultsPath, m := rd.ResultsPath, rd.Manifest
 	for _, b := range built {
 		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
 	}
@@ -213,24 +190,20 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 	cfg.Repeats = f.repeat
 	cfg.TotalCases = total
-	cfg.Skip = skip
+	if f.resume {
+		cfg.Skip = rd.Skip
+	}
 	cfg.BudgetUSD = f.budget
 	if !f.quiet {
 		cfg.Progress = a.progress()
 	}
 	runner := bench.New(cfg)
-	m.SetRunner(runner)
-	if err := bench.WriteManifest(manifestPath, m); err != nil {
+	if err := rd.Begin(runner); err != nil {
 		return err
 	}
 
-	writer := bench.NewJSONLWriter(file)
-	runErr := runner.Run(ctx, allCases(ss, caseOpts), targets, writer)
-	m.Finish(time.Now(), runner, runErr)
-	if err := bench.WriteManifest(manifestPath, m); err != nil && runErr == nil {
-		runErr = err
-	}
-	if err := file.Sync(); err != nil && runErr == nil {
+	runErr := runner.Run(ctx, allCases(ss, caseOpts), targets, rd.Writer())
+	if err := rd.Finish(time.Now(), runner, runErr); err != nil && runErr == nil {
 		runErr = err
 	}
 	if hits, misses := cacheStats(built); hits+misses > 0 && !f.quiet {
@@ -262,26 +235,6 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 	if gate.Failed(in.Outcomes) {
 		return errThresholds
-	}
-	return nil
-}
-
-// checkResumable refuses to resume a run whose suites changed since it
-// started: the results file would mix answers to old and new prompts under
-// the same case ids. A run without a readable manifest is not checked.
-func checkResumable(manifestPath string, now []bench.SuiteInfo) error {
-	old, err := bench.ReadManifest(manifestPath)
-	if err != nil {
-		return nil
-	}
-	was := map[string]string{}
-	for _, s := range old.Suites {
-		was[s.Name] = s.Hash
-	}
-	for _, s := range now {
-		if h, ok := was[s.Name]; ok && h != s.Hash {
-			return usageErrf("cannot resume %s: suite %q changed since the run started (file or dataset hash differs); start a new --out, or pass --force to mix them", filepath.Dir(manifestPath), s.Name)
-		}
 	}
 	return nil
 }
