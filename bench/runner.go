@@ -67,6 +67,10 @@ type Config struct {
 	// Skip reports work units that already have a result (resume). Skipped
 	// units are not sent and produce no result. Called from one goroutine.
 	Skip func(Key) bool
+	// KeptError, when set, is asked about each skipped unit whether the
+	// result kept for it is an error; those are counted in
+	// Progress.KeptErrors, so a resumed run says how many errors it kept.
+	KeptError func(Key) bool
 	// BudgetUSD caps the run's spent cost in US dollars; 0 means no cap.
 	// See Run for how the cap is enforced. Only targets with a Price count.
 	BudgetUSD float64
@@ -342,8 +346,9 @@ type runState struct {
 	datasetErr    error
 
 	// shared
-	skipped  atomic.Int64
-	inflight atomic.Int64
+	skipped    atomic.Int64
+	keptErrors atomic.Int64
+	inflight   atomic.Int64
 
 	// collector-owned
 	done, errors, cached int
@@ -351,15 +356,16 @@ type runState struct {
 
 func (s *runState) snapshot(now time.Time, final bool) Progress {
 	p := Progress{
-		Done:     s.done,
-		Total:    s.total,
-		Skipped:  int(s.skipped.Load()),
-		Errors:   s.errors,
-		Cached:   s.cached,
-		InFlight: int(s.inflight.Load()),
-		SpentUSD: s.budget.spentUSD(),
-		Elapsed:  now.Sub(s.start),
-		Final:    final,
+		Done:       s.done,
+		Total:      s.total,
+		Skipped:    int(s.skipped.Load()),
+		KeptErrors: int(s.keptErrors.Load()),
+		Errors:     s.errors,
+		Cached:     s.cached,
+		InFlight:   int(s.inflight.Load()),
+		SpentUSD:   s.budget.spentUSD(),
+		Elapsed:    now.Sub(s.start),
+		Final:      final,
 	}
 	if p.Elapsed > 0 {
 		p.Rate = float64(p.Done) / p.Elapsed.Seconds()
@@ -392,8 +398,11 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 		}
 		for ti := range targets {
 			for rep := range cfg.Repeats {
-				if cfg.Skip != nil && cfg.Skip(Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}) {
+				if k := (Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}); cfg.Skip != nil && cfg.Skip(k) {
 					st.skipped.Add(1)
+					if cfg.KeptError != nil && cfg.KeptError(k) {
+						st.keptErrors.Add(1)
+					}
 					continue
 				}
 				if st.budgetStop {

@@ -27,6 +27,11 @@ type Options struct {
 	// Force resumes even when a suite's hash differs from the one the run
 	// started with (the results would mix old and new prompts).
 	Force bool
+	// RetryErrors resumes (it implies Resume) and runs again the units
+	// whose last record is an error. The new record is appended after the old one, so the file
+	// keeps the history; readers take the last record of each key
+	// (bench.LatestResults).
+	RetryErrors bool
 	// Suites are the suites about to run; they go into the manifest and are
 	// checked against the previous manifest on resume.
 	Suites []bench.SuiteInfo
@@ -76,6 +81,8 @@ type RunDir struct {
 
 	file   *os.File
 	done   map[bench.Key]struct{}
+	failed map[bench.Key]struct{} // keys of done whose last record is an error
+	retry  bool
 	lock   *lock
 	closed bool
 }
@@ -84,6 +91,7 @@ type RunDir struct {
 // Options. A refusal the user must resolve is an *Error; on any error
 // nothing is left locked or open.
 func Open(dir string, opts Options) (_ *RunDir, err error) {
+	opts.Resume = opts.Resume || opts.RetryErrors
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -138,8 +146,8 @@ func Open(dir string, opts Options) (_ *RunDir, err error) {
 		}
 		return nil, err
 	}
-	d.file, d.done = res.File, res.Done
-	m.Resumed = &bench.ResumedFrom{Results: ResultsName, Existing: len(res.Done), TornBytes: res.Torn}
+	d.file, d.done, d.failed, d.retry = res.File, res.Done, res.Failed, opts.RetryErrors
+	m.Resumed = &bench.ResumedFrom{Results: ResultsName, Existing: len(res.Done), Errors: len(res.Failed), RetryErrors: opts.RetryErrors, TornBytes: res.Torn}
 	if oldErr == nil {
 		m.Resumed.PreviousStart = old.Start
 	}
@@ -166,9 +174,23 @@ func checkResumable(dir string, was, now []bench.SuiteInfo) error {
 // opened (0 for a new run).
 func (d *RunDir) Resumed() int { return len(d.done) }
 
-// Skip reports whether k already has a result: use it as bench.Config.Skip.
+// Failed is the number of keys already present whose last record is an
+// error (0 for a new run).
+func (d *RunDir) Failed() int { return len(d.failed) }
+
+// Skip reports whether k already has a result to keep: any result, or with
+// RetryErrors one that is not an error. Use it as bench.Config.Skip.
 func (d *RunDir) Skip(k bench.Key) bool {
-	_, ok := d.done[k]
+	if _, ok := d.done[k]; !ok {
+		return false
+	}
+	return !d.retry || !d.KeptError(k)
+}
+
+// KeptError reports whether the last record of k is an error: use it as
+// bench.Config.KeptError, so the progress line counts the errors kept.
+func (d *RunDir) KeptError(k bench.Key) bool {
+	_, ok := d.failed[k]
 	return ok
 }
 

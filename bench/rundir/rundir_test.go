@@ -300,3 +300,33 @@ func appendTo(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+func TestRetryErrorsSkip(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := d.Writer()
+	w.Add(&bench.Result{Suite: "s", CaseID: "ok", Target: "t"})
+	w.Add(&bench.Result{Suite: "s", CaseID: "bad", Target: "t", Error: &bench.ErrorInfo{Kind: "unavailable", Message: "down"}})
+	d.Close()
+	ok, bad, missing := bench.Key{Suite: "s", CaseID: "ok", Target: "t"}, bench.Key{Suite: "s", CaseID: "bad", Target: "t"}, bench.Key{Suite: "s", CaseID: "new", Target: "t"}
+
+	for _, retry := range []bool{false, true} {
+		d, err := Open(dir, Options{Resume: !retry, RetryErrors: retry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Resumed() != 2 || d.Failed() != 1 || !d.KeptError(bad) || d.KeptError(ok) {
+			t.Errorf("retry=%v: Resumed %d Failed %d", retry, d.Resumed(), d.Failed())
+		}
+		if !d.Skip(ok) || d.Skip(missing) || d.Skip(bad) != !retry {
+			t.Errorf("retry=%v: Skip ok=%v missing=%v bad=%v", retry, d.Skip(ok), d.Skip(missing), d.Skip(bad))
+		}
+		if r := d.Manifest.Resumed; r == nil || r.Errors != 1 || r.RetryErrors != retry {
+			t.Errorf("retry=%v: resume record %+v", retry, r)
+		}
+		d.Close()
+	}
+}

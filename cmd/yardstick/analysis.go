@@ -55,7 +55,7 @@ func (an analysis) analyze() (*reports.Input, error) {
 	cmp := compare.New(copts)
 	flakes := flaky.New()
 	reference := an.reference
-	for r, err := range bench.ReadResults(f, an.resultsPath) {
+	for r, err := range bench.LatestResults(f, an.resultsPath) {
 		if err != nil {
 			// A torn last line (a killed writer) loses one result, not the report.
 			if isTruncated(err) {
@@ -163,7 +163,8 @@ func targetsOf(ss []bench.Summary) map[string]bool {
 	return out
 }
 
-// resultsOf streams a results file for the reporters that need every result.
+// resultsOf streams a results file, the last record of each key, for the
+// reporters that need every result.
 func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 	return func(yield func(*bench.Result, error) bool) {
 		f, err := os.Open(path)
@@ -172,7 +173,7 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 			return
 		}
 		defer f.Close()
-		for r, err := range bench.ReadResults(f, path) {
+		for r, err := range bench.LatestResults(f, path) {
 			if err != nil && isTruncated(err) {
 				continue
 			}

@@ -30,6 +30,7 @@ type runFlags struct {
 	limit       int
 	out         string
 	resume      bool
+	retryErrors bool
 	repeat      int
 	concurrency int
 	noCache     bool
@@ -71,6 +72,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.IntVar(&f.limit, "limit", 0, "run only the first N cases of each suite (0: all)")
 	fl.StringVarP(&f.out, "out", "o", "", "run directory (default: runs/<timestamp>)")
 	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out, skipping results already there")
+	fl.BoolVar(&f.retryErrors, "retry-errors", false, "with --resume (implied): run again the cases whose last result is an error; results.jsonl keeps both records and reports read the last")
 	fl.IntVar(&f.repeat, "repeat", 1, "run every case N times; each repeat has its own cache key")
 	fl.IntVarP(&f.concurrency, "concurrency", "c", 0, "requests in flight across all targets (default 8, or run.concurrency)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
@@ -99,6 +101,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if f.limit < 0 || f.concurrency < 0 {
 		return usageErrf("--limit and --concurrency must not be negative")
 	}
+	if f.retryErrors && f.out == "" {
+		return usageErrf("--retry-errors needs --out DIR: the run directory whose errors to run again")
+	}
+	f.resume = f.resume || f.retryErrors
 	if f.resume && f.out == "" {
 		return usageErrf("--resume needs --out DIR: the run directory to continue")
 	}
@@ -165,7 +171,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		hash, _ := s.Hash()
 		info[i] = bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]}
 	}
-	rd, err := rundir.Open(dir, rundir.Options{Resume: f.resume, Force: f.force, Suites: info, Args: os.Args, Start: start})
+	rd, err := rundir.Open(dir, rundir.Options{Resume: f.resume, RetryErrors: f.retryErrors, Force: f.force, Suites: info, Args: os.Args, Start: start})
 	if err != nil {
 		if _, ok := errors.AsType[*rundir.Error](err); ok {
 			return usageErr(err)
@@ -177,6 +183,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", rd.TookOver)
 	}
 	resultsPath, m := rd.ResultsPath, rd.Manifest
+	if f.resume && !f.quiet {
+		fmt.Fprintln(a.stderr, resumeLine(dir, rd.Resumed(), rd.Failed(), f.retryErrors))
+	}
 	for _, b := range built {
 		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
 	}
@@ -191,7 +200,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	cfg.Repeats = f.repeat
 	cfg.TotalCases = total
 	if f.resume {
-		cfg.Skip = rd.Skip
+		cfg.Skip, cfg.KeptError = rd.Skip, rd.KeptError
 	}
 	cfg.BudgetUSD = f.budget
 	if !f.quiet {
@@ -237,6 +246,19 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		return errThresholds
 	}
 	return nil
+}
+
+// resumeLine says what a resumed run keeps: "resuming runs/x: 120 results
+// kept, 7 of them errors (--retry-errors runs them again)".
+func resumeLine(dir string, existing, failed int, retry bool) string {
+	s := fmt.Sprintf("resuming %s: %d results", dir, existing)
+	switch {
+	case failed == 0:
+		return s + " kept, none of them errors"
+	case retry:
+		return fmt.Sprintf("%s, running again the %d whose last record is an error", s, failed)
+	}
+	return fmt.Sprintf("%s kept, %d of them errors (--retry-errors runs them again)", s, failed)
 }
 
 // runEnd is the error a run that failed ends with. An interrupt wins (exit

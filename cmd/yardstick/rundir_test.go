@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +66,109 @@ func TestConcurrentWriterIsRefused(t *testing.T) {
 	if code := second.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "--resume", "--out", out); code != exitOK {
 		t.Errorf("resume after the first run ended: exit %d\n%s", code, second.stderr.String())
 	}
+}
+
+// After an outage, --resume keeps the errored cases and says how many;
+// --retry-errors runs exactly those again, results.jsonl keeps both records,
+// and the reports read the last one.
+func TestRetryErrors(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	out := filepath.Join(c.dir, "run")
+	bad := providertest.Behavior{Status: 400, ErrorMessage: "outage"} // invalid_request: not retried
+	srv.Script(bad, bad, bad)
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "-c", "1", "--no-thresholds", "--out", out); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, c.stderr.String())
+	}
+	failed := map[string]bool{}
+	for _, r := range readAll(t, filepath.Join(out, resultsName)) {
+		if r.Error != nil {
+			failed[r.CaseID] = true
+		}
+	}
+	if len(failed) != 3 {
+		t.Fatalf("first run: %d errors, want 3", len(failed))
+	}
+
+	// --resume keeps them, and both the resume line and the progress line say so.
+	before := srv.Count()
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--no-cache", "--resume", "--format", "none", "--out", out); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s", code, c.stderr.String())
+	}
+	for _, want := range []string{"10 results kept, 3 of them errors (--retry-errors runs them again)", "10 resumed (3 errors kept)"} {
+		if !strings.Contains(c.stderr.String(), want) {
+			t.Errorf("resume output lacks %q:\n%s", want, c.stderr.String())
+		}
+	}
+	if srv.Count() != before {
+		t.Errorf("resume sent %d requests, want 0", srv.Count()-before)
+	}
+
+	// --retry-errors (implying --resume) asks for exactly the three again.
+	before = srv.Count()
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--no-cache", "--retry-errors", "--format", "none", "--out", out); code != exitOK {
+		t.Fatalf("retry-errors: exit %d\n%s", code, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "running again the 3 whose last record is an error") {
+		t.Errorf("retry line missing:\n%s", c.stderr.String())
+	}
+	asked := map[string]int{}
+	for _, r := range srv.Requests()[before:] {
+		asked[caseOf(r)]++
+	}
+	if len(asked) != 3 {
+		t.Errorf("retry asked for %v, want the 3 failed cases %v", asked, failed)
+	}
+	for id, n := range asked {
+		if !failed[id] || n != 1 {
+			t.Errorf("case %s asked %d times (failed before: %v)", id, n, failed[id])
+		}
+	}
+	all := readAll(t, filepath.Join(out, resultsName))
+	if len(all) != 13 {
+		t.Errorf("results.jsonl holds %d records, want 13 (history kept)", len(all))
+	}
+	m, err := bench.ReadManifest(filepath.Join(out, bench.ManifestName))
+	if err != nil || m.Resumed == nil || m.Resumed.Errors != 3 || !m.Resumed.RetryErrors {
+		t.Errorf("manifest resume record %+v (%v), want 3 errors retried", m.Resumed, err)
+	}
+	var sum struct {
+		Summaries []struct {
+			N      int `json:"n"`
+			Passed int `json:"passed"`
+			Errors int `json:"errors"`
+		} `json:"summaries"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &sum); err != nil || len(sum.Summaries) != 1 {
+		t.Fatalf("summary.json: %v\n%s", err, data)
+	}
+	if s := sum.Summaries[0]; s.N != 10 || s.Errors != 0 {
+		t.Errorf("summary after the retry: n=%d errors=%d, want n=10 errors=0 (the last record of each key)", s.N, s.Errors)
+	}
+	// A second --retry-errors has nothing left to do.
+	before = srv.Count()
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "--retry-errors", "--format", "none", "--out", out); code != exitOK || srv.Count() != before {
+		t.Errorf("second retry: exit %d, %d requests\n%s", code, srv.Count()-before, c.stderr.String())
+	}
+}
+
+func readAll(t *testing.T, path string) []*bench.Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var all []*bench.Result
+	for r, err := range bench.ReadResults(f, path) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	return all
 }
