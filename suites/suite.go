@@ -15,7 +15,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yardstick-eval/yardstick/internal/regfile"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/yamlx"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/suites/internal/tmpl"
 	"github.com/yardstick-eval/yardstick/suites/score"
@@ -104,16 +106,20 @@ type source struct {
 	fsys fs.FS // nil: the OS
 }
 
+// open opens a file to stream (a dataset); on the OS it must be a regular
+// file, so a FIFO or device is refused instead of hanging the run.
 func (s source) open(name string) (io.ReadCloser, error) {
 	if s.fsys == nil {
-		return os.Open(name)
+		return regfile.Open(name)
 	}
 	return s.fsys.Open(name)
 }
 
+// readFile reads a whole file (the suite file, a schema file): a regular
+// file of at most yamlx.DefaultMaxBytes on the OS.
 func (s source) readFile(name string) ([]byte, error) {
 	if s.fsys == nil {
-		return os.ReadFile(name)
+		return regfile.ReadFile(name, yamlx.DefaultMaxBytes)
 	}
 	return fs.ReadFile(s.fsys, name)
 }
@@ -173,15 +179,19 @@ func load(src source, file string, opts LoadOptions) (*Suite, error) {
 		return nil, &Error{File: file, Err: err}
 	}
 	d := &decoder{file: file}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, ErrorList{yamlSyntax(file, err)}
+	top, err := yamlx.Parse(file, data, yamlx.Limits{})
+	if err != nil {
+		var ye *yamlx.Error
+		if errors.As(err, &ye) {
+			return nil, ErrorList{{File: ye.File, Line: ye.Line, Err: ye.Err}}
+		}
+		return nil, ErrorList{{File: file, Err: err}}
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if top == nil {
 		return nil, ErrorList{{File: file, Err: errors.New("empty suite file")}}
 	}
 	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1}
-	root := resolve(doc.Content[0])
+	root := resolve(top)
 	f, ok := d.fields(root, "", suiteFields)
 	if !ok {
 		return nil, d.errs
