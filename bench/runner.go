@@ -71,6 +71,15 @@ type Config struct {
 	// result kept for it is an error; those are counted in
 	// Progress.KeptErrors, so a resumed run says how many errors it kept.
 	KeptError func(Key) bool
+	// Select, when set, limits the run to the work units it returns true
+	// for (one shard of a larger run, see package bench/shard). The others
+	// are not part of this run at all: not sent, not skipped, not counted.
+	// Called from one goroutine, before Skip.
+	Select func(Key) bool
+	// TotalUnits, when positive, is the number of work units the run
+	// covers after Select, skipped ones included; it replaces TotalCases ×
+	// targets × Repeats as Progress.Total.
+	TotalUnits int
 	// BudgetUSD caps the run's spent cost in US dollars; 0 means no cap.
 	// See Run for how the cap is enforced. Only targets with a Price count.
 	BudgetUSD float64
@@ -204,6 +213,9 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 	}
 	if cfg.TotalCases > 0 {
 		st.total = cfg.TotalCases * len(targets) * cfg.Repeats
+	}
+	if cfg.TotalUnits > 0 {
+		st.total = cfg.TotalUnits
 	}
 
 	work := make(chan workUnit, cfg.Concurrency)
@@ -398,7 +410,11 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 		}
 		for ti := range targets {
 			for rep := range cfg.Repeats {
-				if k := (Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}); cfg.Skip != nil && cfg.Skip(k) {
+				k := Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}
+				if cfg.Select != nil && !cfg.Select(k) {
+					continue
+				}
+				if cfg.Skip != nil && cfg.Skip(k) {
 					st.skipped.Add(1)
 					if cfg.KeptError != nil && cfg.KeptError(k) {
 						st.keptErrors.Add(1)

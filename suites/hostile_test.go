@@ -38,6 +38,10 @@ name: other
 		"d.jsonl": "{\"id\": \"a\", \"text\": \"fine\"}\n{\"id\": \"b\", \"text\": \"caf\xe9\"}\n"},
 		[]string{`d.jsonl:2: text: invalid UTF-8: byte 0xE9 at column 25 (is the file Latin-1? save it as UTF-8)`}},
 
+	{"latin-1 in a JSON array", map[string]string{"suite.yaml": validHead + "cases: {file: d.json}\n",
+		"d.json": "[\n  {\"id\": \"a\",\n   \"text\": \"caf\xe9\"}\n]\n"},
+		[]string{`d.json:3: text: invalid UTF-8: byte 0xE9 at column 16 (is the file Latin-1? save it as UTF-8)`}},
+
 	{"latin-1 in CSV", map[string]string{"suite.yaml": validHead + "cases: {file: d.csv}\n",
 		"d.csv": "id,text\na,fine\nb,caf\xe9 au lait\n"},
 		[]string{`d.csv:3: text: invalid UTF-8: byte 0xE9 at column 6 (is the file Latin-1? save it as UTF-8)`}},
