@@ -43,6 +43,14 @@ type LoadOptions struct {
 	// It is called after a successful Judge call for the same target. nil,
 	// or a nil result: the grading cost is unknown (usage is still recorded).
 	JudgePrice func(target string) *providers.Price
+	// AllowOutsidePaths lets a suite read datasets and schema files that
+	// resolve (symbolic links followed) outside its own folder and outside
+	// WorkDir. By default such a path is an error naming it, so a suite from
+	// an untrusted pull request cannot send ../../.ssh/id_rsa to a model.
+	AllowOutsidePaths bool
+	// WorkDir is the folder whose files every suite may read, besides its
+	// own; "" means the process's working directory.
+	WorkDir string
 }
 
 // Threshold is a gate expression from the suite file with where it was written.
@@ -106,6 +114,11 @@ type promptPart struct {
 // directory or absolute) and an fs.FS (slash paths).
 type source struct {
 	fsys fs.FS // nil: the OS
+
+	// confine, on the OS, refuses files (datasets, schemas) that resolve,
+	// symbolic links followed, outside both the suite's folder and workDir.
+	confine bool
+	workDir string // "": the process's working directory
 }
 
 // open opens a file to stream (a dataset); on the OS it must be a regular
@@ -136,10 +149,16 @@ func (s source) stat(name string) (fs.FileInfo, error) {
 // rel resolves name relative to the directory of the file base.
 func (s source) rel(base, name string) (string, error) {
 	if s.fsys == nil {
-		if filepath.IsAbs(name) {
-			return name, nil
+		p := name
+		if !filepath.IsAbs(name) {
+			p = filepath.Join(filepath.Dir(base), filepath.FromSlash(name))
 		}
-		return filepath.Join(filepath.Dir(base), filepath.FromSlash(name)), nil
+		if s.confine {
+			if err := confined(base, name, p, s.workDir); err != nil {
+				return "", err
+			}
+		}
+		return p, nil
 	}
 	p := path.Join(path.Dir(base), name)
 	if path.IsAbs(name) || !fs.ValidPath(p) {
@@ -177,6 +196,7 @@ var (
 )
 
 func load(src source, file string, opts LoadOptions) (*Suite, error) {
+	src.confine, src.workDir = src.fsys == nil && !opts.AllowOutsidePaths, opts.WorkDir
 	data, err := src.readFile(file)
 	if err != nil {
 		return nil, &Error{File: file, Err: err}
@@ -914,6 +934,10 @@ func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
 		return
 	case fi.IsDir():
 		d.atf(n, "cases.file", "%s is a directory", p)
+		return
+	case !fi.Mode().IsRegular():
+		// Reading a FIFO would wait for a writer; a device never ends.
+		d.atf(n, "cases.file", "%s is %s, not a regular file", p, regfile.Kind(fi.Mode()))
 		return
 	}
 	s.Dataset = p

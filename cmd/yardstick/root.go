@@ -16,6 +16,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	cfgFile        string
+	allowOutside   bool // --allow-outside-paths
 	conf           appConfig
 }
 
@@ -71,6 +72,7 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	root.Version = versionLine()
 	root.SetVersionTemplate("yardstick {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "app config file (default: ./yardstick.yaml if present)")
+	root.PersistentFlags().BoolVar(&a.allowOutside, "allow-outside-paths", false, "let suites read datasets and schema files outside their own folder and the working directory")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrf("%v; see '%s --help'", err, cmd.CommandPath())
 	})

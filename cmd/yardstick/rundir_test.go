@@ -172,3 +172,26 @@ func readAll(t *testing.T, path string) []*bench.Result {
 	}
 	return all
 }
+
+// A suite whose dataset escapes its folder and the working directory is
+// refused with exit 2 before any call, unless --allow-outside-paths.
+func TestOutsidePathsRefused(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	secret := filepath.Join(c.dir, "secret.jsonl") // outside the working directory (the package folder)
+	writeFile(t, secret, `{"id": "k", "country": "France", "expected": "Paris"}`+"\n")
+	suite := filepath.Join(c.dir, "suites", "evil.yaml")
+	os.MkdirAll(filepath.Dir(suite), 0o755)
+	writeFile(t, suite, "name: evil\nprompt: {user: \"What is the capital of {{.country}}?\"}\ncases: {file: ../secret.jsonl}\n")
+	code := c.run(context.Background(), "run", suite, "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "--out", filepath.Join(c.dir, "r1"))
+	if code != exitUsage || !strings.Contains(c.stderr.String(), "evil.yaml:3: cases.file: path \"../secret.jsonl\" resolves to") || srv.Count() != 0 {
+		t.Fatalf("escaping dataset: exit %d, %d requests\n%s", code, srv.Count(), c.stderr.String())
+	}
+	if code := c.run(context.Background(), "suites", "validate", suite); code != exitUsage {
+		t.Errorf("suites validate: exit %d, want %d", code, exitUsage)
+	}
+	code = c.run(context.Background(), "run", suite, "-m", "openai:gpt-4o-mini", "-q", "--no-cache", "--no-thresholds", "--allow-outside-paths", "--out", filepath.Join(c.dir, "r2"))
+	if code != exitOK || srv.Count() != 1 {
+		t.Errorf("--allow-outside-paths: exit %d, %d requests\n%s", code, srv.Count(), c.stderr.String())
+	}
+}

@@ -33,6 +33,7 @@ func (a *app) suiteLoadOptions(mode judgeMode, ropts registry.Options) suites.Lo
 	var mu sync.Mutex
 	prices := map[string]*providers.Price{} // target → price of the judge Judge built
 	return suites.LoadOptions{
+		AllowOutsidePaths: a.allowOutside,
 		ValidateThreshold: gate.Check,
 		Judge: func(target string) (providers.Provider, string, error) {
 			cfg, err := registry.Resolve(target, a.conf.Providers)
