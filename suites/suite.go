@@ -51,7 +51,14 @@ type LoadOptions struct {
 	// WorkDir is the folder whose files every suite may read, besides its
 	// own; "" means the process's working directory.
 	WorkDir string
+	// MaxPromptBytes caps a case's rendered prompt (system and every
+	// message, in bytes): a case over it is an error naming the case, found
+	// before any call. 0 means DefaultMaxPromptBytes; negative, no cap.
+	MaxPromptBytes int
 }
+
+// DefaultMaxPromptBytes is LoadOptions.MaxPromptBytes's default: 1 MiB.
+const DefaultMaxPromptBytes = 1 << 20
 
 // Threshold is a gate expression from the suite file with where it was written.
 type Threshold struct {
@@ -86,6 +93,7 @@ type Suite struct {
 	Scorer        *score.Composite // nil when the suite has no scorers: every answer passes
 
 	src       source
+	maxPrompt int // rendered prompt cap in bytes; < 0: none
 	system    *promptPart
 	messages  []promptPart
 	inline    []*row
@@ -213,7 +221,10 @@ func load(src source, file string, opts LoadOptions) (*Suite, error) {
 	if top == nil {
 		return nil, ErrorList{{File: file, Err: errors.New("empty suite file")}}
 	}
-	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1}
+	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1, maxPrompt: opts.MaxPromptBytes}
+	if s.maxPrompt == 0 {
+		s.maxPrompt = DefaultMaxPromptBytes
+	}
 	if opts.Judge != nil {
 		s.graders = memoGraders(opts.Judge, opts.JudgePrice)
 	}

@@ -39,6 +39,8 @@ type appConfig struct {
 	Run struct {
 		Concurrency int    `mapstructure:"concurrency"`
 		Out         string `mapstructure:"out"` // parent folder of run directories
+		// MaxPromptBytes caps a case's rendered prompt (0: 1 MiB; -1: none).
+		MaxPromptBytes int `mapstructure:"max_prompt_bytes"`
 	} `mapstructure:"run"`
 }
 

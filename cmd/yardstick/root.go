@@ -17,6 +17,7 @@ type app struct {
 	getenv         func(string) string
 	cfgFile        string
 	allowOutside   bool // --allow-outside-paths
+	maxPrompt      int  // --max-prompt-bytes
 	conf           appConfig
 }
 
@@ -72,6 +73,7 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	root.Version = versionLine()
 	root.SetVersionTemplate("yardstick {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "app config file (default: ./yardstick.yaml if present)")
+	root.PersistentFlags().IntVar(&a.maxPrompt, "max-prompt-bytes", 0, "largest rendered prompt a case may have, in bytes (default 1 MiB, or run.max_prompt_bytes; -1: no limit)")
 	root.PersistentFlags().BoolVar(&a.allowOutside, "allow-outside-paths", false, "let suites read datasets and schema files outside their own folder and the working directory")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrf("%v; see '%s --help'", err, cmd.CommandPath())
