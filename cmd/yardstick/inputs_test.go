@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yardstick-eval/yardstick/providers/providertest"
 )
 
 // A 2 MB rendered prompt is refused before any call, naming the case; the
@@ -34,5 +36,23 @@ func TestPromptSizeCap(t *testing.T) {
 	writeFile(t, cfg, "run:\n  max_prompt_bytes: 5\n")
 	if code := c.run(context.Background(), "--config", cfg, "suites", "validate", suite); code != exitUsage || !strings.Contains(c.stderr.String(), `case "small": prompt: rendered prompt is 13 bytes, over the 5-byte limit`) {
 		t.Errorf("run.max_prompt_bytes: 5: exit %d\n%s", code, c.stderr.String())
+	}
+}
+
+// A server's error text and model name reach the terminal without escape
+// sequences or bidi controls.
+func TestTerminalOutputIsNeutralised(t *testing.T) {
+	srv, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	srv.SetDefault(providertest.Behavior{Status: 400, ErrorMessage: "bad \x1b[2J\x1b[31mrequest \u202eevil"})
+	c.run(context.Background(), "providers", "check", "-m", "openai:gpt-4o-mini")
+	out := c.stdout.String() + c.stderr.String()
+	if !strings.Contains(out, "request") {
+		t.Fatalf("the server's message is not shown:\n%s", out)
+	}
+	for _, bad := range []string{"\x1b", "\u202e"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%q reached the terminal:\n%q", bad, out)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 )
 
 // app is the state shared by every command of one invocation.
@@ -42,7 +44,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if code == exitInterrupted {
 			msg = "interrupted; partial results were flushed"
 		}
-		fmt.Fprintf(stderr, "yardstick: %s\n", strings.TrimSpace(msg))
+		// Error texts can quote a server's body: nothing in them may drive the terminal.
+		fmt.Fprintf(stderr, "yardstick: %s\n", safetext.Terminal(strings.TrimSpace(msg)))
 	}
 	return code
 }

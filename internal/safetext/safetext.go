@@ -6,6 +6,8 @@
 //     U+2066–U+2069, U+200E, U+200F, U+061C) with U+FFFD, so "evil" written
 //     with a right-to-left override cannot display as "live" in a terminal,
 //     a Markdown comment or a code span;
+//   - Terminal does that and also replaces the other control characters a
+//     terminal would obey (ANSI escape sequences, C1 controls), keeping lines;
 //   - Markdown also breaks GitHub @mentions (which would notify people and
 //     teams from a PR comment) and autolinks (bare http://, https:// and
 //     www. URLs, and e-mail addresses) by inserting a zero-width space
@@ -53,6 +55,41 @@ func Bidi(s string) string {
 
 func hasBidi(s string) bool {
 	return strings.ContainsAny(s, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+}
+
+// Terminal returns s safe to print on a terminal, keeping its lines:
+// control characters other than newline and tab (ANSI escape sequences
+// included), C1 controls, bidi controls and invalid UTF-8 become U+FFFD.
+func Terminal(s string) string {
+	clean := utf8.ValidString(s)
+	for _, r := range s {
+		if isTermControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if isTermControl(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isTermControl(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return true
+	}
+	return IsBidi(r)
 }
 
 // Markdown returns s (already escaped for Markdown, or plain text) with

@@ -41,3 +41,17 @@ func TestBidi(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminal(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain\n\tindented ✓ 한국어", "plain\n\tindented ✓ 한국어"},
+		{"red \x1b[31mtext\x1b[0m", "red \ufffd[31mtext\ufffd[0m"},
+		{"\u202eevil", "\ufffdevil"},
+		{"bell\a and \u0085", "bell\ufffd and \ufffd"},
+		{"bad \xff byte", "bad \ufffd byte"},
+	} {
+		if got := Terminal(tc.in); got != tc.want {
+			t.Errorf("Terminal(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
