@@ -12,5 +12,5 @@
 // is taken over once its PID is gone from the same host.
 //
 // rundir does not run anything (package bench does), read results for
-// reports (bench.ReadResults) or render reports (package reports).
+// reports (bench.LatestResults) or render reports (package reports).
 package rundir
