@@ -33,7 +33,7 @@ test-deps:
 test-go:
 	$(GO) test -race -count=1 $(PKGS)
 
-test: fmt-check vet test-deps test-go fuzz test-torch
+test: fmt-check vet test-deps test-go fuzz mem-check test-torch
 
 demo: build-torch
 	@$(TORCH_ENV) scripts/demo.sh

@@ -17,3 +17,10 @@ fuzz:
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# The memory targets of hostile inputs, measured without the race detector
+# (which multiplies memory use): `suites validate` on the worst alias and
+# literal files under the yamlx limits stays under 100 MB of peak RSS.
+.PHONY: mem-check
+mem-check:
+	$(GO) test -count=1 -run '^TestValidatePeakMemory$$' -v ./cmd/yardstick
