@@ -3,7 +3,8 @@
 #               customer-support suite and compare it with its base (and with a
 #               hosted model when a key is set)
 #   make test   every test: vet, the pure-Go tests with -race, the browser test
-#               of the HTML report, and the libtorch (-tags torch) tests
+#               of the HTML report, short fuzz runs of the input parsers, and the
+#               libtorch (-tags torch) tests
 GO      ?= go
 BIN     ?= bin
 PKGS    ?= ./...
@@ -32,7 +33,7 @@ test-deps:
 test-go:
 	$(GO) test -race -count=1 $(PKGS)
 
-test: fmt-check vet test-deps test-go test-torch
+test: fmt-check vet test-deps test-go fuzz mem-check test-torch
 
 demo: build-torch
 	@$(TORCH_ENV) scripts/demo.sh
@@ -44,3 +45,4 @@ clean:
 	rm -rf $(BIN)
 
 include mk/torch.mk
+include mk/fuzz.mk

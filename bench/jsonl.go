@@ -30,7 +30,9 @@ func (e *LineError) Unwrap() error { return e.Err }
 // JSONLWriter is a Sink that writes results.jsonl.
 //
 // A results file holds one JSON object per line, one line per case × target ×
-// repeat, in completion order (not dataset order). Lines are written whole and
+// repeat (a unit whose error was run again by a resume with retries has a
+// second line; LatestResults reads the last of each key), in completion
+// order (not dataset order). Lines are written whole and
 // flushed one at a time, so after Ctrl-C or a crash the file is a valid prefix
 // of the run, except possibly a torn last line when the process was killed in
 // the middle of a write (ReadResults reports it as ErrTruncated; OpenResume
@@ -134,42 +136,87 @@ var _ Sink = (*JSONLWriter)(nil)
 // reading goes on; an incomplete last line (no newline, not valid JSON) yields
 // a *LineError wrapping ErrTruncated. A read error from r is yielded and ends
 // the sequence. Blank lines are skipped. Each yielded *Result is new.
+//
+// A file written by `run --resume --retry-errors` holds more than one record
+// for a key (the error, then the retry): use LatestResults to read one per key.
 func ReadResults(r io.Reader, name string) iter.Seq2[*Result, error] {
 	return func(yield func(*Result, error) bool) {
-		br := bufio.NewReaderSize(r, 64<<10)
-		var line []byte
-		for n := 1; ; n++ {
-			line = line[:0]
-			var err error
-			for {
-				var chunk []byte
-				chunk, err = br.ReadSlice('\n')
-				line = append(line, chunk...)
-				if err != bufio.ErrBufferFull {
-					break
+		readLines(r, name, func(_ int, res *Result, err error) bool { return yield(res, err) })
+	}
+}
+
+// LatestResults is ReadResults keeping only the last record of each key,
+// the one a reader should believe: earlier records of a key are the history
+// of a retried unit. It reads r twice (once for the keys) when r holds a
+// repeated key, once otherwise; errors are yielded as ReadResults yields them.
+func LatestResults(r io.ReadSeeker, name string) iter.Seq2[*Result, error] {
+	return func(yield func(*Result, error) bool) {
+		start, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			yield(nil, fmt.Errorf("%s: %w", name, err))
+			return
+		}
+		last := make(map[Key]int)
+		repeated := false
+		readLines(r, name, func(n int, res *Result, err error) bool {
+			if err == nil {
+				k := res.Key()
+				if _, ok := last[k]; ok {
+					repeated = true
 				}
+				last[k] = n
 			}
-			if err != nil && err != io.EOF {
-				yield(nil, fmt.Errorf("%s:%d: %w", name, n, err))
-				return
+			return true
+		})
+		if _, err := r.Seek(start, io.SeekStart); err != nil {
+			yield(nil, fmt.Errorf("%s: %w", name, err))
+			return
+		}
+		readLines(r, name, func(n int, res *Result, err error) bool {
+			if err == nil && repeated && last[res.Key()] != n {
+				return true // superseded by a later record
 			}
-			if len(bytes.TrimSpace(line)) > 0 {
-				complete := err == nil // ended by a newline
-				res, perr := parseResultLine(line)
-				if perr != nil {
-					if !complete {
-						perr = fmt.Errorf("%w: %v", ErrTruncated, perr)
-					}
-					if !yield(nil, &LineError{File: name, Line: n, Err: perr}) {
-						return
-					}
-				} else if !yield(res, nil) {
+			return yield(res, err)
+		})
+	}
+}
+
+// readLines calls fn with each line's 1-based number and its result or
+// error (see ReadResults), until fn returns false.
+func readLines(r io.Reader, name string, fn func(n int, res *Result, err error) bool) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var line []byte
+	for n := 1; ; n++ {
+		line = line[:0]
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = br.ReadSlice('\n')
+			line = append(line, chunk...)
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		if err != nil && err != io.EOF {
+			fn(n, nil, fmt.Errorf("%s:%d: %w", name, n, err))
+			return
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			complete := err == nil // ended by a newline
+			res, perr := parseResultLine(line)
+			if perr != nil {
+				if !complete {
+					perr = fmt.Errorf("%w: %v", ErrTruncated, perr)
+				}
+				if !fn(n, nil, &LineError{File: name, Line: n, Err: perr}) {
 					return
 				}
-			}
-			if err == io.EOF {
+			} else if !fn(n, res, nil) {
 				return
 			}
+		}
+		if err == io.EOF {
+			return
 		}
 	}
 }
@@ -213,24 +260,38 @@ func ReadKeys(path string) (map[Key]struct{}, error) {
 }
 
 func readKeys(r io.Reader, name string) (map[Key]struct{}, error) {
-	keys := make(map[Key]struct{})
+	keys, _, err := readKeysErrors(r, name)
+	return keys, err
+}
+
+// readKeysErrors returns the keys present and those whose last record is
+// an error.
+func readKeysErrors(r io.Reader, name string) (keys, failed map[Key]struct{}, err error) {
+	keys, failed = make(map[Key]struct{}), make(map[Key]struct{})
 	for res, err := range ReadResults(r, name) {
 		if errors.Is(err, ErrTruncated) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		keys[res.Key()] = struct{}{}
+		k := res.Key()
+		keys[k] = struct{}{}
+		if res.Error != nil {
+			failed[k] = struct{}{}
+		} else {
+			delete(failed, k)
+		}
 	}
-	return keys, nil
+	return keys, failed, nil
 }
 
 // Resume is a results file reopened to continue a run.
 type Resume struct {
-	File *os.File         // opened for appending; the caller closes it
-	Done map[Key]struct{} // keys already present
-	Torn int64            // bytes of a torn last line that were removed; 0 if none
+	File   *os.File         // opened for appending; the caller closes it
+	Done   map[Key]struct{} // keys already present
+	Failed map[Key]struct{} // keys of Done whose last record is an error
+	Torn   int64            // bytes of a torn last line that were removed; 0 if none
 }
 
 // Skip reports whether k already has a result: use it as Config.Skip.
@@ -264,7 +325,7 @@ func openResume(f *os.File, path string) (*Resume, error) {
 		return nil, err
 	}
 	size := fi.Size()
-	keys, err := readKeys(io.NewSectionReader(f, 0, size), path)
+	keys, failed, err := readKeysErrors(io.NewSectionReader(f, 0, size), path)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +333,7 @@ func openResume(f *os.File, path string) (*Resume, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Resume{File: f, Done: keys}
+	out := &Resume{File: f, Done: keys, Failed: failed}
 	if tail < size {
 		frag := make([]byte, size-tail)
 		if _, err := f.ReadAt(frag, tail); err != nil {

@@ -84,6 +84,8 @@ type TargetInfo struct {
 type ResumedFrom struct {
 	Results       string    `json:"results"`                 // the results file appended to
 	Existing      int       `json:"existing"`                // results already present
+	Errors        int       `json:"errors,omitempty"`        // of Existing, keys whose last record is an error
+	RetryErrors   bool      `json:"retry_errors,omitempty"`  // those were run again (--retry-errors); the file keeps both records
 	TornBytes     int64     `json:"torn_bytes,omitempty"`    // torn last line removed
 	PreviousStart time.Time `json:"previous_start,omitzero"` // Start of the manifest it replaced
 }

@@ -13,17 +13,18 @@ import (
 // Progress is a snapshot of a running Run, passed to Config.Progress.
 // Units are work units: one case × target × repeat.
 type Progress struct {
-	Done     int           // results written by this run
-	Total    int           // units in the run, skipped ones included; 0 when unknown (Config.TotalCases unset)
-	Skipped  int           // units skipped because they already had a result (resume)
-	Errors   int           // written results with an error
-	Cached   int           // written results served from the response cache
-	InFlight int           // units dispatched and not yet landed
-	SpentUSD float64       // cost so far, cached responses and unpriced targets excluded
-	Elapsed  time.Duration // since Run started
-	Rate     float64       // results per second over Elapsed
-	Retries  int           // provider calls beyond the first, over written results
-	Final    bool          // the last snapshot of the run
+	Done       int           // results written by this run
+	Total      int           // units in the run, skipped ones included; 0 when unknown (Config.TotalCases unset)
+	Skipped    int           // units skipped because they already had a result (resume)
+	KeptErrors int           // of Skipped, units whose kept result is an error (see Config.KeptError)
+	Errors     int           // written results with an error
+	Cached     int           // written results served from the response cache
+	InFlight   int           // units dispatched and not yet landed
+	SpentUSD   float64       // cost so far, cached responses and unpriced targets excluded
+	Elapsed    time.Duration // since Run started
+	Rate       float64       // results per second over Elapsed
+	Retries    int           // provider calls beyond the first, over written results
+	Final      bool          // the last snapshot of the run
 
 	// Targets has one entry per target, in the run's target order; nil
 	// in snapshots not made by a Runner.
@@ -131,7 +132,8 @@ func (p Progress) ETA() (d time.Duration, ok bool) {
 }
 
 // String formats p on one line, e.g.
-// "1234/5000 (24.7%) · 85.2/s · 3 errors · 2 retries · 10 cached · $0.0042 · 14s elapsed · eta 44s".
+// "1234/5000 (24.7%) · 85.2/s · 3 errors · 2 retries · 10 cached · $0.0042 · 14s elapsed · eta 44s",
+// with " · 120 resumed (7 errors kept)" after the rate on a resumed run.
 // Cost is shown to two significant digits below a dollar, never rounded to
 // $0.00.
 func (p Progress) String() string {
@@ -144,6 +146,9 @@ func (p Progress) String() string {
 	fmt.Fprintf(&b, " · %.1f/s", p.Rate)
 	if p.Skipped > 0 {
 		fmt.Fprintf(&b, " · %d resumed", p.Skipped)
+		if p.KeptErrors > 0 {
+			fmt.Fprintf(&b, " (%d errors kept)", p.KeptErrors)
+		}
 	}
 	fmt.Fprintf(&b, " · %d errors", p.Errors)
 	if p.Retries > 0 {

@@ -20,6 +20,8 @@ func TestProgressString(t *testing.T) {
 			"7 done · 4.7/s · 0 errors · 2s elapsed"},
 		{"resumed", Progress{Done: 10, Skipped: 40, Total: 100, Elapsed: 10 * time.Second, Rate: 1},
 			"50/100 (50.0%) · 1.0/s · 40 resumed · 0 errors · 10s elapsed · eta 50s"},
+		{"resumed with kept errors", Progress{Done: 0, Skipped: 120, KeptErrors: 7, Total: 120, Elapsed: time.Second, Final: true},
+			"120/120 (100.0%) · 0.0/s · 120 resumed (7 errors kept) · 0 errors · 1s elapsed"},
 		{"final has no eta", Progress{Done: 100, Total: 100, Elapsed: 10 * time.Second, Rate: 10, Final: true},
 			"100/100 (100.0%) · 10.0/s · 0 errors · 10s elapsed"},
 	} {

@@ -62,6 +62,10 @@ type Config struct {
 	// Skip reports work units that already have a result (resume). Skipped
 	// units are not sent and produce no result. Called from one goroutine.
 	Skip func(Key) bool
+	// KeptError, when set, is asked about each skipped unit whether the
+	// result kept for it is an error; those are counted in
+	// Progress.KeptErrors, so a resumed run says how many errors it kept.
+	KeptError func(Key) bool
 	// Select, when set, limits the run to the work units it returns true
 	// for (one shard of a larger run, see package bench/shard). The others
 	// are not part of this run at all: not sent, not skipped, not counted.
@@ -362,8 +366,9 @@ type runState struct {
 	datasetErr    error
 
 	// shared
-	skipped  atomic.Int64
-	inflight atomic.Int64
+	skipped    atomic.Int64
+	keptErrors atomic.Int64
+	inflight   atomic.Int64
 
 	// collector-owned
 	done, errors, cached, retries int
@@ -375,17 +380,18 @@ type runState struct {
 
 func (s *runState) snapshot(now time.Time, final bool) Progress {
 	p := Progress{
-		Done:     s.done,
-		Total:    s.total,
-		Skipped:  int(s.skipped.Load()),
-		Errors:   s.errors,
-		Cached:   s.cached,
-		InFlight: int(s.inflight.Load()),
-		SpentUSD: s.budget.spentUSD(),
-		Retries:  s.retries,
-		Elapsed:  now.Sub(s.start),
-		Final:    final,
-		Targets:  slices.Clone(s.per),
+		Done:       s.done,
+		Total:      s.total,
+		Skipped:    int(s.skipped.Load()),
+		KeptErrors: int(s.keptErrors.Load()),
+		Errors:     s.errors,
+		Cached:     s.cached,
+		InFlight:   int(s.inflight.Load()),
+		SpentUSD:   s.budget.spentUSD(),
+		Retries:    s.retries,
+		Elapsed:    now.Sub(s.start),
+		Final:      final,
+		Targets:    slices.Clone(s.per),
 	}
 	for i := range p.Targets {
 		p.Targets[i].Skipped = int(s.skippedPer[i].Load())
@@ -428,6 +434,9 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 				if cfg.Skip != nil && cfg.Skip(k) {
 					st.skipped.Add(1)
 					st.skippedPer[ti].Add(1)
+					if cfg.KeptError != nil && cfg.KeptError(k) {
+						st.keptErrors.Add(1)
+					}
 					continue
 				}
 				if st.budgetStop {

@@ -3,11 +3,13 @@ package reports
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 )
 
 // oneLine makes s safe for a single-line terminal or table cell: newlines
-// become "⏎", other control characters (ANSI escape sequences included) and
-// invalid UTF-8 become U+FFFD, so untrusted text can neither break a row nor
+// become "⏎", other control characters (ANSI escape sequences and bidi
+// controls included, see safetext) and invalid UTF-8 become U+FFFD, so untrusted text can neither break a row nor
 // drive the terminal.
 func oneLine(s string) string {
 	if isPlain(s) {
@@ -30,7 +32,7 @@ func oneLine(s string) string {
 			b.WriteString("⏎")
 		case r == '\t':
 			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || safetext.IsBidi(r):
 			b.WriteRune(utf8.RuneError)
 		default:
 			b.WriteRune(r)
@@ -49,7 +51,7 @@ func isPlain(s string) bool {
 			}
 			// Non-ASCII: check the slow way.
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || r < 0x20 || r == 0x7f {
+				if r == utf8.RuneError || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || r < 0x20 || r == 0x7f || safetext.IsBidi(r) {
 					return false
 				}
 			}
@@ -77,9 +79,10 @@ var mdEscaper = strings.NewReplacer(
 )
 
 // mdText escapes untrusted text for a Markdown table cell or the middle of a
-// list item: one line, Markdown and HTML syntax neutralised.
+// list item: one line, Markdown and HTML syntax neutralised, @mentions and
+// autolinks broken (safetext.Markdown).
 func mdText(s string) string {
-	return mdEscaper.Replace(oneLine(s))
+	return safetext.Markdown(mdEscaper.Replace(oneLine(s)))
 }
 
 // mdCode renders untrusted text as an inline code span on one line: literal,

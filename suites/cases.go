@@ -144,6 +144,15 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	for i := range s.messages {
 		req.Messages = append(req.Messages, providers.Message{Role: s.messages[i].role, Content: exec(&s.messages[i])})
 	}
+	if s.maxPrompt > 0 {
+		n := len(req.System)
+		for _, m := range req.Messages {
+			n += len(m.Content)
+		}
+		if n > s.maxPrompt {
+			errs = append(errs, r.err("prompt", fmt.Errorf("rendered prompt is %d bytes, over the %d-byte limit (--max-prompt-bytes, run.max_prompt_bytes)", n, s.maxPrompt)))
+		}
+	}
 	c := &bench.Case{
 		Suite:        s.Name,
 		SuiteVersion: s.Version,

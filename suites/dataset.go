@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/internal/utf8x"
 	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
@@ -139,6 +140,10 @@ func (s *Suite) jsonlRows(f io.Reader, yield func(*row, error) bool) {
 }
 
 func parseJSONLRow(b []byte, file string, line, n int) (*row, error) {
+	if inv, bad := utf8x.Find(b); bad {
+		// encoding/json would turn the bytes into U+FFFD without a word.
+		return nil, &Error{File: file, Line: line + inv.Line - 1, Field: jsonFieldAt(b, inv.Offset), Err: inv}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -211,6 +216,30 @@ func rowFromObject(obj map[string]any, r *row) (*row, error) {
 		}
 	}
 	return r, nil
+}
+
+// jsonFieldAt names the top-level field of the JSON object b whose key or
+// value holds byte offset off ("" when it cannot tell).
+func jsonFieldAt(b []byte, off int) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		k, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ""
+		}
+		if key, ok := k.(string); ok && int(start) <= off && off < int(dec.InputOffset()) {
+			return strings.ToValidUTF8(key, "?")
+		}
+	}
+	return ""
 }
 
 func (r *row) setTag(k, v string) {
@@ -320,6 +349,9 @@ func readCSVHeader(cr *csv.Reader, file string) (*csvColumns, *Error) {
 		return nil, csvError(file, err)
 	}
 	line, _ := cr.FieldPos(0)
+	if err := csvUTF8(cr, rec, nil, file); err != nil {
+		return nil, err
+	}
 	cols := &csvColumns{names: append([]string(nil), rec...), id: -1}
 	seen := map[string]int{}
 	for i, name := range cols.names {
@@ -374,6 +406,12 @@ func (s *Suite) csvRows(f io.Reader, yield func(*row, error) bool) {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		if err := csvUTF8(cr, rec, cols.names, s.Dataset); err != nil {
+			if !yield(nil, err) {
+				return
+			}
+			continue
+		}
 		r := &row{file: s.Dataset, line: line, n: n, vars: make(map[string]any, len(rec))}
 		if len(rec) == len(cols.names) && cols.id >= 0 {
 			r.id = rec[cols.id]
@@ -421,6 +459,31 @@ func (s *Suite) csvRows(f io.Reader, yield func(*row, error) bool) {
 			return
 		}
 	}
+}
+
+// csvUTF8 refuses a record with a field that is not valid UTF-8, naming
+// the field's line and column (names: the header, nil for the header itself).
+func csvUTF8(cr *csv.Reader, rec, names []string, file string) *Error {
+	for i, v := range rec {
+		inv, bad := utf8x.Find([]byte(v))
+		if !bad {
+			continue
+		}
+		line, col := cr.FieldPos(i)
+		field := fmt.Sprintf("column %d", i+1)
+		if i < len(names) {
+			field = names[i]
+		}
+		// FieldPos is the field's start: add the offset within the field.
+		if inv.Line > 1 {
+			line, col = line+inv.Line-1, inv.Column
+		} else {
+			col += inv.Column - 1
+		}
+		inv.Line, inv.Column = line, col
+		return &Error{File: file, Line: line, Field: field, Err: inv}
+	}
+	return nil
 }
 
 func plural(n int, noun string) string {

@@ -2,12 +2,10 @@ package suites
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -312,32 +310,4 @@ func (d *decoder) jsonDoc(n *yaml.Node, path string) (json.RawMessage, bool) {
 		return nil, false
 	}
 	return b, true
-}
-
-var parserProblems = []string{"did not find expected", "found undefined tag handle",
-	"found duplicate %TAG directive", "found duplicate %YAML directive", "found incompatible YAML document"}
-
-// yamlSyntax converts a yaml.v3 syntax error into an *Error.
-func yamlSyntax(file string, err error) *Error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		err = errors.New(te.Errors[0])
-	}
-	msg := err.Error()
-	var line int
-	if n, _ := fmt.Sscanf(msg, "yaml: line %d:", &line); n == 1 {
-		if i := len(fmt.Sprintf("yaml: line %d: ", line)); i <= len(msg) {
-			msg = msg[i:]
-		}
-		// yaml.v3 reports parser (not scanner) errors with a 0-based line; it
-		// does not expose the error class, so recognise the parser's messages.
-		for _, p := range parserProblems {
-			if strings.HasPrefix(msg, p) {
-				line++
-				break
-			}
-		}
-		return &Error{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}
-	}
-	return &Error{File: file, Err: fmt.Errorf("invalid YAML: %s", msg)}
 }

@@ -15,7 +15,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yardstick-eval/yardstick/internal/regfile"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/yamlx"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/suites/internal/tmpl"
 	"github.com/yardstick-eval/yardstick/suites/score"
@@ -41,7 +43,22 @@ type LoadOptions struct {
 	// It is called after a successful Judge call for the same target. nil,
 	// or a nil result: the grading cost is unknown (usage is still recorded).
 	JudgePrice func(target string) *providers.Price
+	// AllowOutsidePaths lets a suite read datasets and schema files that
+	// resolve (symbolic links followed) outside its own folder and outside
+	// WorkDir. By default such a path is an error naming it, so a suite from
+	// an untrusted pull request cannot send ../../.ssh/id_rsa to a model.
+	AllowOutsidePaths bool
+	// WorkDir is the folder whose files every suite may read, besides its
+	// own; "" means the process's working directory.
+	WorkDir string
+	// MaxPromptBytes caps a case's rendered prompt (system and every
+	// message, in bytes): a case over it is an error naming the case, found
+	// before any call. 0 means DefaultMaxPromptBytes; negative, no cap.
+	MaxPromptBytes int
 }
+
+// DefaultMaxPromptBytes is LoadOptions.MaxPromptBytes's default: 1 MiB.
+const DefaultMaxPromptBytes = 1 << 20
 
 // Threshold is a gate expression from the suite file with where it was written.
 type Threshold struct {
@@ -76,6 +93,7 @@ type Suite struct {
 	Scorer        *score.Composite // nil when the suite has no scorers: every answer passes
 
 	src       source
+	maxPrompt int // rendered prompt cap in bytes; < 0: none
 	system    *promptPart
 	messages  []promptPart
 	inline    []*row
@@ -104,18 +122,27 @@ type promptPart struct {
 // directory or absolute) and an fs.FS (slash paths).
 type source struct {
 	fsys fs.FS // nil: the OS
+
+	// confine, on the OS, refuses files (datasets, schemas) that resolve,
+	// symbolic links followed, outside both the suite's folder and workDir.
+	confine bool
+	workDir string // "": the process's working directory
 }
 
+// open opens a file to stream (a dataset); on the OS it must be a regular
+// file, so a FIFO or device is refused instead of hanging the run.
 func (s source) open(name string) (io.ReadCloser, error) {
 	if s.fsys == nil {
-		return os.Open(name)
+		return regfile.Open(name)
 	}
 	return s.fsys.Open(name)
 }
 
+// readFile reads a whole file (the suite file, a schema file): a regular
+// file of at most yamlx.DefaultMaxBytes on the OS.
 func (s source) readFile(name string) ([]byte, error) {
 	if s.fsys == nil {
-		return os.ReadFile(name)
+		return regfile.ReadFile(name, yamlx.DefaultMaxBytes)
 	}
 	return fs.ReadFile(s.fsys, name)
 }
@@ -130,10 +157,16 @@ func (s source) stat(name string) (fs.FileInfo, error) {
 // rel resolves name relative to the directory of the file base.
 func (s source) rel(base, name string) (string, error) {
 	if s.fsys == nil {
-		if filepath.IsAbs(name) {
-			return name, nil
+		p := name
+		if !filepath.IsAbs(name) {
+			p = filepath.Join(filepath.Dir(base), filepath.FromSlash(name))
 		}
-		return filepath.Join(filepath.Dir(base), filepath.FromSlash(name)), nil
+		if s.confine {
+			if err := confined(base, name, p, s.workDir); err != nil {
+				return "", err
+			}
+		}
+		return p, nil
 	}
 	p := path.Join(path.Dir(base), name)
 	if path.IsAbs(name) || !fs.ValidPath(p) {
@@ -171,23 +204,31 @@ var (
 )
 
 func load(src source, file string, opts LoadOptions) (*Suite, error) {
+	src.confine, src.workDir = src.fsys == nil && !opts.AllowOutsidePaths, opts.WorkDir
 	data, err := src.readFile(file)
 	if err != nil {
 		return nil, &Error{File: file, Err: err}
 	}
 	d := &decoder{file: file}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, ErrorList{yamlSyntax(file, err)}
+	top, err := yamlx.Parse(file, data, yamlx.Limits{})
+	if err != nil {
+		var ye *yamlx.Error
+		if errors.As(err, &ye) {
+			return nil, ErrorList{{File: ye.File, Line: ye.Line, Err: ye.Err}}
+		}
+		return nil, ErrorList{{File: file, Err: err}}
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if top == nil {
 		return nil, ErrorList{{File: file, Err: errors.New("empty suite file")}}
 	}
-	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1}
+	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1, maxPrompt: opts.MaxPromptBytes}
+	if s.maxPrompt == 0 {
+		s.maxPrompt = DefaultMaxPromptBytes
+	}
 	if opts.Judge != nil {
 		s.graders = memoGraders(opts.Judge, opts.JudgePrice)
 	}
-	root := resolve(doc.Content[0])
+	root := resolve(top)
 	f, ok := d.fields(root, "", suiteFields)
 	if !ok {
 		return nil, d.errs
@@ -904,6 +945,10 @@ func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
 		return
 	case fi.IsDir():
 		d.atf(n, "cases.file", "%s is a directory", p)
+		return
+	case !fi.Mode().IsRegular():
+		// Reading a FIFO would wait for a writer; a device never ends.
+		d.atf(n, "cases.file", "%s is %s, not a regular file", p, regfile.Kind(fi.Mode()))
 		return
 	}
 	s.Dataset = p

@@ -328,6 +328,7 @@ type record struct {
 type seen struct {
 	line       int
 	promptHash string
+	failed     bool // the record is an error: a later record is its retry (run --retry-errors)
 }
 
 // Merge joins shards (from Open) into the run directory out: it writes
@@ -521,11 +522,18 @@ func copyShard(ctx context.Context, s Shard, count int, w io.Writer, planPath st
 					case own != idx:
 						probs.add(Problem{Kind: KindWrongShard, Key: k, Shard: own, Dir: s.Dir, Line: n, Detail: fmt.Sprintf("belongs to shard %d/%d", own, count)})
 					default:
-						if prev, dup := keys[k]; dup {
+						failed := len(r.Error) > 0 && string(r.Error) != "null"
+						if prev, dup := keys[k]; dup && !prev.failed {
 							probs.add(Problem{Kind: KindDuplicate, Key: k, Shard: idx, Dir: s.Dir, Line: n, Detail: fmt.Sprintf("first at line %d", prev.line)})
 							break
+						} else if dup {
+							// An error and its retry (run --retry-errors): both
+							// lines are kept, readers take the last; count the key once.
+							written--
+							tot.Results--
+							tot.Errors--
 						}
-						keys[k] = seen{line: n, promptHash: r.PromptHash}
+						keys[k] = seen{line: n, promptHash: r.PromptHash, failed: failed}
 						if _, err := w.Write(trimmed); err != nil {
 							return 0, tot, err
 						}
@@ -534,7 +542,7 @@ func copyShard(ctx context.Context, s Shard, count int, w io.Writer, planPath st
 						}
 						written++
 						tot.Results++
-						if len(r.Error) > 0 && string(r.Error) != "null" {
+						if failed {
 							tot.Errors++
 						}
 						if r.Cached {

@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -331,5 +332,39 @@ func TestMergeRefusesExistingOut(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(filepath.Join(out, "results.jsonl")); string(data) != "keep me\n" {
 		t.Error("merge overwrote an existing results file")
+	}
+}
+
+// A shard resumed with --retry-errors holds an error and its retry for a
+// key: that is history, not a duplicate; the merge keeps both lines and
+// counts the key once, and readers take the retry.
+func TestMergeKeepsRetriedErrors(t *testing.T) {
+	f := newFixture(t, 60, 3)
+	d := f.writeShard(1, nil)
+	data, _ := os.ReadFile(filepath.Join(d, "results.jsonl"))
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	var r bench.Result
+	if err := json.Unmarshal(first, &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Error, r.Pass, r.Score, r.Output = &bench.ErrorInfo{Kind: "unavailable", Message: "down"}, false, 0, ""
+	failed, _ := json.Marshal(&r)
+	// The error first, then the retried record (the original line).
+	os.WriteFile(filepath.Join(d, "results.jsonl"), append(append(failed, '\n'), data...), 0o644)
+	res, out, err := f.merge(f.dirs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 120 {
+		t.Errorf("merged %d records, want 120 keys", res.Records)
+	}
+	m, _ := bench.ReadManifest(filepath.Join(out, bench.ManifestName))
+	if m == nil || m.Totals.Results != 120 || m.Totals.Errors != 0 {
+		t.Errorf("manifest totals %+v, want 120 results, 0 errors", m.Totals)
+	}
+	// A second non-error record for the key is still a duplicate.
+	os.WriteFile(filepath.Join(d, "results.jsonl"), append(data, append(first, '\n')...), 0o644)
+	if _, _, err := f.merge(f.dirs, Options{}); refusal(t, err).Counts[KindDuplicate] != 1 {
+		t.Errorf("a repeated success was not refused: %v", err)
 	}
 }

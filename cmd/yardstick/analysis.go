@@ -50,7 +50,7 @@ func (an analysisJob) analyze() (*reports.Input, error) {
 		opts.BaselineLabel = an.baseline.label()
 	}
 	b := analysis.New(opts)
-	if err := analysis.AddSeq(bench.ReadResults(f, an.resultsPath), b.Add); err != nil {
+	if err := analysis.AddSeq(bench.LatestResults(f, an.resultsPath), b.Add); err != nil {
 		return nil, usageErr(err)
 	}
 	if an.baseline != nil {
@@ -93,7 +93,8 @@ func comparisonErr(err error) error {
 	return err
 }
 
-// resultsOf streams a results file for the reporters that need every result.
+// resultsOf streams a results file, the last record of each key, for the
+// reporters that need every result.
 func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 	return func(yield func(*bench.Result, error) bool) {
 		f, err := os.Open(path)
@@ -102,7 +103,7 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 			return
 		}
 		defer f.Close()
-		for r, err := range bench.ReadResults(f, path) {
+		for r, err := range bench.LatestResults(f, path) {
 			if err != nil && isTruncated(err) {
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
@@ -74,11 +75,11 @@ func (a *app) checkProviders(ctx context.Context, models []string, timeout time.
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, redacted(explainProviderError(err)))
+			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, safetext.Terminal(redacted(explainProviderError(err))))
 			continue
 		}
 		model := orDefault(resp.Model, b.Model)
-		fmt.Fprintf(a.stdout, "✓ %s: answered as %s in %s\n", b.Name, model, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(a.stdout, "✓ %s: answered as %s in %s\n", b.Name, safetext.Terminal(model), time.Since(start).Round(time.Millisecond))
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -15,13 +15,14 @@ import (
 
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/rundir"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 	"github.com/yardstick-eval/yardstick/suites"
 )
 
-const resultsName = "results.jsonl"
+const resultsName = rundir.ResultsName
 
 type runFlags struct {
 	models        []string
@@ -29,6 +30,7 @@ type runFlags struct {
 	limit         int
 	out           string
 	resume        bool
+	retryErrors   bool
 	repeat        int
 	concurrency   int
 	noCache       bool
@@ -75,6 +77,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.IntVar(&f.limit, "limit", 0, "run only the first N cases of each suite (0: all)")
 	fl.StringVarP(&f.out, "out", "o", "", "run directory (default: runs/<timestamp>)")
 	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out, skipping results already there")
+	fl.BoolVar(&f.retryErrors, "retry-errors", false, "with --resume (implied): run again the cases whose last result is an error; results.jsonl keeps both records and reports read the last")
 	fl.IntVar(&f.repeat, "repeat", 1, "run every case N times; each repeat has its own cache key")
 	fl.IntVarP(&f.concurrency, "concurrency", "c", 0, "requests in flight across all targets (default 8, or run.concurrency)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
@@ -106,6 +109,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if f.limit < 0 || f.concurrency < 0 {
 		return usageErrf("--limit and --concurrency must not be negative")
 	}
+	if f.retryErrors && f.out == "" {
+		return usageErrf("--retry-errors needs --out DIR: the run directory whose errors to run again")
+	}
+	f.resume = f.resume || f.retryErrors
 	if f.resume && f.out == "" {
 		return usageErrf("--resume needs --out DIR: the run directory to continue")
 	}
@@ -174,63 +181,42 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		}
 	}
 
-	// The run directory and its results file.
+	// The run directory: locked, its results file created or reopened.
 	dir := f.out
 	if dir == "" {
 		parent := orDefault(a.conf.Run.Out, "runs")
 		dir = filepath.Join(parent, time.Now().UTC().Format("20060102-150405.000"))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	start := time.Now()
+	info := make([]bench.SuiteInfo, len(ss))
+	for i, s := range ss {
+		hash, _ := s.Hash()
+		info[i] = bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]}
+	}
+	rd, err := rundir.Open(dir, rundir.Options{Resume: f.resume, RetryErrors: f.retryErrors, Force: f.force, Suites: info, Args: os.Args, Start: start})
+	if err != nil {
+		if _, ok := errors.AsType[*rundir.Error](err); ok {
+			return usageErr(err)
+		}
 		return err
 	}
-	resultsPath := filepath.Join(dir, resultsName)
-	manifestPath := filepath.Join(dir, bench.ManifestName)
-	start := time.Now()
-	m := bench.NewManifest(os.Args, start)
+	defer rd.Close()
+	if f.resume {
+		if err := checkShardResumable(rd.ManifestPath, sp); err != nil {
+			return err
+		}
+	}
+	if rd.TookOver != "" {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", rd.TookOver)
+	}
+	resultsPath, m := rd.ResultsPath, rd.Manifest
 	for _, th := range ths {
 		m.Thresholds = append(m.Thresholds, bench.ThresholdInfo{Expr: th.Expr, Source: th.Source})
 	}
 	m.Baseline = f.baseline
-	var (
-		file *os.File
-		skip func(bench.Key) bool
-	)
-	for i, s := range ss {
-		hash, _ := s.Hash()
-		m.Suites = append(m.Suites, bench.SuiteInfo{Name: s.Name, Version: s.Version, Hash: hash, Path: s.origin, Cases: counts[i]})
+	if f.resume && !f.quiet {
+		fmt.Fprintln(a.stderr, resumeLine(dir, rd.Resumed(), rd.Failed(), f.retryErrors))
 	}
-	if f.resume && !f.force {
-		if err := checkResumable(manifestPath, m.Suites); err != nil {
-			return err
-		}
-	}
-	if f.resume {
-		if err := checkShardResumable(manifestPath, sp); err != nil {
-			return err
-		}
-	}
-	if f.resume {
-		res, err := bench.OpenResume(resultsPath)
-		if err != nil {
-			return usageErr(err)
-		}
-		file, skip = res.File, res.Skip
-		m.Resumed = &bench.ResumedFrom{Results: resultsName, Existing: len(res.Done), TornBytes: res.Torn}
-		if old, err := bench.ReadManifest(manifestPath); err == nil {
-			m.Resumed.PreviousStart = old.Start
-		}
-	} else {
-		file, err = os.OpenFile(resultsPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, os.ErrExist) {
-			return usageErrf("%s already exists: pass --resume to continue that run, or choose another --out", resultsPath)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	defer file.Close()
-
-	m.Results = resultsName
 	for _, b := range built {
 		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
 	}
@@ -244,7 +230,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 	cfg.Repeats = f.repeat
 	cfg.TotalCases = total
-	cfg.Skip = skip
+	if f.resume {
+		cfg.Skip, cfg.KeptError = rd.Skip, rd.KeptError
+	}
 	cfg.BudgetUSD = f.budget
 	if sp.Sharded() {
 		plan, err := planShard(dir, ss, caseOpts, m, f.repeat, sp, f.resume)
@@ -257,18 +245,12 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		cfg.Progress = a.progress()
 	}
 	runner := bench.New(cfg)
-	m.SetRunner(runner)
-	if err := bench.WriteManifest(manifestPath, m); err != nil {
+	if err := rd.Begin(runner); err != nil {
 		return err
 	}
 
-	writer := bench.NewJSONLWriter(file)
-	runErr := runner.Run(ctx, allCases(ss, caseOpts), targets, writer)
-	m.Finish(time.Now(), runner, runErr)
-	if err := bench.WriteManifest(manifestPath, m); err != nil && runErr == nil {
-		runErr = err
-	}
-	if err := file.Sync(); err != nil && runErr == nil {
+	runErr := runner.Run(ctx, allCases(ss, caseOpts), targets, rd.Writer())
+	if err := rd.Finish(time.Now(), runner, runErr); err != nil && runErr == nil {
 		runErr = err
 	}
 	if hits, misses := cacheStats(built); hits+misses > 0 && !f.quiet {
@@ -324,24 +306,17 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	return nil
 }
 
-// checkResumable refuses to resume a run whose suites changed since it
-// started: the results file would mix answers to old and new prompts under
-// the same case ids. A run without a readable manifest is not checked.
-func checkResumable(manifestPath string, now []bench.SuiteInfo) error {
-	old, err := bench.ReadManifest(manifestPath)
-	if err != nil {
-		return nil
+// resumeLine says what a resumed run keeps: "resuming runs/x: 120 results
+// kept, 7 of them errors (--retry-errors runs them again)".
+func resumeLine(dir string, existing, failed int, retry bool) string {
+	s := fmt.Sprintf("resuming %s: %d results", dir, existing)
+	switch {
+	case failed == 0:
+		return s + " kept, none of them errors"
+	case retry:
+		return fmt.Sprintf("%s, running again the %d whose last record is an error", s, failed)
 	}
-	was := map[string]string{}
-	for _, s := range old.Suites {
-		was[s.Name] = s.Hash
-	}
-	for _, s := range now {
-		if h, ok := was[s.Name]; ok && h != s.Hash {
-			return usageErrf("cannot resume %s: suite %q changed since the run started (file or dataset hash differs); start a new --out, or pass --force to mix them", filepath.Dir(manifestPath), s.Name)
-		}
-	}
-	return nil
+	return fmt.Sprintf("%s kept, %d of them errors (--retry-errors runs them again)", s, failed)
 }
 
 // runEnd is the error a run that failed ends with. An interrupt wins (exit

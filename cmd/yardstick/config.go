@@ -18,7 +18,9 @@ import (
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yardstick-eval/yardstick/internal/regfile"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/yamlx"
 	"github.com/yardstick-eval/yardstick/providers/pricing"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 )
@@ -37,6 +39,8 @@ type appConfig struct {
 	Run struct {
 		Concurrency int    `mapstructure:"concurrency"`
 		Out         string `mapstructure:"out"` // parent folder of run directories
+		// MaxPromptBytes caps a case's rendered prompt (0: 1 MiB; -1: none).
+		MaxPromptBytes int `mapstructure:"max_prompt_bytes"`
 	} `mapstructure:"run"`
 }
 
@@ -72,7 +76,7 @@ func (a *app) loadConfig() error {
 	}
 	var src *configSource
 	if file != "" {
-		data, err := os.ReadFile(file)
+		data, err := regfile.ReadFile(file, yamlx.DefaultMaxBytes)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return usageErrf("app config %s: not found", file)
@@ -119,12 +123,20 @@ var yamlLineErr = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 // defined twice), are returned as "app config NAME:LINE: message".
 func parseConfigSource(name string, data []byte) (*configSource, error) {
 	src := &configSource{name: name}
-	var doc yaml.Node
-	err := yaml.Unmarshal(data, &doc)
-	if err == nil && len(doc.Content) > 0 {
-		src.root = doc.Content[0]
+	// Bounded first (size, aliases, one document, located syntax errors):
+	// viper decodes the same bytes afterwards, expanding every alias.
+	top, err := yamlx.Parse(name, data, yamlx.Limits{})
+	if err != nil {
+		var ye *yamlx.Error
+		if errors.As(err, &ye) {
+			return nil, fmt.Errorf("%s: %v", src.where(ye.Line), ye.Err)
+		}
+		return nil, fmt.Errorf("%s: %v", src.where(0), err)
+	}
+	if top != nil {
+		src.root = top
 		var plain map[string]any
-		err = doc.Decode(&plain)
+		err = top.Decode(&plain)
 	}
 	if err == nil {
 		return src, nil

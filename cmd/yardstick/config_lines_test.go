@@ -21,14 +21,26 @@ func TestAppConfigLines(t *testing.T) {
 			config: "run:\n  concurrency: 2\nproviders: [\n",
 			want:   exitUsage,
 			// yaml.v3 blames the line where the unclosed list starts.
-			stderr: []string{"app config FILE:3: did not find expected node content"},
+			stderr: []string{"app config FILE:3: invalid YAML: did not find expected node content"},
 		},
 		{
 			name:   "bad indentation",
 			config: "run:\n  concurrency: 2\n out: x\n",
 			want:   exitUsage,
-			// yaml.v3 blames the block the stray key ends (line 2), not line 3.
-			stderr: []string{"app config FILE:2: did not find expected key"},
+			// yaml.v3 blames the block the stray key ends (line 2); yamlx finds line 3.
+			stderr: []string{"app config FILE:3: invalid YAML: did not find expected key"},
+		},
+		{
+			name:   "second document",
+			config: "run:\n  concurrency: 2\n---\nrun:\n  out: x\n",
+			want:   exitUsage,
+			stderr: []string{"app config FILE:3: a second YAML document starts here"},
+		},
+		{
+			name:   "alias bomb",
+			config: "x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\nx1: &x1 [*x0, *x0, *x0, *x0, *x0, *x0, *x0, *x0, *x0]\nx2: &x2 [*x1, *x1, *x1, *x1, *x1, *x1, *x1, *x1, *x1]\nx3: &x3 [*x2, *x2, *x2, *x2, *x2, *x2, *x2, *x2, *x2]\nx4: &x4 [*x3, *x3, *x3, *x3, *x3, *x3, *x3, *x3, *x3]\nx5: [*x4, *x4, *x4, *x4, *x4, *x4, *x4, *x4, *x4]\n",
+			want:   exitUsage,
+			stderr: []string{"app config FILE:5: too large: alias *x3 takes the document's aliases past 10000 expanded nodes"},
 		},
 		{
 			name:   "key defined twice",

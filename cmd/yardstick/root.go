@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 )
 
 // app is the state shared by every command of one invocation.
@@ -16,6 +18,8 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	cfgFile        string
+	allowOutside   bool // --allow-outside-paths
+	maxPrompt      int  // --max-prompt-bytes
 	conf           appConfig
 }
 
@@ -40,7 +44,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if code == exitInterrupted {
 			msg = "interrupted; partial results were flushed"
 		}
-		fmt.Fprintf(stderr, "yardstick: %s\n", strings.TrimSpace(msg))
+		// Error texts can quote a server's body: nothing in them may drive the terminal.
+		fmt.Fprintf(stderr, "yardstick: %s\n", safetext.Terminal(strings.TrimSpace(msg)))
 	}
 	return code
 }
@@ -71,6 +76,8 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	root.Version = versionLine()
 	root.SetVersionTemplate("yardstick {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "app config file (default: ./yardstick.yaml if present)")
+	root.PersistentFlags().IntVar(&a.maxPrompt, "max-prompt-bytes", 0, "largest rendered prompt a case may have, in bytes (default 1 MiB, or run.max_prompt_bytes; -1: no limit)")
+	root.PersistentFlags().BoolVar(&a.allowOutside, "allow-outside-paths", false, "let suites read datasets and schema files outside their own folder and the working directory")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrf("%v; see '%s --help'", err, cmd.CommandPath())
 	})

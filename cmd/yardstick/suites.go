@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -33,6 +34,8 @@ func (a *app) suiteLoadOptions(mode judgeMode, ropts registry.Options) suites.Lo
 	var mu sync.Mutex
 	prices := map[string]*providers.Price{} // target → price of the judge Judge built
 	return suites.LoadOptions{
+		AllowOutsidePaths: a.allowOutside,
+		MaxPromptBytes:    cmp.Or(a.maxPrompt, a.conf.Run.MaxPromptBytes),
 		ValidateThreshold: gate.Check,
 		Judge: func(target string) (providers.Provider, string, error) {
 			cfg, err := registry.Resolve(target, a.conf.Providers)
