@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
@@ -40,6 +39,7 @@ type runFlags struct {
 	force       bool
 	noSuiteThs  bool
 	format      string
+	formatSet   bool // --format given explicitly
 	quiet       bool
 	shard       string
 }
@@ -62,6 +62,7 @@ Thresholds from the suites and from --threshold are validated before any call
 and judged per suite × target; when one is crossed the command exits 99.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.formatSet = cmd.Flags().Changed("format")
 			return a.runSuites(cmd.Context(), args, f)
 		},
 	}
@@ -82,7 +83,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have); --resume a run whose suite changed")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors, warnings and the verdict line with any crossed thresholds: no progress, no summary (unless --format is given), no file paths")
 	fl.StringVar(&f.shard, "shard", "", shardFlagHelp)
 	return cmd
 }
@@ -273,10 +274,20 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 			fmt.Fprintf(a.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
-	if err := printSummary(a.stdout, f.format, in); err != nil {
+	format := f.format
+	if f.quiet && !f.formatSet {
+		format = "none"
+	}
+	if err := printSummary(a.stdout, format, in); err != nil {
 		return a.runEnd(ctx, runErr, errors.Join(anErr, err))
 	}
-	fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
+	if !f.quiet {
+		fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
+	} else if !f.formatSet {
+		if err := printQuiet(a.stdout, in); err != nil {
+			return a.runEnd(ctx, runErr, errors.Join(anErr, err))
+		}
+	}
 
 	if runErr != nil || anErr != nil {
 		return a.runEnd(ctx, runErr, anErr)
@@ -342,7 +353,7 @@ func firstPositive(vs ...int) int {
 
 // progress picks the live bar on a terminal and periodic lines otherwise.
 func (a *app) progress() func(bench.Progress) {
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(a.stderr) {
 		return bench.NewBar(a.stderr).Update
 	}
 	return bench.NewLines(a.stderr, 10*time.Second).Update

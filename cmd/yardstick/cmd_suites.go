@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/suites"
 	"github.com/yardstick-eval/yardstick/suites/builtin"
@@ -42,14 +43,15 @@ func (a *app) suitesCommand() *cobra.Command {
 		Short: "List the built-in suites",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var t table.Table
 			for _, name := range builtin.Names() {
 				s, err := builtin.Load(name, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%-20s %s\n", name, s.Description)
+				t.Add(name, s.Description)
 			}
-			return nil
+			return t.Render(a.stdout, table.List)
 		},
 	})
 	var split, out string
