@@ -39,7 +39,8 @@ func yardstickBin(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "yardstick")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/yardstick")
+		// -trimpath, like the version test, so both share the build cache.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./cmd/yardstick")
 		cmd.Dir = repoRoot
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{err, string(out)}

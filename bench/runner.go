@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,6 +214,17 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 	if cfg.TotalUnits > 0 {
 		st.total = cfg.TotalUnits
 	}
+	// A target's share of the total is known unless Select picks units
+	// (a shard may hold more of one target's units than another's).
+	perTotal := cfg.TotalCases * cfg.Repeats
+	if cfg.Select != nil {
+		perTotal = 0
+	}
+	st.per = make([]TargetProgress, len(targets))
+	st.skippedPer = make([]atomic.Int64, len(targets))
+	for i, t := range targets {
+		st.per[i] = TargetProgress{Name: t.Name, Priced: t.Price != nil, Total: perTotal}
+	}
 
 	work := make(chan workUnit, cfg.Concurrency)
 	results := make(chan workDone, cfg.Concurrency)
@@ -274,6 +286,8 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 		if o.res.Cached {
 			st.cached++
 		}
+		st.retries += max(o.res.Attempts-1, 0)
+		st.per[o.t].add(o.res, o.cost)
 		progress(false)
 	}
 	all.Wait()
@@ -358,7 +372,11 @@ type runState struct {
 	inflight atomic.Int64
 
 	// collector-owned
-	done, errors, cached int
+	done, errors, cached, retries int
+	per                           []TargetProgress
+
+	// shared: units skipped per target (resume)
+	skippedPer []atomic.Int64
 }
 
 func (s *runState) snapshot(now time.Time, final bool) Progress {
@@ -370,8 +388,13 @@ func (s *runState) snapshot(now time.Time, final bool) Progress {
 		Cached:   s.cached,
 		InFlight: int(s.inflight.Load()),
 		SpentUSD: s.budget.spentUSD(),
+		Retries:  s.retries,
 		Elapsed:  now.Sub(s.start),
 		Final:    final,
+		Targets:  slices.Clone(s.per),
+	}
+	for i := range p.Targets {
+		p.Targets[i].Skipped = int(s.skippedPer[i].Load())
 	}
 	if p.Elapsed > 0 {
 		p.Rate = float64(p.Done) / p.Elapsed.Seconds()
@@ -410,6 +433,7 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 				}
 				if cfg.Skip != nil && cfg.Skip(k) {
 					st.skipped.Add(1)
+					st.skippedPer[ti].Add(1)
 					continue
 				}
 				if st.budgetStop {

@@ -65,6 +65,7 @@ written at all.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write the project into")
+	_ = cmd.MarkFlagDirname("dir")
 	cmd.Flags().StringVar(&ci, "ci", "github", "CI recipe to write: github, gitlab or none")
 	cmd.Flags().StringVarP(&model, "model", "m", "openai:gpt-4o-mini", "the provider the config defines and CI runs, as scheme:model")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite existing files")

@@ -74,7 +74,7 @@ func (a *app) checkProviders(ctx context.Context, models []string, timeout time.
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, explainProviderError(err))
+			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, redacted(explainProviderError(err)))
 			continue
 		}
 		model := orDefault(resp.Model, b.Model)

@@ -382,6 +382,12 @@ func (a *app) progress() func(bench.Progress) {
 // keys from the environment, prices, and the response cache.
 func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
+	opts.OnEstimatedUsage = func(target, method string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s reports no token usage; counting tokens locally (%s), marked estimated in the results\n", target, method)
+	}
+	opts.OnSerialized = func(target string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s cut a stream short (stream_truncated); sending it one request at a time from now on (set limits.concurrency: 1 to start that way)\n", target)
+	}
 	if !noCache && !a.conf.Cache.Disabled {
 		store, err := providers.NewDirStore(a.expandHome(firstNonEmpty(cacheDir, a.conf.Cache.Dir)))
 		if err != nil {

@@ -20,6 +20,7 @@ func (a *app) commands() []*cobra.Command {
 		a.baselineCommand(),
 		a.estimateCommand(),
 		a.suitesCommand(),
+		a.importCommand(),
 		a.providersCommand(),
 		a.cacheCommand(),
 		a.finetuneCommand(),

@@ -24,6 +24,7 @@ var enumFlags = map[string]map[string][]string{
 	"yardstick run":     {"format": runFormats},
 	"yardstick report":  {"format": reports.Formats},
 	"yardstick compare": {"format": {"text", "markdown", "json", "pr"}},
+	"yardstick merge":   {"format": runFormats},
 }
 
 // runFormats are the summaries run prints; checkFormat accepts exactly these.

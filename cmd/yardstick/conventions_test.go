@@ -177,6 +177,7 @@ prices:
 		{"run --format", []string{"run", "x.yaml", "--format", ""}, []string{"text", "markdown", "json", "none"}, []string{"junit"}, ":4"},
 		{"report --format", []string{"report", "runs/x", "--format", ""}, []string{"text", "markdown", "json", "pr", "junit", "html"}, nil, ":4"},
 		{"compare -f", []string{"compare", "a", "b", "-f", "m"}, []string{"markdown"}, []string{"text"}, ":4"},
+		{"merge --format", []string{"merge", "a", "--format", ""}, []string{"text", "none"}, nil, ":4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,5 +376,29 @@ func TestCIComment(t *testing.T) {
 	if code := c.run(context.Background(), "ci", "comment", report, "--pr", "3"); code != exitFailure ||
 		!strings.Contains(c.stderr.String(), "401") || strings.Contains(c.stderr.String(), "wrong-secret") {
 		t.Errorf("bad token: exit %d\n%s", code, c.stderr.String())
+	}
+}
+
+// TestProgressLinesWhenNotATerminal: stderr is not a terminal, so progress
+// comes as plain periodic lines with the per-target facts, and no escapes.
+func TestProgressLinesWhenNotATerminal(t *testing.T) {
+	_, env := fakeOpenAI(t)
+	c := newCLI(t, env)
+	code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-m", "openai:gpt-4o", "--out", filepath.Join(c.dir, "run"), "--format", "none")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	errOut := c.stderr.String()
+	for _, re := range []string{
+		`(?m)^finished: 20/20 \(100\.0%\) .*· \$0\.\d{4,} · `,
+		`(?m)^  openai:gpt-4o-mini  10/10  pass 80\.0%  0 errors  0 retries +\$0\.\d+$`,
+		`(?m)^  openai:gpt-4o       10/10  pass 80\.0%  0 errors  0 retries +\$0\.\d+$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("stderr does not match %s:\n%s", re, errOut)
+		}
+	}
+	if strings.ContainsAny(errOut, "\x1b\r") {
+		t.Errorf("non-terminal progress has control codes: %q", errOut)
 	}
 }
