@@ -153,3 +153,10 @@ func TestBatchInterruptedThenResumed(t *testing.T) {
 		t.Errorf("%d results after resume, want 10", len(got))
 	}
 }
+
+func TestBatchRefusesBudget(t *testing.T) {
+	_, c := batchCLI(t, providertest.BatchMode{})
+	if code := c.run(context.Background(), batchArgs(filepath.Join(c.dir, "run"), "--budget", "1")...); code != exitUsage || !strings.Contains(c.stderr.String(), "--budget cannot bound a --batch run") {
+		t.Errorf("--batch --budget: exit %d\n%s", code, c.stderr.String())
+	}
+}

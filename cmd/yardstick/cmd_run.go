@@ -116,6 +116,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.batch && f.budget > 0 {
+		return usageErrf("--budget cannot bound a --batch run: a batch's cost is known only when it ends; drop one of them")
+	}
 
 	// Everything that can be wrong with the input is checked before any call.
 	flagThs, err := flagThresholds(f.thresholds)
