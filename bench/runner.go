@@ -474,6 +474,7 @@ func (r *Runner) execute(ctx context.Context, u workUnit, tg *Target) workDone {
 	req := c.Request // shallow copy: providers must not modify the request
 	req.Model = tg.Model
 	ctx = providers.WithRepeat(ctx, u.repeat)
+	ctx = context.WithValue(ctx, keyCtx{}, Key{Suite: c.Suite, CaseID: c.ID, Target: tg.Name, Repeat: u.repeat})
 
 	res := &Result{
 		Suite:        c.Suite,
@@ -624,6 +625,19 @@ func errorInfo(err error, stage string) *ErrorInfo {
 	}
 	return info
 }
+
+type keyCtx struct{}
+
+// KeyFrom returns the key of the work unit whose provider call ctx belongs
+// to, for decorators that must name a request (provider Batch APIs' custom
+// ids). The Runner sets it on every call.
+func KeyFrom(ctx context.Context) (Key, bool) {
+	k, ok := ctx.Value(keyCtx{}).(Key)
+	return k, ok
+}
+
+// String formats k as "suite/case@target#repeat".
+func (k Key) String() string { return keyString(k) }
 
 func keyString(k Key) string {
 	return fmt.Sprintf("%s/%s@%s#%d", k.Suite, k.CaseID, k.Target, k.Repeat)

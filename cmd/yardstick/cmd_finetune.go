@@ -20,6 +20,7 @@ type finetuneFlags struct {
 	cfg                       finetune.TrainConfig
 	lora                      bool
 	loraCfg                   finetune.LoRAConfig
+	hosted                    hostedFlags // --provider: the provider's own fine-tuning engine
 }
 
 func (a *app) finetuneCommand() *cobra.Command {
@@ -76,10 +77,14 @@ bin/yardstick-torch.`,
 	fl.Float64Var(&f.loraCfg.Dropout, "lora-dropout", f.loraCfg.Dropout, "LoRA dropout")
 	fl.StringSliceVar(&f.loraCfg.TargetModules, "lora-targets", f.loraCfg.TargetModules, `LoRA target modules, or "all-linear"`)
 	fl.BoolVar(&f.loraCfg.Merge, "lora-merge", false, "also write model.safetensors with the adapters merged in")
+	f.hosted.register(fl)
 	return cmd
 }
 
 func (a *app) finetune(ctx context.Context, f *finetuneFlags) error {
+	if f.hosted.provider != "" {
+		return a.finetuneHosted(ctx, f)
+	}
 	if f.data == "" || f.out == "" {
 		return usageErrf("--data and --out are required")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/rundir"
 	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/batch"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 	"github.com/yardstick-eval/yardstick/suites"
@@ -47,6 +48,8 @@ type runFlags struct {
 	formatSet     bool // --format given explicitly
 	quiet         bool
 	shard         string
+	batch         bool
+	batchPoll     time.Duration
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -93,6 +96,8 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors, warnings and the verdict line with any crossed thresholds: no progress, no summary (unless --format is given), no file paths")
 	fl.StringVar(&f.shard, "shard", "", shardFlagHelp)
+	fl.BoolVar(&f.batch, "batch", false, "send requests through the provider's Batch API (OpenAI): half price, results within 24h; --resume re-attaches to submitted batches")
+	fl.DurationVar(&f.batchPoll, "batch-poll", 5*time.Second, "first interval between batch status polls (doubles up to 1m)")
 	return cmd
 }
 
@@ -122,6 +127,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	sp, err := a.resolveShard(f.shard)
 	if err != nil {
 		return err
+	}
+	if f.batch && f.budget > 0 {
+		return usageErrf("--budget cannot bound a --batch run: a batch's cost is known only when it ends; drop one of them")
 	}
 
 	// Everything that can be wrong with the input is checked before any call.
@@ -217,8 +225,14 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	if f.resume && !f.quiet {
 		fmt.Fprintln(a.stderr, resumeLine(dir, rd.Resumed(), rd.Failed(), f.retryErrors))
 	}
-	for _, b := range built {
-		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: b.Stream || f.stream, Price: b.Price})
+	var batches []*batch.Provider
+	if f.batch {
+		if batches, err = a.useBatch(dir, built, targets, f.batchPoll); err != nil {
+			return err
+		}
+	}
+	for i, b := range built {
+		m.Targets = append(m.Targets, bench.TargetInfo{Name: b.Name, Model: b.Model, Provider: b.Adapter, BaseURLHost: scopeHost(b.Scope), Stream: targets[i].Stream, Price: targets[i].Price})
 	}
 	total := 0
 	for _, n := range counts {
@@ -240,6 +254,14 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 			return err
 		}
 		cfg.Select, cfg.TotalUnits = sp.Has, plan.Units
+	}
+	if len(batches) > 0 {
+		// Every unit in flight at once: the batch decorator queues them all.
+		units := cfg.TotalUnits
+		if units == 0 {
+			units = total * len(targets) * cfg.Repeats
+		}
+		cfg.Concurrency = max(cfg.Concurrency, min(units, 50000))
 	}
 	if !f.quiet {
 		cfg.Progress = a.progress()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +16,8 @@ import (
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/merge"
 	"github.com/yardstick-eval/yardstick/bench/shard"
+	"github.com/yardstick-eval/yardstick/providers/batch"
+	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 	"github.com/yardstick-eval/yardstick/suites"
 )
@@ -184,4 +188,63 @@ func mergeErr(err error) error {
 		return usageErr(err)
 	}
 	return err
+}
+
+// batchBackends is implemented by adapters with a Batch API (openai).
+type batchBackends interface{ Batches() batch.Backend }
+
+// useBatch puts every target whose adapter has a Batch API behind the batch
+// decorator (state in dir/batches.jsonl), at half its price; the others run
+// in real time, with a warning. It returns the decorators, for their counts.
+func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Target, poll time.Duration) ([]*batch.Provider, error) {
+	if _, ok := a.stderr.(*os.File); !ok {
+		// Batch status lines come from the pollers' goroutines, progress
+		// from the runner's: one lock for a buffer (a file's writes are
+		// whole syscalls already, and a terminal must stay detectable).
+		a.stderr = &lockedWriter{w: a.stderr}
+	}
+	var out []*batch.Provider
+	for i, b := range built {
+		bb, ok := b.Bare.(batchBackends)
+		if !ok {
+			fmt.Fprintf(a.stderr, "yardstick: warning: %s has no Batch API in yardstick; it runs in real time\n", b.Name)
+			continue
+		}
+		p, err := batch.New(batch.Options{
+			Backend: bb.Batches(), Fallback: targets[i].Provider, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
+			ID: func(ctx context.Context) (string, bool) {
+				k, ok := bench.KeyFrom(ctx)
+				return k.String(), ok
+			},
+			PollMin: poll, PollMax: max(poll, time.Minute), Idle: min(poll, 500*time.Millisecond),
+			OnStatus: func(name string, st batch.Status) {
+				fmt.Fprintf(a.stderr, "batch %s (%s): %s, %d of %d done, %d failed\n", st.ID, name, st.State, st.Completed, st.Total, st.Failed)
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n := p.Attached(); n > 0 {
+			fmt.Fprintf(a.stderr, "%s: re-attaching to %d submitted batch(es)\n", b.Name, n)
+		}
+		targets[i].Provider, targets[i].Stream = p, false
+		if targets[i].Price != nil {
+			half := *targets[i].Price
+			half.InputPerM, half.CachedInputPerM, half.OutputPerM = half.InputPerM/2, half.CachedInputPerM/2, half.OutputPerM/2
+			targets[i].Price = &half
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -204,6 +204,9 @@ type Built struct {
 	// Cache is the response cache layer, for its Stats; nil when caching is
 	// off.
 	Cache providers.Cache
+	// Bare is the adapter without decorators, for execution modes that
+	// need the adapter's own API (provider Batch APIs).
+	Bare providers.Provider
 }
 
 // String describes b without credentials.
@@ -354,7 +357,7 @@ func Build(cfg Config, opts Options) (*Built, error) {
 		a.Name = cfg.Type
 	}
 
-	b := &Built{Name: label, Model: cfg.Model, Adapter: a.Name, Stream: cfg.Stream, Scope: scope(a)}
+	b := &Built{Name: label, Model: cfg.Model, Adapter: a.Name, Stream: cfg.Stream, Scope: scope(a), Bare: a.Provider}
 	switch {
 	case cfg.Price != nil:
 		pr := *cfg.Price

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/providers/providertest"
+)
+
+func batchCLI(t *testing.T, mode providertest.BatchMode) (*providertest.OpenAIBatchServer, *cli) {
+	srv := providertest.NewOpenAIBatchServer(t, capitalResponder)
+	srv.SetMode(mode)
+	return srv, newCLI(t, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.URL()})
+}
+
+func batchArgs(out string, more ...string) []string {
+	return append([]string{"run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--no-cache", "--batch", "--batch-poll", "5ms", "--format", "none", "--out", out}, more...)
+}
+
+// readRun returns the run's results by key.
+func readRun(t *testing.T, out string) map[bench.Key]*bench.Result {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, resultsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := map[bench.Key]*bench.Result{}
+	for r, err := range bench.ReadResults(f, resultsName) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[r.Key()] != nil {
+			t.Errorf("key %v written twice", r.Key())
+		}
+		got[r.Key()] = r
+	}
+	return got
+}
+
+// TestBatchRun: one batch for the whole run, lines mapped back by custom id
+// although the output file is out of order, error-file lines retried in real
+// time, every answer scored as in a real-time run, costs at half price.
+func TestBatchRun(t *testing.T) {
+	srv, c := batchCLI(t, providertest.BatchMode{Shuffle: true, FailEvery: 4})
+	out := filepath.Join(c.dir, "run")
+	if code := c.run(context.Background(), batchArgs(out)...); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() != 1 {
+		t.Errorf("%d batches created, want 1", srv.Created())
+	}
+	if n := srv.Count(); n != 2 { // lines 4 and 8 of 10 failed in the batch
+		t.Errorf("%d real-time retries, want 2", n)
+	}
+	got := readRun(t, out)
+	if len(got) != 10 {
+		t.Fatalf("%d results, want 10", len(got))
+	}
+	for k, r := range got {
+		if r.Error != nil {
+			t.Errorf("%v: %v", k, r.Error)
+		}
+		if r.Pass != (r.Output == r.Expected) {
+			t.Errorf("%v: output %q scored pass=%v", k, r.Output, r.Pass)
+		}
+	}
+	if !strings.Contains(c.stderr.String(), "completed, 8 of 10 done, 2 failed") {
+		t.Errorf("progress does not show the batch state:\n%s", c.stderr.String())
+	}
+	// Half price: the same run in real time costs twice as much.
+	rt := newCLI(t, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.URL()})
+	rtOut := filepath.Join(rt.dir, "rt")
+	if code := rt.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--no-cache", "--format", "none", "-q", "--out", rtOut); code != exitOK {
+		t.Fatalf("real-time run: exit %d\n%s", code, rt.stderr.String())
+	}
+	rtRes := readRun(t, rtOut)
+	for k, r := range got {
+		if r.CostUSD == nil || rtRes[k].CostUSD == nil {
+			t.Fatalf("%v: no cost", k)
+		}
+		if d := *rtRes[k].CostUSD - 2**r.CostUSD; d > 1e-12 || d < -1e-12 {
+			t.Errorf("%v: batch cost %g, real-time %g: want half", k, *r.CostUSD, *rtRes[k].CostUSD)
+		}
+	}
+	m, _ := bench.ReadManifest(filepath.Join(out, bench.ManifestName))
+	if m == nil || m.Targets[0].Price == nil || m.Targets[0].Price.InputPerM != 0.075 {
+		t.Errorf("manifest does not record the batch price: %+v", m.Targets[0].Price)
+	}
+}
+
+// TestBatchExpiredPartly: a batch that expires with part of its lines done
+// keeps those, and the rest go through the normal path.
+func TestBatchExpiredPartly(t *testing.T) {
+	srv, c := batchCLI(t, providertest.BatchMode{Expire: true, ExpireDone: 6})
+	out := filepath.Join(c.dir, "run")
+	if code := c.run(context.Background(), batchArgs(out)...); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() != 1 || srv.Count() != 4 {
+		t.Errorf("%d batches, %d real-time requests; want 1 and 4", srv.Created(), srv.Count())
+	}
+	if got := readRun(t, out); len(got) != 10 {
+		t.Errorf("%d results, want 10", len(got))
+	}
+	if !strings.Contains(c.stderr.String(), "expired, 6 of 10 done") {
+		t.Errorf("progress does not show the expiry:\n%s", c.stderr.String())
+	}
+}
+
+// TestBatchInterruptedThenResumed: a run killed after its batch was
+// submitted, then resumed, re-attaches to that batch: no second submission
+// (counted on the fake), no real-time request, no line lost.
+func TestBatchInterruptedThenResumed(t *testing.T) {
+	srv, c := batchCLI(t, providertest.BatchMode{Hold: true})
+	out := filepath.Join(c.dir, "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	go func() {
+		for srv.Created() == 0 || srv.Polls() < 3 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		once.Do(cancel)
+	}()
+	code := c.run(ctx, batchArgs(out)...)
+	once.Do(cancel)
+	if code != exitInterrupted {
+		t.Fatalf("interrupted run: exit %d, want %d\n%s", code, exitInterrupted, c.stderr.String())
+	}
+	if st, err := os.Stat(filepath.Join(out, "batches.jsonl")); err != nil || st.Size() == 0 {
+		t.Fatalf("no batch state recorded: %v", err)
+	}
+	srv.Release()
+	if code := c.run(context.Background(), batchArgs(out, "--resume")...); code != exitOK {
+		t.Fatalf("resumed run: exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() != 1 {
+		t.Errorf("%d batches created, want 1: the resumed run submitted again", srv.Created())
+	}
+	if srv.Count() != 0 {
+		t.Errorf("%d real-time requests, want 0", srv.Count())
+	}
+	if !strings.Contains(c.stderr.String(), "re-attaching to 1 submitted batch") {
+		t.Errorf("resume does not say it re-attached:\n%s", c.stderr.String())
+	}
+	if got := readRun(t, out); len(got) != 10 {
+		t.Errorf("%d results after resume, want 10", len(got))
+	}
+}
+
+func TestBatchRefusesBudget(t *testing.T) {
+	_, c := batchCLI(t, providertest.BatchMode{})
+	if code := c.run(context.Background(), batchArgs(filepath.Join(c.dir, "run"), "--budget", "1")...); code != exitUsage || !strings.Contains(c.stderr.String(), "--budget cannot bound a --batch run") {
+		t.Errorf("--batch --budget: exit %d\n%s", code, c.stderr.String())
+	}
+}

@@ -1,0 +1,129 @@
+package openai
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/batch"
+)
+
+// Batches returns c's Batch API backend (Files + Batches, chat
+// completions endpoint, 24h completion window) for the batch decorator.
+func (c *Client) Batches() batch.Backend { return batchBackend{c} }
+
+type batchBackend struct{ c *Client }
+
+func (b batchBackend) Submit(ctx context.Context, lines []batch.Line) (string, error) {
+	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
+	for _, l := range lines {
+		creq, _, err := toChatRequest(l.Request, b.c.conv)
+		if err != nil {
+			return "", &providers.Error{Kind: providers.KindInvalidRequest, Provider: b.c.name, Message: err.Error(), Err: err}
+		}
+		up.AddChatCompletion(l.CustomID, creq)
+	}
+	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
+		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
+		Metadata: map[string]any{"created_by": "yardstick"}, UploadBatchFileRequest: up,
+	})
+	if err != nil {
+		return "", b.c.classify(ctx, &callState{}, err)
+	}
+	return resp.ID, nil
+}
+
+func (b batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
+	r, err := b.c.api.RetrieveBatch(ctx, id)
+	if err != nil {
+		return batch.Status{}, b.c.classify(ctx, &callState{}, err)
+	}
+	st := batch.Status{ID: r.ID, State: r.Status, Total: r.RequestCounts.Total, Completed: r.RequestCounts.Completed, Failed: r.RequestCounts.Failed}
+	switch r.Status {
+	case "completed", "failed", "expired", "cancelled":
+		st.Done = true
+	}
+	st.Files = []string{deref(r.OutputFileID), deref(r.ErrorFileID)}
+	return st, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// outputLine is one line of a batch output or error file.
+type outputLine struct {
+	CustomID string `json:"custom_id"`
+	Response *struct {
+		StatusCode int             `json:"status_code"`
+		Body       json.RawMessage `json:"body"`
+	} `json:"response"`
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (b batchBackend) Results(ctx context.Context, st batch.Status, fn func(string, *providers.Response, error)) error {
+	for _, fid := range st.Files {
+		if fid == "" {
+			continue
+		}
+		raw, err := b.c.api.GetFileContent(ctx, fid)
+		if err != nil {
+			return b.c.classify(ctx, &callState{}, err)
+		}
+		err = readOutput(raw, func(l outputLine) {
+			switch {
+			case l.Error != nil:
+				fn(l.CustomID, nil, &providers.Error{Kind: providers.KindBadResponse, Provider: b.c.name, Message: l.Error.Code + ": " + l.Error.Message})
+			case l.Response == nil:
+				fn(l.CustomID, nil, &providers.Error{Kind: providers.KindBadResponse, Provider: b.c.name, Message: "batch line without response"})
+			case l.Response.StatusCode != 200:
+				fn(l.CustomID, nil, &providers.Error{Kind: providers.KindBadResponse, Provider: b.c.name, StatusCode: l.Response.StatusCode, Message: shorten(string(l.Response.Body))})
+			default:
+				var cr goopenai.ChatCompletionResponse
+				if err := json.Unmarshal(l.Response.Body, &cr); err != nil {
+					fn(l.CustomID, nil, &providers.Error{Kind: providers.KindBadResponse, Provider: b.c.name, Message: err.Error(), Err: err})
+					return
+				}
+				resp, err := fromChatResponse(cr)
+				if err != nil {
+					fn(l.CustomID, nil, &providers.Error{Kind: providers.KindBadResponse, Provider: b.c.name, Message: err.Error(), Err: err})
+					return
+				}
+				resp.Attempts = 1
+				fn(l.CustomID, resp, nil)
+			}
+		})
+		raw.Close()
+		if err != nil {
+			return fmt.Errorf("batch %s file %s: %w", st.ID, fid, err)
+		}
+	}
+	return nil
+}
+
+func readOutput(r io.Reader, fn func(outputLine)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var l outputLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return fmt.Errorf("line %d: %v", n, err)
+		}
+		fn(l)
+	}
+	return sc.Err()
+}

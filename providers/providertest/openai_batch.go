@@ -1,0 +1,273 @@
+package providertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BatchMode shapes how the fake Batch API finishes a batch.
+type BatchMode struct {
+	// Hold keeps batches in_progress until Release is called.
+	Hold bool
+	// Expire ends batches "expired" with only the first ExpireDone lines
+	// answered (the rest are in no file, as OpenAI does for expired work).
+	Expire     bool
+	ExpireDone int
+	// Shuffle writes the output file in reverse input order.
+	Shuffle bool
+	// FailEvery puts every n-th line (1-based) in the error file with a 500.
+	FailEvery int
+}
+
+// OpenAIBatchServer is an OpenAI Files + Batches API fake (upload a JSONL
+// file, create a batch, retrieve it, download its output and error files)
+// in front of an OpenAIServer, which answers the batch lines with its
+// responder and serves every other path (real-time chat completions).
+type OpenAIBatchServer struct {
+	*OpenAIServer
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	mode    BatchMode
+	files   map[string][]byte
+	batches map[string]*fakeBatch
+	created int
+	polls   int
+	seq     int
+}
+
+type fakeBatch struct {
+	id, input, output, errors string
+	status                    string
+	total, completed, failed  int
+	lines                     []json.RawMessage
+}
+
+// NewOpenAIBatchServer starts the fake; answers come from responder.
+func NewOpenAIBatchServer(tb testing.TB, responder Responder) *OpenAIBatchServer {
+	chat := NewOpenAIServer(tb, WithoutRecording())
+	chat.SetResponder(responder)
+	s := &OpenAIBatchServer{OpenAIServer: chat, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
+	s.srv = httptest.NewServer(s)
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the base URL to give the client (OPENAI_BASE_URL).
+func (s *OpenAIBatchServer) URL() string { return s.srv.URL + "/v1" }
+
+// SetMode changes how batches finish from now on.
+func (s *OpenAIBatchServer) SetMode(m BatchMode) { s.mu.Lock(); s.mode = m; s.mu.Unlock() }
+
+// Release lets held batches finish.
+func (s *OpenAIBatchServer) Release() { s.mu.Lock(); s.mode.Hold = false; s.mu.Unlock() }
+
+// Created is the number of batches created.
+func (s *OpenAIBatchServer) Created() int { s.mu.Lock(); defer s.mu.Unlock(); return s.created }
+
+// Polls is the number of batch retrievals.
+func (s *OpenAIBatchServer) Polls() int { s.mu.Lock(); defer s.mu.Unlock(); return s.polls }
+
+func (s *OpenAIBatchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/files":
+		s.upload(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/batches":
+		s.create(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/batches/"):
+		s.retrieve(w, strings.TrimPrefix(r.URL.Path, "/v1/batches/"))
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/files/") && strings.HasSuffix(r.URL.Path, "/content"):
+		s.content(w, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/files/"), "/content"))
+	default:
+		s.OpenAIServer.ServeHTTP(w, r)
+	}
+}
+
+func batchError(w http.ResponseWriter, status int, msg string) {
+	writeOpenAIError(w, status, "invalid_request_error", "", msg)
+}
+
+func (s *OpenAIBatchServer) upload(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(64 << 20); err != nil {
+		batchError(w, 400, "multipart: "+err.Error())
+		return
+	}
+	if p := r.FormValue("purpose"); p != "batch" {
+		batchError(w, 400, fmt.Sprintf("purpose %q: want batch", p))
+		return
+	}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		batchError(w, 400, "file: "+err.Error())
+		return
+	}
+	data, _ := io.ReadAll(f)
+	s.mu.Lock()
+	s.seq++
+	id := fmt.Sprintf("file-%d", s.seq)
+	s.files[id] = data
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"id": id, "object": "file", "bytes": len(data), "created_at": time.Now().Unix(), "filename": hdr.Filename, "purpose": "batch"})
+}
+
+func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		InputFileID      string `json:"input_file_id"`
+		Endpoint         string `json:"endpoint"`
+		CompletionWindow string `json:"completion_window"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		batchError(w, 400, err.Error())
+		return
+	}
+	if req.Endpoint != "/v1/chat/completions" || req.CompletionWindow != "24h" {
+		batchError(w, 400, "endpoint must be /v1/chat/completions and completion_window 24h")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, ok := s.files[req.InputFileID]
+	if !ok {
+		batchError(w, 404, "no such file "+req.InputFileID)
+		return
+	}
+	b := &fakeBatch{input: req.InputFileID, status: "validating"}
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var l struct {
+			CustomID string `json:"custom_id"`
+			Method   string `json:"method"`
+			URL      string `json:"url"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.CustomID == "" || l.Method != "POST" || l.URL != "/v1/chat/completions" {
+			batchError(w, 400, fmt.Sprintf("input line %d: want custom_id, method POST, url /v1/chat/completions", i+1))
+			return
+		}
+		if seen[l.CustomID] {
+			batchError(w, 400, fmt.Sprintf("input line %d: duplicate custom_id %q", i+1, l.CustomID))
+			return
+		}
+		seen[l.CustomID] = true
+		b.lines = append(b.lines, json.RawMessage(line))
+	}
+	s.seq++
+	s.created++
+	b.id = fmt.Sprintf("batch_%d", s.seq)
+	b.total = len(b.lines)
+	s.batches[b.id] = b
+	writeJSON(w, s.batchJSON(b))
+}
+
+func (s *OpenAIBatchServer) batchJSON(b *fakeBatch) map[string]any {
+	out := map[string]any{"id": b.id, "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": b.input,
+		"completion_window": "24h", "status": b.status, "created_at": time.Now().Unix(),
+		"request_counts": map[string]int{"total": b.total, "completed": b.completed, "failed": b.failed}}
+	if b.output != "" {
+		out["output_file_id"] = b.output
+	}
+	if b.errors != "" {
+		out["error_file_id"] = b.errors
+	}
+	return out
+}
+
+func (s *OpenAIBatchServer) retrieve(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.polls++
+	b, ok := s.batches[id]
+	if !ok {
+		writeOpenAIError(w, 404, "invalid_request_error", "", "No batch found with id '"+id+"'.")
+		return
+	}
+	switch b.status {
+	case "validating":
+		b.status = "in_progress"
+	case "in_progress":
+		if !s.mode.Hold {
+			s.finish(b)
+		}
+	}
+	writeJSON(w, s.batchJSON(b))
+}
+
+// finish answers the lines and writes the output and error files.
+func (s *OpenAIBatchServer) finish(b *fakeBatch) {
+	var out, errs []string
+	n := len(b.lines)
+	if s.mode.Expire {
+		n = min(n, s.mode.ExpireDone)
+	}
+	for i, raw := range b.lines[:n] {
+		var l struct {
+			CustomID string          `json:"custom_id"`
+			Body     json.RawMessage `json:"body"`
+		}
+		json.Unmarshal(raw, &l)
+		if s.mode.FailEvery > 0 && (i+1)%s.mode.FailEvery == 0 {
+			errs = append(errs, mustJSON(map[string]any{"id": fmt.Sprintf("batch_req_%d", i), "custom_id": l.CustomID,
+				"response": map[string]any{"status_code": 500, "request_id": "req", "body": map[string]any{"error": map[string]any{"message": "The server had an error", "type": "server_error"}}}, "error": nil}))
+			b.failed++
+			continue
+		}
+		wr := WireRequest{Method: "POST", Path: "/v1/chat/completions", Body: l.Body}
+		if err := decodeOpenAI(&wr); err != nil {
+			errs = append(errs, mustJSON(map[string]any{"custom_id": l.CustomID, "response": nil, "error": map[string]any{"code": "invalid_request", "message": err.Error()}}))
+			b.failed++
+			continue
+		}
+		text, finish := s.OpenAIServer.answer(Behavior{}, wr)
+		rp := reply{wr: wr, text: text, finish: finish, model: wr.Model, usage: usage(Behavior{}, wr, text), seq: int64(i + 1)}
+		out = append(out, mustJSON(map[string]any{"id": fmt.Sprintf("batch_req_%d", i), "custom_id": l.CustomID,
+			"response": map[string]any{"status_code": 200, "request_id": fmt.Sprintf("req_%d", i), "body": json.RawMessage(s.OpenAIServer.body(rp, false))}, "error": nil}))
+		b.completed++
+	}
+	if s.mode.Shuffle {
+		slices.Reverse(out)
+	}
+	s.seq++
+	b.output = fmt.Sprintf("file-%d", s.seq)
+	s.files[b.output] = []byte(strings.Join(out, "\n") + "\n")
+	if len(errs) > 0 {
+		s.seq++
+		b.errors = fmt.Sprintf("file-%d", s.seq)
+		s.files[b.errors] = []byte(strings.Join(errs, "\n") + "\n")
+	}
+	b.status = "completed"
+	if s.mode.Expire && n < len(b.lines) {
+		b.status = "expired"
+	}
+}
+
+func (s *OpenAIBatchServer) content(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	data, ok := s.files[id]
+	s.mu.Unlock()
+	if !ok {
+		writeOpenAIError(w, 404, "invalid_request_error", "", "No such File object: "+id)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(data)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func mustJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
