@@ -293,3 +293,71 @@ func runPyBench(python, dir string, threads int, sh benchShape) (benchResult, er
 	}
 	return r, nil
 }
+
+// BenchmarkBatchedGeneration measures prefill and greedy decode throughput of generateBatch on a random
+// model (YARDSTICK_BENCH_MODEL, default smollm2-135m) at batch 1 and 8: 8 different 32-token prompts, 64
+// new tokens each. Prefill is timed with one new token; decode tokens/s is the extra tokens over the
+// extra time. Each figure is the fastest of YARDSTICK_BENCH_ROUNDS (default 3) runs.
+//
+//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x ./finetune/torch/
+func BenchmarkBatchedGeneration(b *testing.B) {
+	name := envOr("YARDSTICK_BENCH_MODEL", "smollm2-135m")
+	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
+	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
+	const promptLen, newTokens = 32, 64
+	cfg := benchModels[name]()
+	var decode1 float64
+	err := onTorchThread(context.Background(), func() error {
+		setThreads(threads)
+		m, err := newModel(cfg, initParams(cfg, 1))
+		if err != nil {
+			return err
+		}
+		defer m.free()
+		prev := setGradEnabled(false)
+		defer setGradEnabled(prev)
+		r := rand.New(rand.NewPCG(3, 3))
+		for _, batch := range []int{1, 8} {
+			reqs := func(n int) []genRequest {
+				out := make([]genRequest, batch)
+				rr := rand.New(rand.NewPCG(uint64(r.IntN(1000)), 1))
+				for i := range out {
+					p := make([]int32, promptLen)
+					for j := range p {
+						p[j] = int32(rr.IntN(cfg.VocabSize))
+					}
+					out[i] = genRequest{Prompt: p, Opts: genOptions{MaxTokens: n}}
+				}
+				return out
+			}
+			timeIt := func(n int) time.Duration {
+				best := time.Duration(math.MaxInt64)
+				for range rounds {
+					q := reqs(n)
+					start := time.Now()
+					m.generateBatch(nil, q)
+					best = min(best, time.Since(start))
+				}
+				return best
+			}
+			timeIt(2) // warm-up
+			pre := timeIt(1)
+			all := timeIt(1 + newTokens)
+			prefill := float64(batch*promptLen) / pre.Seconds()
+			decode := float64(batch*newTokens) / (all - pre).Seconds()
+			b.ReportMetric(prefill, fmt.Sprintf("prefill-b%d-tok/s", batch))
+			b.ReportMetric(decode, fmt.Sprintf("decode-b%d-tok/s", batch))
+			b.Logf("%s batch %d (%d threads): prefill %.0f tok/s, decode %.1f tok/s", name, batch, threads, prefill, decode)
+			if batch == 1 {
+				decode1 = decode
+			} else {
+				b.ReportMetric(decode/decode1, "decode-b8/b1")
+				b.Logf("decode batch 8 / batch 1: %.2fx", decode/decode1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}

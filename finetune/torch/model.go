@@ -201,6 +201,18 @@ func (m *model) newCache(batch, capacity int64) *kvCache {
 	return c
 }
 
+// keep compacts the cache to the batch rows idx (ascending), freeing the others' storage.
+func (c *kvCache) keep(idx []int64) {
+	it := fromInt64s(idx, int64(len(idx)))
+	defer it.free()
+	for i := range c.k {
+		k, v := indexSelect(c.k[i], 0, it), indexSelect(c.v[i], 0, it)
+		c.k[i].free()
+		c.v[i].free()
+		c.k[i], c.v[i] = k, v
+	}
+}
+
 func (c *kvCache) free() {
 	for i := range c.k {
 		c.k[i].free()
@@ -218,11 +230,23 @@ func repeatKV(s *scope, x tensor, b, kv, rep, t, d int64) tensor {
 	return s.t(reshape(e, b, kv*rep, t, d))
 }
 
-// attention runs one layer's attention block on normalised input x [B, T, H]. With a cache, the new keys
-// and values are written at positions [c.n, c.n+T) and attention covers [0, c.n+T).
-func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *kvCache) tensor {
+// fwdOpts are the optional inputs of a forward pass beyond the token ids.
+type fwdOpts struct {
+	// c, when set, receives the new keys and values at columns [c.n, c.n+T); attention covers [0, c.n+T).
+	c *kvCache
+	// cos, sin [B, 1, T, D], when set, are per-row rotary tables (rows of a batch at different positions);
+	// otherwise every row uses positions c.n + [0, T).
+	cos, sin tensor
+	// mask, when set, is an additive float mask [B, 1, T, c.n+T] (0 attend, -inf not) replacing the causal
+	// one: left padding of a batch of prompts of different lengths.
+	mask tensor
+}
+
+// attention runs one layer's attention block on normalised input x [B, T, H].
+func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, f fwdOpts) tensor {
 	d, nh, nkv := l.headDim, l.heads, l.kvHeads
 	rep := nh / nkv
+	c := f.c
 	q := s.t(transpose(s.t(view(m.apply(s, l.q, x), b, t, nh, d)), 1, 2))
 	k := s.t(transpose(s.t(view(m.apply(s, l.k, x), b, t, nkv, d)), 1, 2))
 	v := s.t(transpose(s.t(view(m.apply(s, l.v, x), b, t, nkv, d)), 1, 2))
@@ -230,14 +254,18 @@ func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *k
 	if c != nil {
 		pos = c.n
 	}
-	cos := s.t(narrow(m.cos, 0, pos, t))
-	sin := s.t(narrow(m.sin, 0, pos, t))
+	cos, sin := f.cos, f.sin
+	if !cos.ok() {
+		cos = s.t(narrow(m.cos, 0, pos, t))
+		sin = s.t(narrow(m.sin, 0, pos, t))
+	}
 	q = rope(s, q, cos, sin, d)
 	k = rope(s, k, cos, sin, d)
+	causal := !f.mask.ok()
 	var out tensor
 	switch {
 	case c == nil:
-		out = s.t(sdpa(q, repeatKV(s, k, b, nkv, rep, t, d), repeatKV(s, v, b, nkv, rep, t, d), true))
+		out = s.t(sdpaMasked(q, repeatKV(s, k, b, nkv, rep, t, d), repeatKV(s, v, b, nkv, rep, t, d), f.mask, causal))
 	default:
 		copyInto(s.t(narrow(c.k[li], 2, pos, t)), k)
 		copyInto(s.t(narrow(c.v[li], 2, pos, t)), v)
@@ -246,15 +274,16 @@ func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *k
 		vv := s.t(narrow(c.v[li], 2, 0, total))
 		if t == 1 {
 			// One new position sees every cached one: fold the query heads that share a kv head into the
-			// query-length axis, so the cache is never copied: [B, nh, 1, D] → [B, kv, rep, D].
+			// query-length axis, so the cache is never copied: [B, nh, 1, D] → [B, kv, rep, D] (a mask
+			// [B, 1, 1, total] broadcasts over it).
 			qf := s.t(reshape(q, b, nkv, rep, d))
-			o := s.t(sdpa(qf, kk, vv, false))
+			o := s.t(sdpaMasked(qf, kk, vv, f.mask, false))
 			out = s.t(reshape(o, b, nh, 1, d))
 		} else {
 			if pos != 0 {
 				panic(&torchError{"kv cache: a multi-token step must start at position 0"})
 			}
-			out = s.t(sdpa(q, repeatKV(s, kk, b, nkv, rep, total, d), repeatKV(s, vv, b, nkv, rep, total, d), true))
+			out = s.t(sdpaMasked(q, repeatKV(s, kk, b, nkv, rep, total, d), repeatKV(s, vv, b, nkv, rep, total, d), f.mask, causal))
 		}
 	}
 	o := s.t(reshape(s.t(transpose(out, 1, 2)), b, t, nh*d))
@@ -269,6 +298,13 @@ func (m *model) mlp(s *scope, l *layer, x tensor) tensor {
 
 // hiddenStates runs the decoder on ids [B, T] and returns the final normalised hidden states [B, T, H].
 func (m *model) hiddenStates(s *scope, ids tensor, b, t int64, c *kvCache) tensor {
+	return m.hiddenStatesWith(s, ids, b, t, fwdOpts{c: c})
+}
+
+// hiddenStatesWith is hiddenStates with per-row positions and a padding mask (see fwdOpts). With f.cos
+// set, the caller has made the rotary tables cover the positions (ensureRope).
+func (m *model) hiddenStatesWith(s *scope, ids tensor, b, t int64, f fwdOpts) tensor {
+	c := f.c
 	pos := int64(0)
 	if c != nil {
 		pos = c.n
@@ -276,10 +312,12 @@ func (m *model) hiddenStates(s *scope, ids tensor, b, t int64, c *kvCache) tenso
 			panic(&torchError{fmt.Sprintf("kv cache: %d positions exceed capacity %d", pos+t, c.cap)})
 		}
 	}
-	m.ensureRope(pos + t)
+	if !f.cos.ok() {
+		m.ensureRope(pos + t)
+	}
 	h := s.t(embedding(m.embed, ids))
 	for i, l := range m.layers {
-		a := m.attention(s, i, l, rmsNorm(s, h, l.inNorm, m.eps), b, t, c)
+		a := m.attention(s, i, l, rmsNorm(s, h, l.inNorm, m.eps), b, t, f)
 		h = s.t(add(h, a))
 		f := m.mlp(s, l, rmsNorm(s, h, l.postNorm, m.eps))
 		h = s.t(add(h, f))
