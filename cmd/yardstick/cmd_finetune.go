@@ -70,6 +70,7 @@ bin/yardstick-torch.`,
 	fl.IntVar(&f.cfg.LogEvery, "log-every", f.cfg.LogEvery, "steps between progress reports")
 	fl.IntVar(&f.cfg.Threads, "threads", 0, "CPU threads for libtorch (0: all cores)")
 	fl.StringVar(&f.cfg.Template, "template", "", "chat template: "+strings.Join(finetune.TemplateNames, ", ")+` ("": detect from the tokenizer)`)
+	fl.BoolVar(&f.cfg.GradCheckpoint, "grad-checkpoint", false, "recompute each layer's activations in the backward pass (less memory, ~1/3 more compute)")
 	fl.BoolVar(&f.lora, "lora", false, "train LoRA adapters instead of every weight")
 	fl.IntVar(&f.loraCfg.Rank, "lora-rank", f.loraCfg.Rank, "LoRA rank")
 	fl.Float64Var(&f.loraCfg.Alpha, "lora-alpha", f.loraCfg.Alpha, "LoRA alpha")

@@ -361,3 +361,57 @@ func BenchmarkBatchedGeneration(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkLoRAMemory trains LoRA (rank 16, all linear layers, AdamW) on a random SmolLM2-135M-shape model
+// at batch 8 × seq 256 with every position a target (the vocabulary head's worst case) and reports the
+// process's peak RSS and the step time. Peak RSS is per process: run it alone, once per setting:
+//
+//	go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
+//	YARDSTICK_BENCH_CHECKPOINT=1 go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
+func BenchmarkLoRAMemory(b *testing.B) {
+	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
+	ckpt := os.Getenv("YARDSTICK_BENCH_CHECKPOINT") == "1"
+	const batch, seq, steps = 8, 256, 3
+	cfg := benchModels["smollm2-135m"]()
+	err := onTorchThread(context.Background(), func() error {
+		setThreads(threads)
+		m, err := newModel(cfg, initParams(cfg, 1))
+		if err != nil {
+			return err
+		}
+		defer m.free()
+		lc := finetune.LoRAConfig{Rank: 16, Alpha: 32, TargetModules: []string{finetune.LoRAAllLinear}}
+		if err := m.attachLoRA(lc, 1); err != nil {
+			return err
+		}
+		m.training = true
+		opt := newAdamW(m.trainable(), 0.9, 0.999, 1e-8, 0)
+		defer opt.free()
+		r := rand.New(rand.NewPCG(5, 5))
+		v := make([]int64, batch*seq)
+		for i := range v {
+			v[i] = int64(r.IntN(cfg.VocabSize))
+		}
+		ids, tg := fromInt64s(v, batch, seq), fromInt64s(v, batch, seq)
+		defer ids.free()
+		defer tg.free()
+		before := peakRSS()
+		fastest := time.Duration(math.MaxInt64)
+		for range steps {
+			start := time.Now()
+			m.trainStep(ids, tg, batch, seq, 1.0/float64(batch*seq), ckpt, 1)
+			opt.clipGradNorm(1)
+			opt.stepAt(1e-4)
+			fastest = min(fastest, time.Since(start))
+		}
+		peak := peakRSS()
+		b.ReportMetric(float64(peak)/1e9, "peak-RSS-GB")
+		b.ReportMetric(float64(batch*seq)/fastest.Seconds(), "train-tok/s")
+		b.Logf("LoRA r16 all-linear, batch %d × seq %d, checkpointing %v: peak RSS %.2f GB (%.2f GB before training), fastest step %s (%.0f tok/s)",
+			batch, seq, ckpt, float64(peak)/1e9, float64(before)/1e9, fastest.Round(time.Millisecond), float64(batch*seq)/fastest.Seconds())
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}

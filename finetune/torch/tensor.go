@@ -139,6 +139,13 @@ func (t tensor) grad() tensor {
 	return g
 }
 
+// requiresGrad reports whether autograd tracks t.
+func (t tensor) requiresGrad() bool {
+	v := lib.AtRequiresGrad(t.c)
+	check()
+	return v
+}
+
 func (t tensor) backward() {
 	lib.AtBackward(t.c, 0, 0)
 	check()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/finetune"
@@ -437,11 +438,11 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 			n += b.Tokens
 		}
 		lossSum := 0.0
-		for _, b := range micro {
+		for i, b := range micro {
 			if b.Tokens == 0 {
 				continue
 			}
-			lossSum += tr.backward(b, float64(n))
+			lossSum += tr.backward(b, float64(n), step, i)
 			winInput += int64(b.Rows * b.Cols)
 		}
 		if n > 0 {
@@ -467,6 +468,7 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 			tr.ck.TrainLoss = append(tr.ck.TrainLoss, finetune.LossPoint{Step: tr.ck.Step, Loss: loss, LR: lr, Tokens: tr.ck.TokensSeen})
 			p := tr.progress(finetune.EventStep, lr)
 			p.Loss = loss
+			p.PeakRSS = peakRSS()
 			if d := time.Since(winStart).Seconds(); d > 0 {
 				p.TokensPerSec = float64(winInput) / d
 			}
@@ -498,18 +500,16 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 	return final, nil
 }
 
-// backward runs one micro-batch forward and backward, with its summed loss divided by the step's total
-// target tokens n, and returns the summed (undivided) loss.
-func (tr *trainer) backward(b finetune.Batch, n float64) float64 {
+// backward runs micro-batch i of optimizer step `step` forward and backward, with its summed loss divided
+// by the step's total target tokens n, and returns the summed (undivided) loss (see model.trainStep).
+func (tr *trainer) backward(b finetune.Batch, n float64, step, i int) float64 {
 	var s scope
 	defer s.free()
 	rows, cols := int64(b.Rows), int64(b.Cols)
 	ids := s.t(fromInt32sAsInt64(b.Inputs, rows, cols))
 	tg := s.t(fromInt32sAsInt64(b.Targets, rows, cols))
-	sum := tr.l.m.lossSum(&s, ids, tg, rows, cols)
-	v := sum.item()
-	s.t(mulScalar(sum, 1/n)).backward()
-	return v
+	seed := stepSeed(stepSeed(tr.cfg.Seed, step), i)
+	return tr.l.m.trainStep(ids, tg, rows, cols, 1/n, tr.cfg.GradCheckpoint, seed)
 }
 
 // evalLoss is the mean token loss over the eval split (no dropout, no gradients).
@@ -693,4 +693,14 @@ func (tr *trainer) writeBase() error {
 	c.TrainLoss, c.EvalLoss = nil, nil
 	c.SavedAt = time.Now().UTC()
 	return finetune.WriteCheckpoint(dir, c)
+}
+
+// peakRSS is the process's peak resident set size in bytes (getrusage ru_maxrss, which Linux reports in
+// KiB): weights, optimizer state and the largest activation footprint so far.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }
