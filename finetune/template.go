@@ -63,7 +63,9 @@ func TemplateByName(name string) (Template, error) {
 	return Template{}, fmt.Errorf("unknown chat template %q (have yardstick, chatml, llama3, zephyr)", name)
 }
 
-var chatmlDefaultSystem = regexp.MustCompile(`<\|im_start\|>system\n([^<'"{}]+)<\|im_end\|>`)
+// chatmlDefaultSystem finds a literal default system message; the newline
+// after the role is a real one or, inside a Jinja string literal, the escape \n.
+var chatmlDefaultSystem = regexp.MustCompile(`<\|im_start\|>system(?:\n|\\n)([^<'"{}\\]+)<\|im_end\|>`)
 
 // TemplateFromChatTemplate recognises a Jinja chat_template from
 // tokenizer_config.json: ChatML markers give chatml (with a literal default

@@ -301,6 +301,10 @@ func (t *HF) readConfig(data []byte) error {
 	return err
 }
 
+// Files returns the tokenizer.json and tokenizer_config.json (nil when
+// there was none) the tokenizer was built from, as given.
+func (t *HF) Files() (tokenizerJSON, tokenizerConfigJSON []byte) { return t.raw, t.rawConfig }
+
 // ChatTemplate returns tokenizer_config.json's chat_template (the default one
 // when it lists several), or "" when there is none.
 func (t *HF) ChatTemplate() string {
