@@ -1,12 +1,11 @@
 // Package bench is Yardstick's data model and engine: a Case (one rendered
 // prompt with its scorer), a Target (a named provider and model), the Result
 // record written once per case × target × repeat, the Runner that produces
-// results over a bounded worker pool, and the Summarizer accumulator that turns a
-// stream of results into per-suite × target summaries.
+// results over a bounded worker pool, the results file, manifest and progress.
 //
 // bench is the only package that starts goroutines. It does not parse suite
-// files (package suites), render reports (package reports) or evaluate
-// thresholds (package bench/gate).
+// files (package suites), summarise, compare or judge results (package
+// analysis and its subpackages) or render reports (package reports).
 package bench
 
 import (
@@ -151,46 +150,3 @@ type SinkFunc func(*Result) error
 
 // Add calls f(r).
 func (f SinkFunc) Add(r *Result) error { return f(r) }
-
-// Interval is an estimate with its confidence interval.
-type Interval struct {
-	Value float64 `json:"value"`
-	Low   float64 `json:"low"`
-	High  float64 `json:"high"`
-}
-
-// Distribution summarises durations.
-type Distribution struct {
-	N    int           `json:"n"`
-	Mean time.Duration `json:"mean_ns"`
-	P50  time.Duration `json:"p50_ns"`
-	P95  time.Duration `json:"p95_ns"`
-	P99  time.Duration `json:"p99_ns"`
-	Max  time.Duration `json:"max_ns"`
-}
-
-// Summary aggregates the results of one suite × target.
-type Summary struct {
-	Suite        string                 `json:"suite"`
-	Target       string                 `json:"target"`
-	Model        string                 `json:"model"`
-	N            int                    `json:"n"`      // results, errors included
-	Passed       int                    `json:"passed"` // results that passed
-	Errors       int                    `json:"errors"`
-	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
-	PassRate     Interval               `json:"pass_rate"` // Wilson 95% over N
-	Score        Interval               `json:"score"`     // mean, bootstrap 95%
-	Latency      Distribution           `json:"latency"`   // successful results only
-	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
-	TokensPerSec float64                `json:"output_tokens_per_second"`
-	Usage        providers.Usage        `json:"usage"`
-	CostUSD      float64                `json:"cost_usd"`
-	CostKnown    bool                   `json:"cost_known"`               // every result had a price
-	JudgeUsage   providers.Usage        `json:"judge_usage,omitzero"`     // sum of Result.JudgeUsage
-	JudgeCostUSD float64                `json:"judge_cost_usd,omitempty"` // sum of the known Result.JudgeCostUSD
-	Cached       int                    `json:"cached"`
-	Repeats      int                    `json:"repeats"`              // distinct repeat indexes seen
-	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
-	PassAllK     float64                `json:"pass_all_k,omitempty"` // share of cases passing every repeat
-	FlakyCases   []string               `json:"flaky_cases,omitempty"`
-}

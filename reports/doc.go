@@ -14,7 +14,7 @@
 //
 // New picks one by name (Formats) for a --format flag.
 //
-// [Input] holds what the statistics packages produced (bench.Summary,
+// [Input] holds what the statistics packages produced (analysis.Summary,
 // gate.Outcome, compare.Row, CostLatency and CaseChange) plus run metadata.
 // Reporters that need every result (JUnit and HTML) take an
 // iter.Seq2[*bench.Result, error] and read it once, in order, without holding
@@ -23,8 +23,8 @@
 //
 // Presentation only: this package computes no statistic, evaluates no
 // threshold and opens no file but its own temporary spools. Intervals,
-// p-values, verdicts of thresholds and flakiness come from bench, bench/gate
-// and bench/compare; reports formats them, and at most counts, sorts, sums for
+// p-values, verdicts of thresholds and flakiness come from bench, analysis/gate
+// and analysis/compare; reports formats them, and at most counts, sorts, sums for
 // display, or bins latencies into a histogram for a chart. The overall verdict
 // is the conjunction of the gate's outcomes ([Input.Verdict]).
 //

@@ -3,6 +3,7 @@ package reports
 import (
 	"flag"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"iter"
 	"math"
 	"math/rand/v2"
@@ -12,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -50,17 +52,17 @@ func f64(x float64) *float64 { return &x }
 // that pass and fail, comparisons against a baseline, regressions, flaky
 // cases and repeats.
 func sampleInput() *Input {
-	sum := func(suite, target string, n, passed, errs int, pr, lo, hi, sc, slo, shi float64, p50, p95, p99 time.Duration, ttft time.Duration, cost float64, known bool) bench.Summary {
-		s := bench.Summary{
+	sum := func(suite, target string, n, passed, errs int, pr, lo, hi, sc, slo, shi float64, p50, p95, p99 time.Duration, ttft time.Duration, cost float64, known bool) analysis.Summary {
+		s := analysis.Summary{
 			Suite: suite, Target: target, Model: target, N: n, Passed: passed, Errors: errs,
-			PassRate: bench.Interval{Value: pr, Low: lo, High: hi},
-			Score:    bench.Interval{Value: sc, Low: slo, High: shi},
-			Latency:  bench.Distribution{N: n - errs, Mean: p50 + p50/10, P50: p50, P95: p95, P99: p99, Max: p99 + time.Second},
+			PassRate: stats.Interval{Value: pr, Low: lo, High: hi},
+			Score:    stats.Interval{Value: sc, Low: slo, High: shi},
+			Latency:  analysis.Distribution{N: n - errs, Mean: p50 + p50/10, P50: p50, P95: p95, P99: p99, Max: p99 + time.Second},
 			Usage:    providers.Usage{InputTokens: n * 180, OutputTokens: n * 42},
 			CostUSD:  cost, CostKnown: known, Repeats: 1, TokensPerSec: 61.25,
 		}
 		if ttft > 0 {
-			s.TTFT = bench.Distribution{N: n - errs, P50: ttft, P95: 2 * ttft, P99: 3 * ttft, Max: 4 * ttft}
+			s.TTFT = analysis.Distribution{N: n - errs, P50: ttft, P95: 2 * ttft, P99: 3 * ttft, Max: 4 * ttft}
 		}
 		if errs > 0 {
 			s.ErrorsByKind = map[providers.Kind]int{providers.KindRateLimit: errs - 1, providers.KindTimeout: 1}
@@ -83,8 +85,8 @@ func sampleInput() *Input {
 			Title: "Nightly eval", RunID: "2025-03-14T09-26-53", Started: t0, Finished: t0.Add(3*time.Minute + 4*time.Second),
 			GitSHA: "1a2b3c4d5e6f7a8b9c0d", GitRef: "main", Baseline: "baselines/support.yaml", Version: "v0.3.0",
 		},
-		Summaries: []bench.Summary{s1, s2, s3, s4},
-		Baseline:  []bench.Summary{b1, b2},
+		Summaries: []analysis.Summary{s1, s2, s3, s4},
+		Baseline:  []analysis.Summary{b1, b2},
 		Outcomes: []gate.Outcome{
 			{Threshold: "pass_rate >= 0.85", Source: "support.yaml:41", Group: "{suite:support}", Observed: 0.89, Display: "0.890 [0.855, 0.918]", N: 400, Pass: true},
 			{Threshold: "latency p(95) < 2s", Source: "support.yaml:42", Observed: 4.4, Display: "4.40s", N: 800, Pass: false},
@@ -92,17 +94,17 @@ func sampleInput() *Input {
 		},
 		Comparisons: []compare.Row{
 			{Suite: "support", Metric: "pass_rate", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 400, ValueA: 0.89, ValueB: 0.805,
-				IntervalA: bench.Interval{Value: 0.89, Low: 0.8553, High: 0.9176}, IntervalB: bench.Interval{Value: 0.805, Low: 0.7635, High: 0.8406},
-				Delta: bench.Interval{Value: -0.085, Low: -0.128, High: -0.043}, P: 0.0001, PAdjusted: 0.0004, Significant: true, Method: "mcnemar-exact", AOnly: 52, BOnly: 18},
+				IntervalA: stats.Interval{Value: 0.89, Low: 0.8553, High: 0.9176}, IntervalB: stats.Interval{Value: 0.805, Low: 0.7635, High: 0.8406},
+				Delta: stats.Interval{Value: -0.085, Low: -0.128, High: -0.043}, P: 0.0001, PAdjusted: 0.0004, Significant: true, Method: "mcnemar-exact", AOnly: 52, BOnly: 18},
 			{Suite: "support", Metric: "score", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 400, ValueA: 0.912, ValueB: 0.851,
-				IntervalA: bench.Interval{Value: 0.912, Low: 0.889, High: 0.933}, IntervalB: bench.Interval{Value: 0.851, Low: 0.826, High: 0.874},
-				Delta: bench.Interval{Value: -0.061, Low: -0.09, High: -0.031}, P: 0.0002, PAdjusted: 0.0006, Significant: true, Method: "paired-bootstrap"},
+				IntervalA: stats.Interval{Value: 0.912, Low: 0.889, High: 0.933}, IntervalB: stats.Interval{Value: 0.851, Low: 0.826, High: 0.874},
+				Delta: stats.Interval{Value: -0.061, Low: -0.09, High: -0.031}, P: 0.0002, PAdjusted: 0.0006, Significant: true, Method: "paired-bootstrap"},
 			{Suite: "math", Metric: "pass_rate", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 120, ValueA: 0.8083, ValueB: 0.5333,
-				IntervalA: bench.Interval{Value: 0.8083, Low: 0.7284, High: 0.8692}, IntervalB: bench.Interval{Value: 0.5333, Low: 0.4446, High: 0.62},
-				Delta: bench.Interval{Value: -0.275, Low: -0.38, High: -0.17}, P: 0.00001, PAdjusted: 0.00004, Significant: true, Method: "mcnemar-exact", AOnly: 38, BOnly: 5},
+				IntervalA: stats.Interval{Value: 0.8083, Low: 0.7284, High: 0.8692}, IntervalB: stats.Interval{Value: 0.5333, Low: 0.4446, High: 0.62},
+				Delta: stats.Interval{Value: -0.275, Low: -0.38, High: -0.17}, P: 0.00001, PAdjusted: 0.00004, Significant: true, Method: "mcnemar-exact", AOnly: 38, BOnly: 5},
 			{Suite: "math", Metric: "score", A: "openai:gpt-4o-mini", B: "ollama:llama3.1:8b", N: 120, ValueA: 0.61, ValueB: 0.6,
-				IntervalA: bench.Interval{Value: 0.61, Low: 0.562, High: 0.657}, IntervalB: bench.Interval{Value: 0.6, Low: 0.551, High: 0.648},
-				Delta: bench.Interval{Value: -0.01, Low: -0.04, High: 0.021}, P: 0.52, PAdjusted: 0.52, Significant: false, Method: "paired-bootstrap"},
+				IntervalA: stats.Interval{Value: 0.61, Low: 0.562, High: 0.657}, IntervalB: stats.Interval{Value: 0.6, Low: 0.551, High: 0.648},
+				Delta: stats.Interval{Value: -0.01, Low: -0.04, High: 0.021}, P: 0.52, PAdjusted: 0.52, Significant: false, Method: "paired-bootstrap"},
 		},
 		Flaky: []FlakyCase{
 			{Suite: "support", Target: "openai:gpt-4o-mini", CaseID: "refund-17", Passed: 2, Runs: 3},
@@ -250,7 +252,7 @@ func (s synth) results(baseline bool) iter.Seq2[*bench.Result, error] {
 // summaries builds plausible summaries for a synthetic run by counting its
 // results. Test scaffolding only: the intervals are a normal approximation,
 // not the stats package's; the reporters just display them.
-func (s synth) summaries() []bench.Summary {
+func (s synth) summaries() []analysis.Summary {
 	type acc struct {
 		n, pass, errs int
 		score         float64
@@ -281,7 +283,7 @@ func (s synth) summaries() []bench.Summary {
 			a.cost += *r.CostUSD
 		}
 	}
-	var out []bench.Summary
+	var out []analysis.Summary
 	for _, su := range s.suites {
 		for ti, tg := range s.targets {
 			a := accs[[2]string{su, tg}]
@@ -292,12 +294,12 @@ func (s synth) summaries() []bench.Summary {
 			half := 1.96 * math.Sqrt(p*(1-p)/float64(a.n))
 			slices.Sort(a.lats)
 			q := func(f float64) time.Duration { return a.lats[int(f*float64(len(a.lats)-1))] }
-			out = append(out, bench.Summary{
+			out = append(out, analysis.Summary{
 				Suite: su, Target: tg, Model: tg, N: a.n, Passed: a.pass, Errors: a.errs,
 				ErrorsByKind: map[providers.Kind]int{providers.KindRateLimit: a.errs},
-				PassRate:     bench.Interval{Value: p, Low: math.Max(0, p-half), High: math.Min(1, p+half)},
-				Score:        bench.Interval{Value: a.score / float64(a.n), Low: math.Max(0, a.score/float64(a.n)-half), High: math.Min(1, a.score/float64(a.n)+half)},
-				Latency:      bench.Distribution{N: len(a.lats), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: a.lats[len(a.lats)-1]},
+				PassRate:     stats.Interval{Value: p, Low: math.Max(0, p-half), High: math.Min(1, p+half)},
+				Score:        stats.Interval{Value: a.score / float64(a.n), Low: math.Max(0, a.score/float64(a.n)-half), High: math.Min(1, a.score/float64(a.n)+half)},
+				Latency:      analysis.Distribution{N: len(a.lats), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: a.lats[len(a.lats)-1]},
 				Usage:        a.usage, CostUSD: a.cost, CostKnown: ti%2 == 0, Repeats: s.repeats,
 			})
 		}

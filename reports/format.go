@@ -3,14 +3,15 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -28,7 +29,7 @@ func fmtPct(x float64) string {
 }
 
 // fmtRate formats a ratio with its interval: "91.2% [88.1, 93.6]".
-func fmtRate(iv bench.Interval, n int) string {
+func fmtRate(iv stats.Interval, n int) string {
 	if n == 0 || bad(iv.Value) {
 		return dash
 	}
@@ -40,7 +41,7 @@ func fmtRate(iv bench.Interval, n int) string {
 }
 
 // fmtScore formats a mean score with its interval: "0.912 [0.881, 0.936]".
-func fmtScore(iv bench.Interval, n int) string {
+func fmtScore(iv stats.Interval, n int) string {
 	if n == 0 || bad(iv.Value) {
 		return dash
 	}
@@ -154,7 +155,7 @@ func fmtUSD(x float64) string {
 
 // fmtCost formats a summary's cost: "—" when no result had a price, a lower
 // bound "≥$…" when only some did.
-func fmtCost(s bench.Summary) string {
+func fmtCost(s analysis.Summary) string {
 	if s.CostKnown {
 		return fmtUSD(s.CostUSD)
 	}
@@ -177,7 +178,7 @@ func fmtTPS(x float64) string {
 
 // fmtErrors formats the error count with its kinds, largest first:
 // "3 (rate_limit 2, timeout 1)".
-func fmtErrors(s bench.Summary) string {
+func fmtErrors(s analysis.Summary) string {
 	if s.Errors == 0 {
 		return "0"
 	}
@@ -205,7 +206,7 @@ func fmtErrors(s bench.Summary) string {
 }
 
 // fmtTTFT is the TTFT p50 column: "—" for targets that were not streamed.
-func fmtTTFT(s bench.Summary) string {
+func fmtTTFT(s analysis.Summary) string {
 	if s.TTFT.N == 0 {
 		return dash
 	}
@@ -227,8 +228,8 @@ func metricName(m string) string {
 // arm's interval iv (compare.Row.IntervalA or IntervalB). The interval is left
 // out when it is missing: the zero Interval (a row built without one), NaN
 // ends, or ends that do not bracket v.
-func fmtMetricValue(metric string, v float64, iv bench.Interval) string {
-	have := iv != (bench.Interval{}) && !bad(iv.Low) && !bad(iv.High) && iv.Low <= v && v <= iv.High
+func fmtMetricValue(metric string, v float64, iv stats.Interval) string {
+	have := iv != (stats.Interval{}) && !bad(iv.Low) && !bad(iv.High) && iv.Low <= v && v <= iv.High
 	iv.Value = v
 	if metric == "pass_rate" {
 		if have {

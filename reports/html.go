@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/analysis"
 	"github.com/yardstick-eval/yardstick/bench"
 )
 
@@ -507,7 +508,7 @@ func buildPage(in *Input, sp *spool) *htmlPage {
 	}
 
 	sums := sortedSummaries(in.Summaries)
-	byKey := map[[2]string]bench.Summary{}
+	byKey := map[[2]string]analysis.Summary{}
 	totalCost, costKnown := 0.0, len(sums) > 0
 	for _, s := range sums {
 		byKey[[2]string{s.Suite, s.Target}] = s

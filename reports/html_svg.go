@@ -2,13 +2,14 @@ package reports
 
 import (
 	"fmt"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"html"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/analysis"
 )
 
 // palette colours targets consistently across charts and the drill-down
@@ -41,10 +42,10 @@ type chartRow struct {
 	suite, target string
 	colour        string
 	n             int
-	iv            bench.Interval
+	iv            stats.Interval
 	text          string // value column
 	hist          *latHist
-	lat           bench.Distribution
+	lat           analysis.Distribution
 }
 
 // svgOpen starts an SVG with a title for screen readers.
@@ -114,7 +115,7 @@ func intervalChart(title string, rows []chartRow, multiSuite, pct bool) string {
 
 // latHist is a latency histogram on fixed log-spaced bins: binsPerDecade
 // bins per decade from 1 ms to 10^histDecades ms. Binning is presentation:
-// the percentiles drawn on top come from bench.Summary.
+// the percentiles drawn on top come from analysis.Summary.
 type latHist struct {
 	counts [histBins]int
 	n      int
@@ -227,7 +228,7 @@ func latencyChart(rows []chartRow, multiSuite bool) string {
 
 // costQualityChart plots cost per result (x) against pass rate with its
 // interval (y), one point per suite × target.
-func costQualityChart(rows []chartRow, sums map[[2]string]bench.Summary) string {
+func costQualityChart(rows []chartRow, sums map[[2]string]analysis.Summary) string {
 	type pt struct {
 		r    chartRow
 		cost float64
@@ -362,7 +363,7 @@ func emptyChart(title, msg string) string {
 
 // miniInterval is a small inline bar for a matrix cell: the interval on
 // [0, 1] with its centre.
-func miniInterval(iv bench.Interval) string {
+func miniInterval(iv stats.Interval) string {
 	if bad(iv.Value) {
 		return ""
 	}
@@ -378,7 +379,7 @@ func miniInterval(iv bench.Interval) string {
 
 // deltaBar is a small forest-plot cell for a comparison: the delta's
 // interval against zero on a symmetric scale of ±scale.
-func deltaBar(d bench.Interval, scale float64, colour string) string {
+func deltaBar(d stats.Interval, scale float64, colour string) string {
 	if bad(d.Value) || scale <= 0 {
 		return ""
 	}

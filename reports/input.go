@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 )
 
 // Reporter writes one report.
@@ -42,14 +43,14 @@ type FlakyCase struct {
 type Input struct {
 	Meta Meta
 
-	// Summaries has one entry per suite × target of this run, from bench.Summarizer.
-	Summaries []bench.Summary
+	// Summaries has one entry per suite × target of this run, from analysis.Summarizer.
+	Summaries []analysis.Summary
 	// Baseline has the baseline run's summaries, when there is one; matched to
 	// Summaries by suite and target for cost and latency deltas.
-	Baseline []bench.Summary
+	Baseline []analysis.Summary
 	// Outcomes are the gate's threshold verdicts.
 	Outcomes []gate.Outcome
-	// Comparisons are paired comparisons, from bench/compare.
+	// Comparisons are paired comparisons, from analysis/compare.
 	Comparisons []compare.Row
 	// Costs compares cost and latency of the arms of Comparisons on their
 	// paired cases (compare.Comparison.Costs). When empty, the "cost and
@@ -183,13 +184,13 @@ func (in *Input) metaParts() []string {
 }
 
 // baselineFor finds the baseline summary of suite × target.
-func (in *Input) baselineFor(suite, target string) (bench.Summary, bool) {
+func (in *Input) baselineFor(suite, target string) (analysis.Summary, bool) {
 	for _, b := range in.Baseline {
 		if b.Suite == suite && b.Target == target {
 			return b, true
 		}
 	}
-	return bench.Summary{}, false
+	return analysis.Summary{}, false
 }
 
 // Formats lists the names New accepts.
@@ -230,8 +231,8 @@ func New(format string, in *Input, results iter.Seq2[*bench.Result, error]) (Rep
 
 // sortedSummaries returns the summaries ordered by suite then target as given
 // (stable), without modifying the input.
-func sortedSummaries(in []bench.Summary) []bench.Summary {
+func sortedSummaries(in []analysis.Summary) []analysis.Summary {
 	out := slices.Clone(in)
-	slices.SortStableFunc(out, func(a, b bench.Summary) int { return strings.Compare(a.Suite, b.Suite) })
+	slices.SortStableFunc(out, func(a, b analysis.Summary) int { return strings.Compare(a.Suite, b.Suite) })
 	return out
 }

@@ -2,12 +2,13 @@ package reports
 
 import (
 	"encoding/json"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"io"
 	"math"
 	"strconv"
 
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -41,7 +42,7 @@ const JSONSchemaVersion = 1
 //	  "flaky": [{"suite", "target", "case_id", "passed", "runs"}]
 //	}
 //
-// Field names follow bench.Summary, gate.Outcome and compare's Row,
+// Field names follow analysis.Summary, gate.Outcome and compare's Row,
 // CaseChange and CostLatency. Numbers that
 // are not finite (an undefined interval) are null. Lists are never null.
 func JSON(w io.Writer, in *Input) error {
@@ -108,7 +109,7 @@ type jsonInterval struct {
 	High  num `json:"high"`
 }
 
-func interval(iv bench.Interval) jsonInterval {
+func interval(iv stats.Interval) jsonInterval {
 	return jsonInterval{num(iv.Value), num(iv.Low), num(iv.High)}
 }
 
@@ -137,8 +138,8 @@ type jsonSummary struct {
 	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind"`
 	PassRate     jsonInterval           `json:"pass_rate"`
 	Score        jsonInterval           `json:"score"`
-	Latency      bench.Distribution     `json:"latency"`
-	TTFT         bench.Distribution     `json:"ttft"`
+	Latency      analysis.Distribution  `json:"latency"`
+	TTFT         analysis.Distribution  `json:"ttft"`
 	TokensPerSec num                    `json:"output_tokens_per_second"`
 	Usage        providers.Usage        `json:"usage"`
 	CostUSD      num                    `json:"cost_usd"`
@@ -182,7 +183,7 @@ type jsonRow struct {
 	BOnly       int          `json:"b_only"`
 }
 
-func jsonSummaries(in []bench.Summary) []jsonSummary {
+func jsonSummaries(in []analysis.Summary) []jsonSummary {
 	out := make([]jsonSummary, 0, len(in))
 	for _, s := range in {
 		j := jsonSummary{

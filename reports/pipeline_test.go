@@ -6,20 +6,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/gate"
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 )
 
 // TestPipeline renders what the real accumulators produce for a run with
 // repeats, errors, a baseline and thresholds, as the CLI will wire it:
-// bench.Summarizer → Summaries, gate.Evaluator → Outcomes, compare.Comparer →
+// analysis.Summarizer → Summaries, gate.Evaluator → Outcomes, compare.Comparer →
 // Comparisons, Costs, Regressions, Warnings. It checks that every format
 // accepts their output (including undefined intervals) and stays well formed.
 func TestPipeline(t *testing.T) {
 	s := synth{suites: []string{"support", "billing"}, targets: []string{"openai:gpt-4o-mini", "ollama:llama3.1:8b"}, nCases: 300, repeats: 2, seed: 3, malicious: true}
 
-	sum := bench.NewSummarizer(bench.DefaultSummaryOptions())
+	sum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	var ths []gate.Threshold
 	for _, e := range []string{"pass_rate >= 0.85", "latency p(95) < 2s", "delta(pass_rate) >= -0.02"} {
 		th, err := gate.Parse(e)
@@ -35,7 +35,7 @@ func TestPipeline(t *testing.T) {
 		ev.Add(r)
 		cmp.Add("now", r)
 	}
-	baseSum := bench.NewSummarizer(bench.DefaultSummaryOptions())
+	baseSum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	for r := range s.results(true) {
 		baseSum.Add(r)
 		ev.AddBaseline(r)

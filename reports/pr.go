@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 )
 
 // GitHubCommentLimit is the largest body GitHub accepts for an issue or

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"iter"
 	"math"
 	"os"
@@ -17,9 +18,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -84,9 +85,9 @@ func TestFormatting(t *testing.T) {
 		{fmtDur(18400 * time.Millisecond), "18.4s"},
 		{fmtDur(184 * time.Second), "3m04s"},
 		{fmtDur(0), "—"},
-		{fmtRate(bench.Interval{Value: 0.912, Low: 0.881, High: 0.936}, 10), "91.2% [88.1, 93.6]"},
-		{fmtRate(bench.Interval{Value: 0.912}, 0), "—"},
-		{fmtScore(bench.Interval{Value: 0.5, Low: 0.4, High: 0.6}, 3), "0.500 [0.400, 0.600]"},
+		{fmtRate(stats.Interval{Value: 0.912, Low: 0.881, High: 0.936}, 10), "91.2% [88.1, 93.6]"},
+		{fmtRate(stats.Interval{Value: 0.912}, 0), "—"},
+		{fmtScore(stats.Interval{Value: 0.5, Low: 0.4, High: 0.6}, 3), "0.500 [0.400, 0.600]"},
 		{fmtUSD(0.000123), "$0.00012"},
 		{fmtUSD(0.0412), "$0.0412"},
 		{fmtUSD(12.5), "$12.50"},
@@ -95,19 +96,19 @@ func TestFormatting(t *testing.T) {
 		{fmtCount(4_560_000), "4.56M"},
 		{fmtP(0.0004), "<0.001"},
 		{fmtP(0.0412), "0.041"},
-		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: -0.038, Low: -0.061, High: -0.015}}), "-3.8pp [-6.1, -1.5]"},
-		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: 0.012, Low: -0.004, High: 0.03}}), "+0.012 [-0.004, +0.030]"},
-		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: -0.3, Low: -0.6, High: 0}}), "-0.300 [-0.600, 0.000]"},
-		{fmtDelta(compare.Row{Metric: "score", Delta: bench.Interval{Value: 0.2, Low: -0.0001, High: 0.4}}), "+0.200 [0.000, +0.400]"},
-		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: 0, Low: -0.1, High: 0.1}}), "±0.0pp [-10.0, +10.0]"},
-		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: bench.Interval{Value: 0.05, Low: 0, High: 0.1}}), "+5.0pp [0.0, +10.0]"},
-		{fmtMetricValue("pass_rate", 0.9, bench.Interval{Value: 0.9, Low: 0.8, High: 0.95}), "90.0% [80.0, 95.0]"},
-		{fmtMetricValue("score", 0.61, bench.Interval{Value: 0.61, Low: 0.562, High: 0.657}), "0.610 [0.562, 0.657]"},
-		{fmtMetricValue("score", 0.61, bench.Interval{}), "0.610"},                                                 // row without intervals
-		{fmtMetricValue("pass_rate", 0.6, bench.Interval{Value: 0.6, Low: math.NaN(), High: math.NaN()}), "60.0%"}, // undefined interval
-		{fmtMetricValue("score", 0.61, bench.Interval{Value: 0.8, Low: 0.7, High: 0.9}), "0.610"},                  // does not bracket the value
-		{change(compare.Row{Significant: false, Delta: bench.Interval{Value: -0.3}}), "~"},
-		{change(compare.Row{Significant: true, Delta: bench.Interval{Value: -0.3}}), "worse"},
+		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: stats.Interval{Value: -0.038, Low: -0.061, High: -0.015}}), "-3.8pp [-6.1, -1.5]"},
+		{fmtDelta(compare.Row{Metric: "score", Delta: stats.Interval{Value: 0.012, Low: -0.004, High: 0.03}}), "+0.012 [-0.004, +0.030]"},
+		{fmtDelta(compare.Row{Metric: "score", Delta: stats.Interval{Value: -0.3, Low: -0.6, High: 0}}), "-0.300 [-0.600, 0.000]"},
+		{fmtDelta(compare.Row{Metric: "score", Delta: stats.Interval{Value: 0.2, Low: -0.0001, High: 0.4}}), "+0.200 [0.000, +0.400]"},
+		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: stats.Interval{Value: 0, Low: -0.1, High: 0.1}}), "±0.0pp [-10.0, +10.0]"},
+		{fmtDelta(compare.Row{Metric: "pass_rate", Delta: stats.Interval{Value: 0.05, Low: 0, High: 0.1}}), "+5.0pp [0.0, +10.0]"},
+		{fmtMetricValue("pass_rate", 0.9, stats.Interval{Value: 0.9, Low: 0.8, High: 0.95}), "90.0% [80.0, 95.0]"},
+		{fmtMetricValue("score", 0.61, stats.Interval{Value: 0.61, Low: 0.562, High: 0.657}), "0.610 [0.562, 0.657]"},
+		{fmtMetricValue("score", 0.61, stats.Interval{}), "0.610"},                                                 // row without intervals
+		{fmtMetricValue("pass_rate", 0.6, stats.Interval{Value: 0.6, Low: math.NaN(), High: math.NaN()}), "60.0%"}, // undefined interval
+		{fmtMetricValue("score", 0.61, stats.Interval{Value: 0.8, Low: 0.7, High: 0.9}), "0.610"},                  // does not bracket the value
+		{change(compare.Row{Significant: false, Delta: stats.Interval{Value: -0.3}}), "~"},
+		{change(compare.Row{Significant: true, Delta: stats.Interval{Value: -0.3}}), "worse"},
 		{excerpt("a\n\n  b   c", 20), "a⏎ ⏎ b c"},
 		{excerpt("abcdef", 3), "abc…"},
 		{fmtInt(1234567), "1,234,567"},

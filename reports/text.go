@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter/tw"
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 )
 
 // List caps for the text and full Markdown reports; longer lists end with
@@ -226,7 +226,7 @@ func alignCols(s string) []tw.Align {
 }
 
 // qualityCells: suite, target, n, pass rate, score, errors.
-func qualityCells(s bench.Summary, st style) []string {
+func qualityCells(s analysis.Summary, st style) []string {
 	return []string{
 		cellFor(st, s.Suite), cellFor(st, s.Target), strconv.Itoa(s.N),
 		fmtRate(s.PassRate, s.N), fmtScore(s.Score, s.N), cellFor(st, fmtErrors(s)),
@@ -234,7 +234,7 @@ func qualityCells(s bench.Summary, st style) []string {
 }
 
 // perfCells: p50, p95, p99, TTFT p50, tok/s, tokens, cost.
-func perfCells(s bench.Summary) []string {
+func perfCells(s analysis.Summary) []string {
 	return []string{
 		fmtDur(s.Latency.P50), fmtDur(s.Latency.P95), fmtDur(s.Latency.P99), fmtTTFT(s),
 		fmtTPS(s.TokensPerSec), fmtTokens(s.Usage), fmtCost(s),
@@ -280,7 +280,7 @@ func thresholdTable(in *Input, st style) *table {
 }
 
 // repeatsTable shows pass@k and all-k pass rates when any target repeated.
-func repeatsTable(sums []bench.Summary, st style) *table {
+func repeatsTable(sums []analysis.Summary, st style) *table {
 	var ks []int
 	any := false
 	for _, s := range sums {

@@ -103,5 +103,5 @@
 //
 // This package does not call models (a judge scorer calls its grader only
 // when the runner scores an answer), run cases, evaluate thresholds (it only
-// hands their text to a validator; see bench/gate) or write results.
+// hands their text to a validator; see analysis/gate) or write results.
 package suites

@@ -1,7 +1,7 @@
 // Package baseline reads and writes baseline files: the per-case outcomes of
 // one target's run, small and diff-friendly, meant to be committed next to the
 // suite and used by later runs as the reference for delta thresholds
-// (bench/gate's Evaluator.AddBaseline) and paired comparisons (bench/compare).
+// (analysis/gate's Evaluator.AddBaseline) and paired comparisons (analysis/compare).
 //
 // # Format (version 1)
 //
@@ -47,7 +47,7 @@
 // errored; score — the mean score over repeats with an errored repeat
 // counting 0, fixed 4 decimals; repeats; prompt_hash — the first 12 hex digits
 // of the prompt hash, "-" when unknown. pass_rate is passes over results (as
-// bench.Summary's), 4 decimals. Values escape backslash, tab, newline and
+// analysis.Summary's), 4 decimals. Values escape backslash, tab, newline and
 // carriage return as \\, \t, \n and \r.
 //
 // Why this shape: a PR that changes model quality changes exactly the lines of
@@ -64,7 +64,7 @@
 // with any number of suites. Build splits a multi-target run into one Baseline
 // per target, and FileName names each file; Save refuses results of several
 // targets. Per-target files are what gets re-blessed independently (a model
-// upgrade changes one file), and bench/gate pairs a single-target baseline
+// upgrade changes one file), and analysis/gate pairs a single-target baseline
 // with a candidate target of any name, so a renamed or upgraded target still
 // gates against it.
 //
@@ -76,8 +76,8 @@
 // file back as minimal results so that it streams into the same consumers as
 // results.jsonl.
 //
-// What it does not do: it does not compare (bench/compare) or judge
-// thresholds (bench/gate), keep outputs, latencies or costs, or keep
+// What it does not do: it does not compare (analysis/compare) or judge
+// thresholds (analysis/gate), keep outputs, latencies or costs, or keep
 // individual repeat scores (only their mean).
 package baseline
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis"
 	"github.com/yardstick-eval/yardstick/bench"
 )
 
@@ -124,7 +125,7 @@ func TestGolden(t *testing.T) {
 // it was made from: same counts per suite and target, same pass rate, and the
 // same mean score up to the file's 4-decimal rounding.
 func TestResultsMatchRun(t *testing.T) {
-	orig := bench.NewSummarizer(bench.DefaultSummaryOptions())
+	orig := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	for r, err := range runResults(t) {
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +136,7 @@ func TestResultsMatchRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := bench.NewSummarizer(bench.DefaultSummaryOptions())
+	back := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	for _, b := range bs {
 		for r, err := range b.Results() {
 			if err != nil {

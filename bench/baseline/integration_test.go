@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 )
 
-// TestPairsWithItsRun checks that a baseline streams into bench/compare and
-// bench/gate as the run it was made from: its short prompt hashes match the
+// TestPairsWithItsRun checks that a baseline streams into analysis/compare and
+// analysis/gate as the run it was made from: its short prompt hashes match the
 // run's full ones, every case pairs, and nothing changed.
 func TestPairsWithItsRun(t *testing.T) {
 	var buf bytes.Buffer

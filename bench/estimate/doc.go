@@ -10,7 +10,7 @@
 // estimates: a likely value from the case's expected answer and an upper
 // bound from its max_tokens.
 //
-// The Estimator is an accumulator in the Add/Close style of bench.Summarizer:
+// The Estimator is an accumulator in the Add/Close style of analysis.Summarizer:
 // cases stream in, one Row per target comes out.
 //
 // This package does not call providers, read suites, look up prices (the

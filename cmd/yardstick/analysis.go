@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
-	"github.com/yardstick-eval/yardstick/bench/flaky"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/reports"
 )
 
@@ -20,7 +20,7 @@ import (
 // file once: summaries, threshold outcomes, flaky cases and paired
 // comparisons (against the baseline when there is one, else between the
 // run's targets, against the first).
-type analysis struct {
+type analysisJob struct {
 	resultsPath string
 	thresholds  []gate.Threshold
 	baseline    *baselineInput // may be nil
@@ -40,20 +40,20 @@ const runArm = "run"
 // baseline (different cases, prompts or suite versions, without force), it
 // returns the input without comparisons together with that usage error;
 // any other error comes with a nil input.
-func (an analysis) analyze() (*reports.Input, error) {
+func (an analysisJob) analyze() (*reports.Input, error) {
 	f, err := os.Open(an.resultsPath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sum := bench.NewSummarizer(bench.DefaultSummaryOptions())
+	sum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 	gopts := gate.DefaultOptions()
 	gopts.GroupBy = []string{"suite", "target"}
 	ev := gate.NewEvaluator(an.thresholds, gopts)
 	copts := compare.DefaultOptions()
 	copts.Force = an.force
 	cmp := compare.New(copts)
-	flakes := flaky.New()
+	flakes := analysis.NewFlakyTracker()
 	reference := an.reference
 	for r, err := range bench.ReadResults(f, an.resultsPath) {
 		if err != nil {
@@ -92,7 +92,7 @@ func (an analysis) analyze() (*reports.Input, error) {
 	)
 	if an.baseline != nil {
 		label := an.baseline.label()
-		baseSum := bench.NewSummarizer(bench.DefaultSummaryOptions())
+		baseSum := analysis.NewSummarizer(analysis.DefaultSummaryOptions())
 		for r, err := range an.baseline.results() {
 			if err != nil {
 				return nil, usageErr(err)
@@ -155,7 +155,7 @@ func comparisonErr(err error) error {
 	return err
 }
 
-func targetsOf(ss []bench.Summary) map[string]bool {
+func targetsOf(ss []analysis.Summary) map[string]bool {
 	out := map[string]bool{}
 	for _, s := range ss {
 		out[s.Target] = true
@@ -186,7 +186,7 @@ func resultsOf(path string) iter.Seq2[*bench.Result, error] {
 // writeRunReports writes a run's reports into dir, each atomically:
 // summary.json, report.md (verdict first, sized for a pull-request comment or
 // $GITHUB_STEP_SUMMARY), junit.xml and the self-contained report.html.
-func writeRunReports(dir string, in *reports.Input, an analysis) error {
+func writeRunReports(dir string, in *reports.Input, an analysisJob) error {
 	var baseline iter.Seq2[*bench.Result, error]
 	if an.baseline != nil {
 		baseline = an.baseline.results()

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/bench/baseline"
-	"github.com/yardstick-eval/yardstick/bench/compare"
 	"github.com/yardstick-eval/yardstick/reports"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 )
@@ -50,26 +50,26 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 }
 
 // build parses the flags into an analysis of resultsPath.
-func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysis, error) {
+func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysisJob, error) {
 	ths, err := flagThresholds(f.thresholds)
 	if err != nil {
-		return analysis{}, err
+		return analysisJob{}, err
 	}
 	if len(f.suites) > 0 {
 		ss, err := loadSuites(f.suites, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 		if err != nil {
-			return analysis{}, err
+			return analysisJob{}, err
 		}
 		sths, err := suiteThresholds(ss)
 		if err != nil {
-			return analysis{}, err
+			return analysisJob{}, err
 		}
 		ths = append(sths, ths...)
 	}
 	if err := checkDeltaBaseline(ths, f.baseline != ""); err != nil {
-		return analysis{}, err
+		return analysisJob{}, err
 	}
-	an := analysis{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath)),
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, force: f.force, runID: filepath.Base(filepath.Dir(resultsPath)),
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	if m, err := bench.ReadManifest(filepath.Join(filepath.Dir(resultsPath), bench.ManifestName)); err == nil {
 		an.started = m.Start
@@ -82,7 +82,7 @@ func (a *app) buildAnalysis(f *analysisFlags, resultsPath string) (analysis, err
 	}
 	if f.baseline != "" {
 		if an.baseline, err = loadBaseline(f.baseline); err != nil {
-			return analysis{}, err
+			return analysisJob{}, err
 		}
 	}
 	return an, nil

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/gate"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
@@ -238,7 +238,7 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	}
 
 	// Reports are written for partial runs too: whatever was computed is kept.
-	an := analysis{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
+	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
 	in, anErr := an.analyze()
 	if in == nil {

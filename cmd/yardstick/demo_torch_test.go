@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/yardstick-eval/yardstick/bench/compare"
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 )
 
 // TestDemoFineTuneBeatsBase is the offline quick start end to end, in-process:

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 

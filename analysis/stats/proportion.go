@@ -5,9 +5,9 @@ import "math"
 // Interval is a point estimate with a two-sided confidence interval,
 // Low ≤ Value ≤ High. Fields are NaN when the estimate is undefined (no data).
 type Interval struct {
-	Value float64
-	Low   float64
-	High  float64
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
 }
 
 func nanInterval() Interval { return Interval{math.NaN(), math.NaN(), math.NaN()} }

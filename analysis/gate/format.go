@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/yardstick-eval/yardstick/bench/stats"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 )
 
 // fmtInterval renders "0.912 [0.881, 0.936]" with the given verb per number.

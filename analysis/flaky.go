@@ -1,33 +1,27 @@
-// Package flaky finds the cases whose outcome flips across repeats, with
-// their pass counts, for reports, and computes the unbiased pass^k of each
-// suite × target.
+// Flaky cases: the cases whose outcome flips across repeats, with their pass
+// counts and score spread, and the unbiased pass^k of each suite × target.
 //
-// It complements bench.Summarizer, which already gives per suite × target the
+// This complements the Summarizer, which gives per suite × target the
 // unbiased pass@k (Summary.PassAtK), the share of cases passing every repeat
-// (Summary.PassAllK) and the IDs of flaky cases (Summary.FlakyCases): this
-// package adds each flaky case's counts ("passed 2 of 3") and score spread,
-// and pass^k for every k (the probability that k repeats drawn without
-// replacement all pass), which the Summary does not carry. Its definitions
-// match the Summarizer's: a case is flaky when, among its results without an
+// (Summary.PassAllK) and the IDs of flaky cases (Summary.FlakyCases). The
+// definitions match: a case is flaky when, among its results without an
 // error, some passed and some failed (an infrastructure error is not a flip of
 // the model's outcome); pass^k counts every result, an errored one as a
 // failure, as PassAtK does.
-//
-// What it does not do: decide what to do with flaky cases (quarantine,
-// retries) or format them (package reports does).
-package flaky
+
+package analysis
 
 import (
 	"cmp"
 	"math"
 	"slices"
 
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
 )
 
-// Case is one flaky case of one target.
-type Case struct {
+// FlakyCase is one flaky case of one target.
+type FlakyCase struct {
 	Suite    string  `json:"suite"`
 	Target   string  `json:"target"`
 	CaseID   string  `json:"case_id"`
@@ -39,8 +33,8 @@ type Case struct {
 	ScoreMax float64 `json:"score_max"` // over results without an error
 }
 
-// Group is one suite × target's repeat statistics.
-type Group struct {
+// FlakyGroup is one suite × target's repeat statistics.
+type FlakyGroup struct {
 	Suite  string `json:"suite"`
 	Target string `json:"target"`
 	Cases  int    `json:"cases"`
@@ -54,29 +48,29 @@ type Group struct {
 	PassHatK map[int]float64 `json:"pass_hat_k"`
 }
 
-// Tracker accumulates per-case tallies. It keeps no Result: a few numbers
+// FlakyTracker accumulates per-case tallies. It keeps no Result: a few numbers
 // per suite × target × case. It is not safe for concurrent use.
-type Tracker struct {
-	cases map[key]*tally
+type FlakyTracker struct {
+	cases map[flakyKey]*flakyTally
 }
 
-type key struct{ suite, target, id string }
+type flakyKey struct{ suite, target, id string }
 
-type tally struct {
+type flakyTally struct {
 	runs, passed, failed, errors int
 	min, max                     float64
 }
 
-// New returns an empty Tracker.
-func New() *Tracker { return &Tracker{cases: make(map[key]*tally)} }
+// NewFlakyTracker returns an empty FlakyTracker.
+func NewFlakyTracker() *FlakyTracker { return &FlakyTracker{cases: make(map[flakyKey]*flakyTally)} }
 
 // Add counts one result; r is not retained. Every result counts as a run
-// (a duplicate key counts twice, as in bench.Summarizer).
-func (t *Tracker) Add(r *bench.Result) {
-	k := key{r.Suite, r.Target, r.CaseID}
+// (a duplicate key counts twice, as in the Summarizer).
+func (t *FlakyTracker) Add(r *bench.Result) {
+	k := flakyKey{r.Suite, r.Target, r.CaseID}
 	c := t.cases[k]
 	if c == nil {
-		c = &tally{min: math.Inf(1), max: math.Inf(-1)}
+		c = &flakyTally{min: math.Inf(1), max: math.Inf(-1)}
 		t.cases[k] = c
 	}
 	c.runs++
@@ -93,15 +87,15 @@ func (t *Tracker) Add(r *bench.Result) {
 }
 
 // Flaky returns the flaky cases sorted by suite, target, then case ID.
-func (t *Tracker) Flaky() []Case {
-	var out []Case
+func (t *FlakyTracker) Flaky() []FlakyCase {
+	var out []FlakyCase
 	for k, c := range t.cases {
 		if c.passed > 0 && c.failed > 0 {
-			out = append(out, Case{Suite: k.suite, Target: k.target, CaseID: k.id, Runs: c.runs,
+			out = append(out, FlakyCase{Suite: k.suite, Target: k.target, CaseID: k.id, Runs: c.runs,
 				Passed: c.passed, Failed: c.failed, Errors: c.errors, ScoreMin: c.min, ScoreMax: c.max})
 		}
 	}
-	slices.SortFunc(out, func(x, y Case) int {
+	slices.SortFunc(out, func(x, y FlakyCase) int {
 		return cmp.Or(cmp.Compare(x.Suite, y.Suite), cmp.Compare(x.Target, y.Target), cmp.Compare(x.CaseID, y.CaseID))
 	})
 	return out
@@ -109,9 +103,9 @@ func (t *Tracker) Flaky() []Case {
 
 // Groups returns one Group per suite × target seen, sorted by suite then
 // target.
-func (t *Tracker) Groups() []Group {
+func (t *FlakyTracker) Groups() []FlakyGroup {
 	type gk struct{ suite, target string }
-	byGroup := make(map[gk][]*tally)
+	byGroup := make(map[gk][]*flakyTally)
 	flaky := make(map[gk]int)
 	for k, c := range t.cases {
 		g := gk{k.suite, k.target}
@@ -120,14 +114,14 @@ func (t *Tracker) Groups() []Group {
 			flaky[g]++
 		}
 	}
-	out := make([]Group, 0, len(byGroup))
+	out := make([]FlakyGroup, 0, len(byGroup))
 	for g, cs := range byGroup {
-		grp := Group{Suite: g.suite, Target: g.target, Cases: len(cs), Flaky: flaky[g]}
+		grp := FlakyGroup{Suite: g.suite, Target: g.target, Cases: len(cs), Flaky: flaky[g]}
 		for _, c := range cs {
 			grp.MaxRuns = max(grp.MaxRuns, c.runs)
 		}
 		// Sum in a fixed order so the means do not depend on map order.
-		slices.SortFunc(cs, func(x, y *tally) int {
+		slices.SortFunc(cs, func(x, y *flakyTally) int {
 			return cmp.Or(cmp.Compare(x.runs, y.runs), cmp.Compare(x.passed, y.passed))
 		})
 		grp.PassHatK = make(map[int]float64, grp.MaxRuns)
@@ -144,7 +138,7 @@ func (t *Tracker) Groups() []Group {
 		}
 		out = append(out, grp)
 	}
-	slices.SortFunc(out, func(x, y Group) int {
+	slices.SortFunc(out, func(x, y FlakyGroup) int {
 		return cmp.Or(cmp.Compare(x.Suite, y.Suite), cmp.Compare(x.Target, y.Target))
 	})
 	return out

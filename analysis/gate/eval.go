@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
 )
 
 // Options configures an Evaluator. The zero value is valid: 95% intervals,

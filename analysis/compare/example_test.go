@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/analysis/compare"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/compare"
 )
 
 // The CLI's `yardstick compare A B`: stream each file into the Comparer under

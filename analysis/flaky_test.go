@@ -1,4 +1,4 @@
-package flaky
+package analysis
 
 import (
 	"math"
@@ -53,29 +53,29 @@ func TestTracker(t *testing.T) {
 	tests := []struct {
 		name   string
 		in     []*bench.Result
-		flaky  []Case
-		groups []Group
+		flaky  []FlakyCase
+		groups []FlakyGroup
 	}{
 		{
 			name: "hand-computed",
 			in:   results("t", example),
-			flaky: []Case{
+			flaky: []FlakyCase{
 				{Suite: "s", Target: "t", CaseID: "a", Runs: 3, Passed: 2, Failed: 1, ScoreMin: 0.4, ScoreMax: 1},
 				{Suite: "s", Target: "t", CaseID: "e", Runs: 2, Passed: 1, Failed: 1, ScoreMin: 0.2, ScoreMax: 0.9},
 			},
-			groups: []Group{{Suite: "s", Target: "t", Cases: 5, Flaky: 2, MaxRuns: 3,
+			groups: []FlakyGroup{{Suite: "s", Target: "t", Cases: 5, Flaky: 2, MaxRuns: 3,
 				PassHatK: map[int]float64{1: 8.0 / 15, 2: 4.0 / 15, 3: 1.0 / 3}}},
 		},
 		{
 			name:   "one run each: nothing flaky, pass^1 is the pass rate",
 			in:     results("u", []run{{"x", true, 1, false}, {"y", false, 0, false}, {"z", false, 0, true}}),
-			groups: []Group{{Suite: "s", Target: "u", Cases: 3, MaxRuns: 1, PassHatK: map[int]float64{1: 1.0 / 3}}},
+			groups: []FlakyGroup{{Suite: "s", Target: "u", Cases: 3, MaxRuns: 1, PassHatK: map[int]float64{1: 1.0 / 3}}},
 		},
 		{
 			name:  "two targets sorted",
 			in:    append(results("z", []run{{"a", true, 1, false}}), results("a", []run{{"a", false, 0, false}, {"a", true, 1, false}})...),
-			flaky: []Case{{Suite: "s", Target: "a", CaseID: "a", Runs: 2, Passed: 1, Failed: 1, ScoreMin: 0, ScoreMax: 1}},
-			groups: []Group{
+			flaky: []FlakyCase{{Suite: "s", Target: "a", CaseID: "a", Runs: 2, Passed: 1, Failed: 1, ScoreMin: 0, ScoreMax: 1}},
+			groups: []FlakyGroup{
 				{Suite: "s", Target: "a", Cases: 1, Flaky: 1, MaxRuns: 2, PassHatK: map[int]float64{1: 0.5, 2: 0}},
 				{Suite: "s", Target: "z", Cases: 1, MaxRuns: 1, PassHatK: map[int]float64{1: 1}},
 			},
@@ -83,7 +83,7 @@ func TestTracker(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := New()
+			tr := NewFlakyTracker()
 			for _, r := range tc.in {
 				tr.Add(r)
 			}
@@ -110,7 +110,7 @@ func TestTracker(t *testing.T) {
 }
 
 // TestAgreesWithSummarizer checks the shared definitions against
-// bench.Summarizer: the same flaky IDs, pass^1 = pass@1, and pass^n =
+// the Summarizer: the same flaky IDs, pass^1 = pass@1, and pass^n =
 // PassAllK when every case ran n times.
 func TestAgreesWithSummarizer(t *testing.T) {
 	var in []run
@@ -120,7 +120,7 @@ func TestAgreesWithSummarizer(t *testing.T) {
 			in = append(in, run{id, pass, float64(rep) / 4, i == 5 && rep == 3})
 		}
 	}
-	tr, sum := New(), bench.NewSummarizer(bench.DefaultSummaryOptions())
+	tr, sum := NewFlakyTracker(), NewSummarizer(DefaultSummaryOptions())
 	for _, r := range results("t", in) {
 		tr.Add(r)
 		sum.Add(r)

@@ -1,4 +1,4 @@
-package bench
+package analysis
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -16,10 +17,10 @@ func summaryUSD(v float64) *float64 { return &v }
 
 // summaryFixture: suite "support" × target "gpt", 3 cases × 2 repeats, plus
 // two single-result groups that must sort around it.
-func summaryFixture() []*Result {
+func summaryFixture() []*bench.Result {
 	ms := time.Millisecond
-	res := func(c string, rep int, pass bool, score float64, lat, ttft time.Duration, out int, cost *float64) *Result {
-		return &Result{
+	res := func(c string, rep int, pass bool, score float64, lat, ttft time.Duration, out int, cost *float64) *bench.Result {
+		return &bench.Result{
 			Suite: "support", Target: "gpt", Model: "gpt-4o-mini", CaseID: c, Repeat: rep,
 			Pass: pass, Score: score, Latency: lat, TTFT: ttft,
 			Usage:   providers.Usage{InputTokens: 10, CachedInputTokens: 2, OutputTokens: out},
@@ -29,8 +30,8 @@ func summaryFixture() []*Result {
 	c1r0 := res("c1", 0, true, 1, 100*ms, 20*ms, 20, summaryUSD(0.001))
 	c1r0.Cached = true
 	c3r0 := res("c3", 0, false, 0, 5*time.Second, 0, 0, summaryUSD(0))
-	c3r0.Error = &ErrorInfo{Kind: providers.KindRateLimit, Message: "429", Stage: "generate"}
-	return []*Result{
+	c3r0.Error = &bench.ErrorInfo{Kind: providers.KindRateLimit, Message: "429", Stage: "generate"}
+	return []*bench.Result{
 		c1r0,
 		{Suite: "support", Target: "alpha", Model: "m-alpha", CaseID: "c1", Pass: true, Score: 1, Latency: time.Second},
 		res("c2", 0, false, 0.4, 300*ms, 0, 30, summaryUSD(0.002)),
@@ -39,7 +40,7 @@ func summaryFixture() []*Result {
 		res("c2", 1, true, 0.9, 400*ms, 0, 40, summaryUSD(0.002)),
 		res("c3", 1, false, 0.2, 1000*ms, 0, 0, summaryUSD(0.003)),
 		{Suite: "math", Target: "gpt", Model: "gpt-4o-mini", CaseID: "m1", Pass: false, Score: 0,
-			Error: &ErrorInfo{Kind: providers.KindTimeout}, CostUSD: summaryUSD(0)},
+			Error: &bench.ErrorInfo{Kind: providers.KindTimeout}, CostUSD: summaryUSD(0)},
 	}
 }
 
@@ -156,9 +157,9 @@ func TestSummarizerPassAtKPartialRepeats(t *testing.T) {
 	// out of pass@2 and pass@3.
 	s := NewSummarizer(SummaryOptions{})
 	for i, p := range []bool{true, false, false} {
-		s.Add(&Result{Suite: "s", Target: "t", CaseID: "a", Repeat: i, Pass: p})
+		s.Add(&bench.Result{Suite: "s", Target: "t", CaseID: "a", Repeat: i, Pass: p})
 	}
-	s.Add(&Result{Suite: "s", Target: "t", CaseID: "b", Repeat: 0, Pass: true})
+	s.Add(&bench.Result{Suite: "s", Target: "t", CaseID: "b", Repeat: 0, Pass: true})
 	sm := s.Close()[0]
 	want := map[int]float64{1: (1.0/3 + 1) / 2, 2: 1 - 1.0/3, 3: 1}
 	for k, w := range want {
@@ -181,9 +182,9 @@ func TestSummarizerEmpty(t *testing.T) {
 // bootstrap resamples) and reports the heap still held before Close.
 func BenchmarkSummarizer100k(b *testing.B) {
 	const n = 100_000
-	rs := make([]Result, 1000)
+	rs := make([]bench.Result, 1000)
 	for i := range rs {
-		rs[i] = Result{Suite: "s", Target: "t", Model: "m", Score: float64(i%7) / 6, Pass: i%3 != 0,
+		rs[i] = bench.Result{Suite: "s", Target: "t", Model: "m", Score: float64(i%7) / 6, Pass: i%3 != 0,
 			Latency: time.Duration(100+i) * time.Millisecond, TTFT: 20 * time.Millisecond,
 			Usage: providers.Usage{InputTokens: 100, OutputTokens: 50}, CostUSD: summaryUSD(0.0001)}
 	}

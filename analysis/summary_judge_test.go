@@ -1,4 +1,4 @@
-package bench
+package analysis
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -13,8 +14,8 @@ import (
 // are summed apart from the model's, and appear in the JSON summary only
 // when there were any.
 func TestSummarizerJudgeCost(t *testing.T) {
-	res := func(c string, u providers.Usage, cost *float64) *Result {
-		return &Result{Suite: "s", Target: "t", CaseID: c, Pass: true, Score: 1,
+	res := func(c string, u providers.Usage, cost *float64) *bench.Result {
+		return &bench.Result{Suite: "s", Target: "t", CaseID: c, Pass: true, Score: 1,
 			Usage: providers.Usage{InputTokens: 5, OutputTokens: 1}, CostUSD: summaryUSD(0.1),
 			JudgeUsage: u, JudgeCostUSD: cost}
 	}
@@ -22,7 +23,7 @@ func TestSummarizerJudgeCost(t *testing.T) {
 	s.Add(res("a", providers.Usage{InputTokens: 100, CachedInputTokens: 10, OutputTokens: 20}, summaryUSD(0.002)))
 	s.Add(res("b", providers.Usage{InputTokens: 50, OutputTokens: 5}, nil)) // unpriced judge
 	s.Add(res("c", providers.Usage{InputTokens: 30, OutputTokens: 3}, summaryUSD(0.0005)))
-	s.Add(&Result{Suite: "s", Target: "plain", CaseID: "a", Pass: true, Score: 1})
+	s.Add(&bench.Result{Suite: "s", Target: "plain", CaseID: "a", Pass: true, Score: 1})
 	got := s.Close()
 	if len(got) != 2 {
 		t.Fatalf("%d summaries, want 2", len(got))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate fixtures.json: reference values for package bench/stats.
+"""Generate fixtures.json: reference values for package analysis/stats.
 
 Every value here is computed by an implementation independent of the Go code:
 scipy (normal quantile, exact binomial test, Wilcoxon, bootstrap), statsmodels

@@ -17,7 +17,7 @@
 // with errors get a warning, since an infrastructure failure then reads as a
 // regression.
 //
-// # Statistics (all from bench/stats)
+// # Statistics (all from analysis/stats)
 //
 //   - pass_rate, when every paired case has exactly one result in each arm:
 //     exact McNemar test on the discordant pairs (stats.McNemarExact) for p,
@@ -75,5 +75,5 @@
 //
 // What it does not do: it does not read files (the caller streams
 // bench.ReadResults or baseline.Load into Add), format anything for people
-// (package reports does), or evaluate thresholds (bench/gate does).
+// (package reports does), or evaluate thresholds (analysis/gate does).
 package compare

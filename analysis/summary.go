@@ -1,11 +1,20 @@
-package bench
+// Package analysis turns streams of bench.Result into everything a report
+// shows: per suite × target summaries (pass rate, score, latency, cost,
+// pass@k), flaky cases, and, through its subpackages, statistics
+// (analysis/stats), paired comparisons (analysis/compare) and threshold
+// verdicts (analysis/gate).
+//
+// What it does not do: run cases or call providers (package bench), read or
+// write files, or format anything for people (package reports).
+package analysis
 
 import (
 	"cmp"
 	"slices"
 	"time"
 
-	"github.com/yardstick-eval/yardstick/bench/stats"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
+	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -76,7 +85,7 @@ func NewSummarizer(opts SummaryOptions) *Summarizer {
 
 // Add counts one result. r is not retained. Each (suite, case, target,
 // repeat) key is expected once; a duplicate is counted twice.
-func (s *Summarizer) Add(r *Result) {
+func (s *Summarizer) Add(r *bench.Result) {
 	k := summaryKey{r.Suite, r.Target}
 	a := s.groups[k]
 	if a == nil {
@@ -208,11 +217,11 @@ func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
 		}
 	}
 	w := stats.Wilson(a.passed, a.n, conf)
-	sm.PassRate = Interval{Value: w.Value, Low: w.Low, High: w.High}
+	sm.PassRate = w
 	b := stats.BootstrapMean(a.scores, stats.BootstrapConfig{
 		Resamples: o.Resamples, Confidence: conf, Seed: o.Seed, BCa: o.BCa,
 	})
-	sm.Score = Interval{Value: b.Value, Low: b.Low, High: b.High}
+	sm.Score = b
 	if a.tpsN > 0 {
 		sm.TokensPerSec = a.tpsSum / float64(a.tpsN)
 	}
@@ -273,4 +282,40 @@ func distribution(ds []time.Duration) Distribution {
 		P99:  p(99),
 		Max:  ds[len(ds)-1],
 	}
+}
+
+// Distribution summarises durations.
+type Distribution struct {
+	N    int           `json:"n"`
+	Mean time.Duration `json:"mean_ns"`
+	P50  time.Duration `json:"p50_ns"`
+	P95  time.Duration `json:"p95_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	Max  time.Duration `json:"max_ns"`
+}
+
+// Summary aggregates the results of one suite × target.
+type Summary struct {
+	Suite        string                 `json:"suite"`
+	Target       string                 `json:"target"`
+	Model        string                 `json:"model"`
+	N            int                    `json:"n"`      // results, errors included
+	Passed       int                    `json:"passed"` // results that passed
+	Errors       int                    `json:"errors"`
+	ErrorsByKind map[providers.Kind]int `json:"errors_by_kind,omitempty"`
+	PassRate     stats.Interval         `json:"pass_rate"` // Wilson 95% over N
+	Score        stats.Interval         `json:"score"`     // mean, bootstrap 95%
+	Latency      Distribution           `json:"latency"`   // successful results only
+	TTFT         Distribution           `json:"ttft"`      // streamed successful results only
+	TokensPerSec float64                `json:"output_tokens_per_second"`
+	Usage        providers.Usage        `json:"usage"`
+	CostUSD      float64                `json:"cost_usd"`
+	CostKnown    bool                   `json:"cost_known"`               // every result had a price
+	JudgeUsage   providers.Usage        `json:"judge_usage,omitzero"`     // sum of Result.JudgeUsage
+	JudgeCostUSD float64                `json:"judge_cost_usd,omitempty"` // sum of the known Result.JudgeCostUSD
+	Cached       int                    `json:"cached"`
+	Repeats      int                    `json:"repeats"`              // distinct repeat indexes seen
+	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
+	PassAllK     float64                `json:"pass_all_k,omitempty"` // share of cases passing every repeat
+	FlakyCases   []string               `json:"flaky_cases,omitempty"`
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -184,11 +184,11 @@ func TestArmIntervals(t *testing.T) {
 		r := rowOf(t, cmp, "s", MetricPassRate)
 		for _, v := range []struct {
 			name string
-			got  bench.Interval
-			want bench.Interval // 140/220 and 122/220 at 95%
+			got  stats.Interval
+			want stats.Interval // 140/220 and 122/220 at 95%
 		}{
-			{"A", r.IntervalA, bench.Interval{Value: 0.6363636363636364, Low: 0.5709620585999775, High: 0.6970848006195309}},
-			{"B", r.IntervalB, bench.Interval{Value: 0.5545454545454546, Low: 0.48849258258675454, High: 0.6187261611010488}},
+			{"A", r.IntervalA, stats.Interval{Value: 0.6363636363636364, Low: 0.5709620585999775, High: 0.6970848006195309}},
+			{"B", r.IntervalB, stats.Interval{Value: 0.5545454545454546, Low: 0.48849258258675454, High: 0.6187261611010488}},
 		} {
 			if !near(v.got.Value, v.want.Value, 1e-12) || !near(v.got.Low, v.want.Low, 1e-9) || !near(v.got.High, v.want.High, 1e-9) {
 				t.Errorf("Interval%s = %+v, Wilson %+v", v.name, v.got, v.want)
@@ -236,7 +236,7 @@ func TestArmIntervals(t *testing.T) {
 			r := rowOf(t, cmp, "s", metric)
 			for _, arm := range []struct {
 				name  string
-				iv    bench.Interval
+				iv    stats.Interval
 				value float64
 			}{{"A", r.IntervalA, r.ValueA}, {"B", r.IntervalB, r.ValueB}} {
 				// Normal-theory width 2·z·sd/√n of the per-case means; the
@@ -283,9 +283,9 @@ func TestArmIntervals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		one := bench.Interval{Value: 1, Low: 1, High: 1}
+		one := stats.Interval{Value: 1, Low: 1, High: 1}
 		pr, sc := rowOf(t, cmp, "s", MetricPassRate), rowOf(t, cmp, "s", MetricScore)
-		if pr.IntervalA != one || sc.IntervalA != one || sc.IntervalB != (bench.Interval{Value: 0.5, Low: 0.5, High: 0.5}) {
+		if pr.IntervalA != one || sc.IntervalA != one || sc.IntervalB != (stats.Interval{Value: 0.5, Low: 0.5, High: 0.5}) {
 			t.Errorf("constant arms: pass %+v, score %+v / %+v", pr.IntervalA, sc.IntervalA, sc.IntervalB)
 		}
 		if !(pr.IntervalB.Low < 0.6 && 0.6 < pr.IntervalB.High) {
@@ -304,7 +304,7 @@ func TestArmIntervals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := map[string]bench.Interval{}
+		ref := map[string]stats.Interval{}
 		for _, r := range cmp.Rows {
 			if r.A != "ref" {
 				t.Fatalf("row %+v: reference is not A", r)

@@ -9,8 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 )
 
 // Metric names used in Row.Metric.
@@ -109,7 +108,7 @@ type CostLatency struct {
 }
 
 // CompareRuns compares run B against run A (the reference) target by target,
-// pairing targets as bench/gate pairs a run with a baseline: a target of B
+// pairing targets as analysis/gate pairs a run with a baseline: a target of B
 // pairs with A's target of the same name, or, when A has a single target, with
 // that one. A target left without a partner is an incompatibility (an issue of
 // kind TargetUnpaired) unless Options.Force.
@@ -410,7 +409,7 @@ func (c *Comparer) rows(pl pairPlan) []Row {
 		ValueA: stats.Mean(as), ValueB: stats.Mean(bs), AOnly: pc.AOnly, BOnly: pc.BOnly}
 	if single {
 		iv := stats.NewcombePaired(pc, level)
-		pass.Delta = bench.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}
+		pass.Delta = stats.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}
 		pass.P = stats.McNemarExact(pc.AOnly, pc.BOnly)
 		pass.Method = MethodMcNemar
 		pass.IntervalA = armValue(stats.Wilson(pc.Both+pc.AOnly, n, level), pass.ValueA)
@@ -447,28 +446,28 @@ func (c *Comparer) armMean(xs []float64, pl pairPlan, arm Arm, metric string) st
 	})
 }
 
-// armValue converts iv to a bench.Interval centred on the row's value v (the
+// armValue converts iv to a stats.Interval centred on the row's value v (the
 // same mean, computed in another order, may differ from iv.Value in the last
 // bit), keeping Low ≤ Value ≤ High.
-func armValue(iv stats.Interval, v float64) bench.Interval {
-	return bench.Interval{Value: v, Low: math.Min(iv.Low, v), High: math.Max(iv.High, v)}
+func armValue(iv stats.Interval, v float64) stats.Interval {
+	return stats.Interval{Value: v, Low: math.Min(iv.Low, v), High: math.Max(iv.High, v)}
 }
 
 // paired is the paired bootstrap interval of mean(b − a) and
 // p = max(bootstrap p, Wilcoxon signed-rank p).
-func (c *Comparer) paired(a, b []float64, seed uint64) (bench.Interval, float64) {
+func (c *Comparer) paired(a, b []float64, seed uint64) (stats.Interval, float64) {
 	iv, pb, err := stats.PairedBootstrap(a, b, stats.BootstrapConfig{
 		Resamples: c.opts.BootstrapIters, Confidence: c.opts.level(), Seed: seed,
 	})
 	if err != nil { // lengths always match here
-		return bench.Interval{Value: math.NaN(), Low: math.NaN(), High: math.NaN()}, math.NaN()
+		return stats.Interval{Value: math.NaN(), Low: math.NaN(), High: math.NaN()}, math.NaN()
 	}
 	d := make([]float64, len(a))
 	for i := range a {
 		d[i] = b[i] - a[i]
 	}
 	pw := stats.WilcoxonSignedRank(d).P
-	return bench.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}, math.Max(pb, pw)
+	return stats.Interval{Value: iv.Value, Low: iv.Low, High: iv.High}, math.Max(pb, pw)
 }
 
 // changes lists the pair's regressed and improved cases.

@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/yardstick-eval/yardstick/analysis/stats"
 	"github.com/yardstick-eval/yardstick/bench"
-	"github.com/yardstick-eval/yardstick/bench/stats"
 )
 
 // The simulations below check the gate's statistics end to end: two runs are
@@ -230,7 +230,7 @@ func TestSimulationPower(t *testing.T) {
 // 2000 runs with a 10-point drop. It fails like the tests do and reports the
 // observed rates as metrics:
 //
-//	go test -run XXX -bench Simulation -benchtime 1x ./bench/gate
+//	go test -run XXX -bench Simulation -benchtime 1x ./analysis/gate
 func BenchmarkSimulation(b *testing.B) {
 	for b.Loop() {
 		pr := simulate(b, 11, 4000, 0, false, 0)

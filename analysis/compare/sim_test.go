@@ -139,7 +139,7 @@ func TestFalseAlarmRate(t *testing.T) {
 // comparisons of 100 cases with 2,000 bootstrap resamples per benchmark
 // iteration; it reports the rates as metrics.
 //
-//	go test -run '^$' -bench FalseAlarmRate -benchtime 1x ./bench/compare
+//	go test -run '^$' -bench FalseAlarmRate -benchtime 1x ./analysis/compare
 func BenchmarkFalseAlarmRate(b *testing.B) {
 	for range b.N {
 		got := simulate(simConfig{cases: 100, repeats: 1, iters: 2000}, 10000, 3)
@@ -153,7 +153,7 @@ func BenchmarkFalseAlarmRate(b *testing.B) {
 // BenchmarkAdd streams 100,000 cases × 2 arms through a Comparer and
 // compares them, reporting the heap held by the Comparer.
 //
-//	go test -run '^$' -bench Add -benchmem ./bench/compare
+//	go test -run '^$' -bench Add -benchmem ./analysis/compare
 func BenchmarkAdd(b *testing.B) {
 	const n = 100_000
 	ids := make([]string, n)

@@ -1,6 +1,6 @@
 package compare
 
-import "github.com/yardstick-eval/yardstick/bench"
+import "github.com/yardstick-eval/yardstick/analysis/stats"
 
 // Row is one paired comparison of metric between two arms (targets or runs) on
 // the cases both have. ValueA and ValueB are the arms' means over the paired
@@ -16,9 +16,9 @@ type Row struct {
 	N           int            `json:"n"`      // paired cases
 	ValueA      float64        `json:"value_a"`
 	ValueB      float64        `json:"value_b"`
-	IntervalA   bench.Interval `json:"interval_a"` // Value == ValueA
-	IntervalB   bench.Interval `json:"interval_b"` // Value == ValueB
-	Delta       bench.Interval `json:"delta"`      // B − A with its paired interval at Comparison.Level (95% by default)
+	IntervalA   stats.Interval `json:"interval_a"` // Value == ValueA
+	IntervalB   stats.Interval `json:"interval_b"` // Value == ValueB
+	Delta       stats.Interval `json:"delta"`      // B − A with its paired interval at Comparison.Level (95% by default)
 	P           float64        `json:"p"`          // two-sided p-value of the paired test
 	PAdjusted   float64        `json:"p_adjusted"` // Holm-adjusted across all rows of the comparison
 	Significant bool           `json:"significant"`

@@ -17,7 +17,7 @@
 // affected result rather than a panic; callers treat NaN as missing data.
 //
 // What it does not do: it does not decide what to compare, pair records, or
-// format numbers for people (package bench and bench/gate do), and it does not
+// format numbers for people (package bench and analysis/gate do), and it does not
 // implement exact unconditional tests or small-sample corrections beyond those
 // documented on each function.
 package stats

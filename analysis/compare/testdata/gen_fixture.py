@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate fixture.json: reference values for package bench/compare.
+"""Generate fixture.json: reference values for package analysis/compare.
 
 Computed independently of the Go code with numpy and scipy:
 
