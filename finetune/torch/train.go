@@ -131,6 +131,14 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 	l := &loaded{}
 	tr.l = l
 	var mc *finetune.ModelConfig
+	var ggufBase *ggufModel
+	defer func() {
+		if ggufBase != nil {
+			for _, t := range ggufBase.params {
+				t.free()
+			}
+		}
+	}()
 	if scratch {
 		l.tok = tokenize.NewBytes()
 		if mc, err = finetune.PresetConfig(preset, l.tok.VocabSize()); err != nil {
@@ -141,18 +149,21 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		if opts.Base == "" {
 			return nil, &finetune.InputError{Field: "base", Err: errors.New("no base model (a model directory or scratch)")}
 		}
-		if tr.base, err = filepath.Abs(opts.Base); err != nil {
-			return nil, err
+		ggufPath, isGGUF, err := GGUFPath(opts.Base)
+		if err != nil {
+			return nil, &finetune.InputError{Field: "base", Err: err}
 		}
-		if _, err := os.Stat(filepath.Join(tr.base, adapterCfgFile)); err == nil {
-			if _, err := os.Stat(filepath.Join(tr.base, modelFile)); err != nil {
-				return nil, fmt.Errorf("%s is a LoRA adapter; merge it first (ExportMerged) and train on the merged model", opts.Base)
+		if isGGUF {
+			// The run records the file itself (an ollama: name resolves to a blob path), so adapters point
+			// at exactly the weights they were trained on.
+			if tr.base, err = filepath.Abs(ggufPath); err != nil {
+				return nil, err
 			}
-		}
-		if mc, err = finetune.LoadModelConfig(filepath.Join(tr.base, configFile)); err != nil {
-			return nil, err
-		}
-		if l.tok, err = tokenize.Load(tr.base); err != nil {
+			if ggufBase, err = loadGGUF(tr.base, cfg.Template == ""); err != nil {
+				return nil, err
+			}
+			mc, l.tok, l.tmpl = ggufBase.cfg, ggufBase.tok, ggufBase.tmpl
+		} else if mc, err = tr.loadBaseDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -162,9 +173,12 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 	if l.tok.VocabSize() > mc.VocabSize {
 		return nil, fmt.Errorf("%s: tokenizer has %d ids but vocab_size is %d", opts.Base, l.tok.VocabSize(), mc.VocabSize)
 	}
-	if cfg.Template != "" {
+	switch {
+	case cfg.Template != "":
 		l.tmpl, err = finetune.TemplateByName(cfg.Template)
-	} else {
+	case ggufBase != nil:
+		// the file's chat template, read above
+	default:
 		l.tmpl, err = finetune.DetectTemplate(tr.base, l.tok)
 	}
 	if err != nil {
@@ -178,6 +192,8 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		params, err = loadParams(tr.resumed, mc)
 	case scratch:
 		params = initParams(mc, cfg.Seed)
+	case ggufBase != nil:
+		params, ggufBase.params = ggufBase.params, nil
 	default:
 		params, err = loadParams(tr.base, mc)
 	}
@@ -264,6 +280,27 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		}
 	}
 	return tr, nil
+}
+
+// loadBaseDir reads the config and tokenizer of a base model directory.
+func (tr *trainer) loadBaseDir() (*finetune.ModelConfig, error) {
+	var err error
+	if tr.base, err = filepath.Abs(tr.opts.Base); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(tr.base, adapterCfgFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(tr.base, modelFile)); err != nil {
+			return nil, fmt.Errorf("%s is a LoRA adapter; merge it first (ExportMerged) and train on the merged model", tr.opts.Base)
+		}
+	}
+	mc, err := finetune.LoadModelConfig(filepath.Join(tr.base, configFile))
+	if err != nil {
+		return nil, err
+	}
+	if tr.l.tok, err = tokenize.Load(tr.base); err != nil {
+		return nil, err
+	}
+	return mc, nil
 }
 
 func (tr *trainer) checkResume(c *finetune.Checkpoint) error {
