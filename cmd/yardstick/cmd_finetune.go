@@ -122,6 +122,9 @@ func (a *app) finetune(ctx context.Context, f *finetuneFlags) error {
 		if errors.As(err, &ie) {
 			return usageErr(err)
 		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return &exitError{code: exitInterrupted, err: errors.New(interruptedMessage(f, ck))}
+		}
 		return err
 	}
 	fmt.Fprintf(a.stdout, "trained %s: %d steps", f.out, ck.Step)
@@ -156,4 +159,14 @@ func checkExamples(path string) error {
 		return fmt.Errorf("%s: no examples", path)
 	}
 	return nil
+}
+
+// interruptedMessage says what an interrupted training run left behind: the checkpoint of the steps done,
+// and how to continue.
+func interruptedMessage(f *finetuneFlags, ck *finetune.Checkpoint) string {
+	if ck == nil || ck.Step == 0 {
+		return "interrupted before the first training step; no checkpoint was written"
+	}
+	return fmt.Sprintf("interrupted after step %d/%d; checkpoint written to %s (serve it as local:%[3]s, or continue with --resume --out %s)",
+		ck.Step, ck.MaxSteps, finetune.CheckpointDir(f.out, ck.Step), f.out)
 }
