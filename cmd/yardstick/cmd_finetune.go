@@ -77,6 +77,62 @@ bin/yardstick-torch.`,
 	fl.Float64Var(&f.loraCfg.Dropout, "lora-dropout", f.loraCfg.Dropout, "LoRA dropout")
 	fl.StringSliceVar(&f.loraCfg.TargetModules, "lora-targets", f.loraCfg.TargetModules, `LoRA target modules, or "all-linear"`)
 	fl.BoolVar(&f.loraCfg.Merge, "lora-merge", false, "also write model.safetensors with the adapters merged in")
+	cmd.AddCommand(a.finetuneExportCommand())
+	return cmd
+}
+
+func (a *app) finetuneExportCommand() *cobra.Command {
+	var format, typ, out string
+	cmd := &cobra.Command{
+		Use:   "export RUN --format gguf|gguf-lora|safetensors -o OUT",
+		Short: "Write a fine-tuned model as GGUF (llama.cpp, Ollama) or a merged Hugging Face directory",
+		Long: `Export a model trained by 'yardstick finetune' (RUN: its --out directory, a
+checkpoint, or any model 'local:' serves).
+
+  --format gguf         the whole model, LoRA merged in, as one GGUF file with the
+                        tokenizer and chat template (--type f16, q8_0, bf16 or f32);
+                        serve it with 'ollama create NAME -f Modelfile' (FROM ./OUT)
+                        or llama.cpp
+  --format gguf-lora    the LoRA adapter alone in llama.cpp's GGUF adapter format
+                        (--type f32 or f16), for llama.cpp --lora or an Ollama
+                        ADAPTER line on the base GGUF
+  --format safetensors  a self-contained Hugging Face directory, LoRA merged in
+
+The run directory itself is already a PEFT adapter (adapter_model.safetensors +
+adapter_config.json) for Python's peft.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErrf("-o is required")
+			}
+			if !torch.Built() {
+				return usageErr(finetune.ErrNotBuilt)
+			}
+			var err error
+			switch format {
+			case "gguf":
+				err = torch.ExportGGUF(cmd.Context(), args[0], out, typ, false)
+			case "gguf-lora":
+				if typ == "" {
+					typ = "f32"
+				}
+				err = torch.ExportGGUF(cmd.Context(), args[0], out, typ, true)
+			case "safetensors":
+				err = torch.ExportMerged(cmd.Context(), args[0], out)
+			default:
+				return usageErrf("--format %q: choose gguf, gguf-lora or safetensors", format)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s\n", out)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "gguf", "gguf, gguf-lora or safetensors")
+	fl.StringVar(&typ, "type", "", "GGUF weight type: f16 (default), q8_0, bf16, f32; gguf-lora: f32 (default) or f16")
+	fl.StringVarP(&out, "out", "o", "", "output file (gguf, gguf-lora) or directory (safetensors)")
 	return cmd
 }
 

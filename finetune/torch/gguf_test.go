@@ -6,11 +6,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/yardstick-eval/yardstick/finetune"
 	"github.com/yardstick-eval/yardstick/finetune/gguf"
+	"github.com/yardstick-eval/yardstick/finetune/safetensors"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -86,4 +89,121 @@ func TestGGUFProvider(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "missing.gguf") || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing .gguf: %v", err)
 	}
+}
+
+// TestGGUFExportRoundTrip: a LoRA fine-tune of a GGUF base, exported as a merged GGUF (F32, F16, Q8_0)
+// and read back by this package's own loader, gives the logits of the run it came from (exactly for F32,
+// within the format's rounding otherwise); the GGUF LoRA export holds the adapter's matrices; the run's
+// adapter_config.json lists the modules for PEFT; and the trained adapter serves from its GGUF base.
+func TestGGUFExportRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	data := writeChatData(t, dir, 16)
+	run := filepath.Join(dir, "run")
+	cfg := smallConfig(6)
+	lc := finetune.DefaultLoRAConfig()
+	lc.Rank, lc.Alpha, lc.TargetModules = 4, 8, []string{finetune.LoRAAllLinear}
+	cfg.LoRA = &lc
+	if _, err := Train(context.Background(), TrainOptions{Data: data, Base: ggufFixture, Out: run, Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	ac, err := finetune.LoadAdapterConfig(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ac.TargetModules, finetune.LoRATargetModules) {
+		t.Errorf("adapter_config.json target_modules %q, want the explicit list %q", ac.TargetModules, finetune.LoRATargetModules)
+	}
+	ids := []int32{1, 17, 33, 90, 5, 64, 101, 7}
+	logitsOf := func(path string) []float32 {
+		t.Helper()
+		var out []float32
+		err := onTorchThread(context.Background(), func() error {
+			prev := setGradEnabled(false)
+			defer setGradEnabled(prev)
+			l, err := loadDir(path)
+			if err != nil {
+				return err
+			}
+			defer l.free()
+			var s scope
+			defer s.free()
+			out = l.m.logits(&s, s.t(fromInt32sAsInt64(ids, 1, int64(len(ids)))), 1, int64(len(ids)), nil).float32s()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := logitsOf(run)
+	if d := maxAbsDiff(want, logitsOf(ggufFixture)); d < 1e-4 {
+		t.Fatalf("the fine-tune did not change the model (max |Δlogit| vs base %g)", d)
+	}
+	for _, c := range []struct {
+		typ string
+		tol float64
+	}{{"f32", 1e-5}, {"f16", 2e-2}, {"q8_0", 1e-1}} {
+		out := filepath.Join(dir, "merged-"+c.typ+".gguf")
+		if err := ExportGGUF(context.Background(), run, out, c.typ, false); err != nil {
+			t.Fatalf("%s: %v", c.typ, err)
+		}
+		f, err := gguf.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ChatTemplate() == "" {
+			t.Errorf("%s: no tokenizer.chat_template", c.typ)
+		}
+		if _, err := f.Tokenizer(); err != nil {
+			t.Errorf("%s: tokenizer: %v", c.typ, err)
+		}
+		f.Close()
+		d := maxAbsDiff(want, logitsOf(out))
+		t.Logf("%s: max |Δlogit| vs the run %.3g", c.typ, d)
+		if d > c.tol {
+			t.Errorf("%s export: logits differ by %g (tolerance %g)", c.typ, d, c.tol)
+		}
+	}
+	lora := filepath.Join(dir, "adapter.gguf")
+	if err := ExportGGUF(context.Background(), run, lora, "f32", true); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(lora)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if typ, _ := f.Metadata().String("general.type"); typ != "adapter" {
+		t.Errorf("general.type %q", typ)
+	}
+	base, _ := finetune.LoadModelConfig("../gguf/testdata/tiny_llama_config.json")
+	if n, want := len(f.Tensors()), 2*len(base.LoRATensors(ac.LoRA())); n != want {
+		t.Errorf("GGUF LoRA holds %d tensors, want %d", n, want)
+	}
+	// v_proj is not permuted: its A (GGUF [in, r] = PEFT [r, in] row-major) reads back bit for bit.
+	st, err := safetensorsTensor(filepath.Join(run, adapterFile), finetune.PEFTTensorName("model.layers.0.self_attn.v_proj", "lora_A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := f.RawTensor("blk.0.attn_v.weight.lora_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), len(raw)/4)
+	if d := maxAbsDiff(got, st); d != 0 {
+		t.Errorf("blk.0.attn_v.weight.lora_a differs from the adapter's lora_A by %g", d)
+	}
+}
+
+func safetensorsTensor(path, name string) ([]float32, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	return st.Float32s()
 }
