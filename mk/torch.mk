@@ -56,7 +56,7 @@ torch-venv:
 bench-torch: libtorch torch-venv
 	@$(TORCH_ENV) YARDSTICK_TORCH_PYTHON=$(TORCH_PYTHON) YARDSTICK_TORCH_THREADS=$(TORCH_THREADS) \
 	YARDSTICK_BENCH_MODELS=$(TORCH_BENCH_MODELS) \
-	go test -tags torch -run '^$$' -bench Throughput -benchtime 1x -count 1 -timeout 60m -v ./finetune/torch/
+	go test -tags torch -run '^$$' -bench 'Throughput|BatchedGeneration' -benchtime 1x -count 1 -timeout 60m -v ./finetune/torch/
 
 torch-fixtures: torch-venv
 	"$(TORCH_VENV)/bin/pip" install -q "transformers==4.36.2"

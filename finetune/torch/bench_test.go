@@ -297,16 +297,31 @@ func runPyBench(python, dir string, threads int, sh benchShape) (benchResult, er
 // BenchmarkBatchedGeneration measures prefill and greedy decode throughput of generateBatch on a random
 // model (YARDSTICK_BENCH_MODEL, default smollm2-135m) at batch 1 and 8: 8 different 32-token prompts, 64
 // new tokens each. Prefill is timed with one new token; decode tokens/s is the extra tokens over the
-// extra time. Each figure is the fastest of YARDSTICK_BENCH_ROUNDS (default 3) runs.
+// extra time. Each figure is the fastest of YARDSTICK_BENCH_ROUNDS (default 3) runs. With
+// YARDSTICK_TORCH_PYTHON set, PyTorch eager (scripts/torch_bench.py --batched) runs the same model on the
+// same prompts and the ratios are reported (`make bench-torch` runs both):
 //
 //	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x ./finetune/torch/
 func BenchmarkBatchedGeneration(b *testing.B) {
 	name := envOr("YARDSTICK_BENCH_MODEL", "smollm2-135m")
 	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
 	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
+	python := os.Getenv("YARDSTICK_TORCH_PYTHON")
 	const promptLen, newTokens = 32, 64
 	cfg := benchModels[name]()
-	var decode1 float64
+	dir := b.TempDir()
+	r := rand.New(rand.NewPCG(3, 3))
+	prompts := make([][]int32, 8)
+	flat := make([]int64, 0, 8*promptLen)
+	for i := range prompts {
+		prompts[i] = make([]int32, promptLen)
+		for j := range prompts[i] {
+			prompts[i][j] = int32(r.IntN(cfg.VocabSize))
+			flat = append(flat, int64(prompts[i][j]))
+		}
+	}
+	goRes := map[string]float64{}
+	goIDs := map[int][][]int32{}
 	err := onTorchThread(context.Background(), func() error {
 		setThreads(threads)
 		m, err := newModel(cfg, initParams(cfg, 1))
@@ -314,51 +329,91 @@ func BenchmarkBatchedGeneration(b *testing.B) {
 			return err
 		}
 		defer m.free()
+		if python != "" {
+			if err := m.saveModel(dir, false); err != nil {
+				return err
+			}
+			t, err := safetensors.FromInt64s("prompts", []int64{8, promptLen}, flat)
+			if err != nil {
+				return err
+			}
+			if err := safetensors.WriteFile(filepath.Join(dir, "prompts.safetensors"), []safetensors.Tensor{t}, nil); err != nil {
+				return err
+			}
+		}
 		prev := setGradEnabled(false)
 		defer setGradEnabled(prev)
-		r := rand.New(rand.NewPCG(3, 3))
 		for _, batch := range []int{1, 8} {
 			reqs := func(n int) []genRequest {
 				out := make([]genRequest, batch)
-				rr := rand.New(rand.NewPCG(uint64(r.IntN(1000)), 1))
 				for i := range out {
-					p := make([]int32, promptLen)
-					for j := range p {
-						p[j] = int32(rr.IntN(cfg.VocabSize))
-					}
-					out[i] = genRequest{Prompt: p, Opts: genOptions{MaxTokens: n}}
+					out[i] = genRequest{Prompt: prompts[i], Opts: genOptions{MaxTokens: n}}
 				}
 				return out
 			}
 			timeIt := func(n int) time.Duration {
 				best := time.Duration(math.MaxInt64)
 				for range rounds {
-					q := reqs(n)
 					start := time.Now()
-					m.generateBatch(nil, q)
+					res := m.generateBatch(nil, reqs(n))
 					best = min(best, time.Since(start))
+					if n > 1 {
+						goIDs[batch] = nil
+						for _, r := range res {
+							goIDs[batch] = append(goIDs[batch], r.G.IDs)
+						}
+					}
 				}
 				return best
 			}
 			timeIt(2) // warm-up
 			pre := timeIt(1)
 			all := timeIt(1 + newTokens)
-			prefill := float64(batch*promptLen) / pre.Seconds()
-			decode := float64(batch*newTokens) / (all - pre).Seconds()
-			b.ReportMetric(prefill, fmt.Sprintf("prefill-b%d-tok/s", batch))
-			b.ReportMetric(decode, fmt.Sprintf("decode-b%d-tok/s", batch))
-			b.Logf("%s batch %d (%d threads): prefill %.0f tok/s, decode %.1f tok/s", name, batch, threads, prefill, decode)
-			if batch == 1 {
-				decode1 = decode
-			} else {
-				b.ReportMetric(decode/decode1, "decode-b8/b1")
-				b.Logf("decode batch 8 / batch 1: %.2fx", decode/decode1)
-			}
+			goRes[fmt.Sprintf("prefill_b%d", batch)] = float64(batch*promptLen) / pre.Seconds()
+			goRes[fmt.Sprintf("decode_b%d", batch)] = float64(batch*newTokens) / (all - pre).Seconds()
 		}
 		return nil
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
+		b.ReportMetric(goRes[k], "go-"+k+"-tok/s")
+	}
+	b.ReportMetric(goRes["decode_b8"]/goRes["decode_b1"], "go-decode-b8/b1")
+	b.Logf("%s (%d threads) go: prefill %.0f / %.0f tok/s, decode %.1f / %.1f tok/s at batch 1 / 8; decode batch 8 / batch 1: %.2fx",
+		name, threads, goRes["prefill_b1"], goRes["prefill_b8"], goRes["decode_b1"], goRes["decode_b8"], goRes["decode_b8"]/goRes["decode_b1"])
+	if python == "" {
+		b.Logf("YARDSTICK_TORCH_PYTHON not set: PyTorch side skipped")
+		return
+	}
+	script, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "torch_bench.py"))
+	cmd := exec.Command(python, script, dir, "--batched", "--threads", strconv.Itoa(threads), "--new", strconv.Itoa(newTokens), "--gens", strconv.Itoa(rounds))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("PyTorch side: %v", err)
+	}
+	var py map[string]any
+	if err := json.Unmarshal(out, &py); err != nil {
+		b.Fatalf("PyTorch output %q: %v", out, err)
+	}
+	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
+		v, _ := py[k].(float64)
+		b.ReportMetric(v, "pytorch-"+k+"-tok/s")
+		b.ReportMetric(goRes[k]/v, k+"-ratio")
+		b.Logf("%-10s go %8.1f tok/s  pytorch %8.1f tok/s  ratio %.2fx", k, goRes[k], v, goRes[k]/v)
+	}
+	// Same weights and prompts: greedy decoding agrees on its first tokens, row by row.
+	pyIDs, _ := py["ids_b8"].([]any)
+	for i, row := range pyIDs {
+		var ids []int32
+		for _, x := range row.([]any) {
+			ids = append(ids, int32(x.(float64)))
+		}
+		if n := commonPrefix(goIDs[8][i], ids); n < 8 {
+			b.Errorf("batch 8 row %d: greedy tokens agree for only %d positions", i, n)
+		}
 	}
 }
 
