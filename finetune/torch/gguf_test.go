@@ -4,6 +4,9 @@ package torch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,4 +209,48 @@ func safetensorsTensor(path, name string) ([]float32, error) {
 		return nil, err
 	}
 	return st.Float32s()
+}
+
+// TestOllamaBase: "ollama:NAME:TAG" serves the GGUF blob of a store laid out as Ollama lays it
+// (OLLAMA_MODELS/manifests/…/NAME/TAG → blobs/sha256-…), and a name the store lacks says how to get it.
+func TestOllamaBase(t *testing.T) {
+	store := t.TempDir()
+	blob, err := os.ReadFile(ggufFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(blob)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	blobs := filepath.Join(store, "blobs")
+	mdir := filepath.Join(store, "manifests", "registry.ollama.ai", "library", "tiny")
+	for _, d := range []string{blobs, mdir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(blobs, "sha256-"+hex.EncodeToString(sum[:])), blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+"config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"%[1]s","size":%[2]d},
+"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"%[1]s","size":%[2]d}]}`, digest, len(blob))
+	if err := os.WriteFile(filepath.Join(mdir, "1b"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OLLAMA_MODELS", store)
+	if _, err := Fingerprint("ollama:tiny:1b"); err != nil {
+		t.Fatalf("Fingerprint: %v", err)
+	}
+	p, err := NewProvider("ollama:tiny:1b", ProviderOptions{MaxTokens: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.(interface{ Close() error }).Close()
+	if _, err := p.Generate(context.Background(), &providers.Request{Messages: []providers.Message{{Role: providers.RoleUser, Content: "hi"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewProvider("ollama:absent", ProviderOptions{})
+	if err == nil || !strings.Contains(err.Error(), "ollama pull absent") {
+		t.Errorf("a model the store lacks: %v", err)
+	}
 }
