@@ -27,6 +27,10 @@ BASE=${DEMO_BASE:-$(scripts/smollm2.sh path)}
 EPOCHS=${DEMO_EPOCHS:-2}
 LR=${DEMO_LR:-1e-3}
 THREADS=${DEMO_THREADS:-0}
+# OpenMP threads sleep instead of spinning between parallel regions: on a machine shared with other busy
+# processes a spinning thread that gets descheduled stalls every region (measured on a 2-core machine at
+# load 14: ~60 s per training step spinning, ~20 s passive). Set OMP_WAIT_POLICY=ACTIVE on a quiet machine.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
