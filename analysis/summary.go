@@ -69,10 +69,10 @@ type summaryAcc struct {
 	tpsSum       float64
 	tpsN         int
 	usage        providers.Usage
-	cost         float64
+	costs        []float64 // known result costs, summed in sorted order
 	costKnown    bool
 	judgeUsage   providers.Usage
-	judgeCost    float64
+	judgeCosts   []float64 // known judge costs, likewise
 	cached       int
 	repeats      map[int]struct{}
 	cases        map[string]*caseTally
@@ -134,13 +134,13 @@ func (s *Summarizer) Add(r *bench.Result) {
 	}
 	a.usage = a.usage.Add(r.Usage)
 	if r.CostUSD != nil {
-		a.cost += *r.CostUSD
+		a.costs = append(a.costs, *r.CostUSD)
 	} else {
 		a.costKnown = false
 	}
 	a.judgeUsage = a.judgeUsage.Add(r.JudgeUsage)
 	if r.JudgeCostUSD != nil {
-		a.judgeCost += *r.JudgeCostUSD
+		a.judgeCosts = append(a.judgeCosts, *r.JudgeCostUSD)
 	}
 	if r.Cached {
 		a.cached++
@@ -161,6 +161,10 @@ func (s *Summarizer) Add(r *bench.Result) {
 //     closest ranks (numpy's default), Mean is the arithmetic mean.
 //   - TokensPerSec is the mean of Result.OutputTokensPerSecond over
 //     successful results where it is known.
+//   - Nothing depends on the order results were added in (a results file
+//     is in completion order, a merged one in shard order): the bootstrap
+//     sorts its sample, and costs are summed in sorted order, so the same
+//     results always give the same bits.
 //   - Usage and CostUSD are sums over every result; CostKnown is false when
 //     any result had no price (CostUSD then covers only the priced ones).
 //   - JudgeUsage and JudgeCostUSD are the sums of Result.JudgeUsage and of
@@ -203,10 +207,10 @@ func (a *summaryAcc) summary(k summaryKey, o SummaryOptions) Summary {
 		Latency:      distribution(a.latencies),
 		TTFT:         distribution(a.ttfts),
 		Usage:        a.usage,
-		CostUSD:      a.cost,
+		CostUSD:      sortedSum(a.costs),
 		CostKnown:    a.costKnown,
 		JudgeUsage:   a.judgeUsage,
-		JudgeCostUSD: a.judgeCost,
+		JudgeCostUSD: sortedSum(a.judgeCosts),
 		Cached:       a.cached,
 		Repeats:      len(a.repeats),
 	}
@@ -318,4 +322,15 @@ type Summary struct {
 	PassAtK      map[int]float64        `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
 	PassAllK     float64                `json:"pass_all_k,omitempty"` // share of cases passing every repeat
 	FlakyCases   []string               `json:"flaky_cases,omitempty"`
+}
+
+// sortedSum sorts xs in place and sums it in that order: the same multiset
+// always gives the same float64.
+func sortedSum(xs []float64) float64 {
+	slices.Sort(xs)
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }

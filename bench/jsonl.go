@@ -9,6 +9,8 @@ import (
 	"io"
 	"iter"
 	"os"
+
+	"github.com/yardstick-eval/yardstick/internal/redact"
 )
 
 // ErrTruncated is wrapped by the *LineError ReadResults yields for an
@@ -60,7 +62,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 //	start           RFC 3339 time the request was sent
 //	latency_ns      int      request sent → full response received, nanoseconds
 //	ttft_ns         int      time to first token, nanoseconds; streamed targets only (omitted when 0)
-//	usage           {input_tokens, cached_input_tokens, output_tokens}
+//	usage           {input_tokens, cached_input_tokens, output_tokens, estimated}  estimated
+//	                (omitted when false): the server reported none, counted locally
 //	cost_usd        float    this response's cost in US dollars at the target's price; also
 //	                         set on cached responses (their nominal cost, though serving
 //	                         them cost nothing); omitted when no price is known
@@ -105,7 +108,9 @@ func (jw *JSONLWriter) Add(r *Result) error {
 	if err := jw.enc.Encode(r); err != nil { // Encode appends the newline
 		return fmt.Errorf("bench: encoding result: %w", err) // not sticky: nothing was written
 	}
-	if _, err := jw.w.Write(jw.buf.Bytes()); err != nil {
+	// Defensive: no registered secret (an API key a server echoed into an
+	// answer or an error) reaches the file, whatever field it is in.
+	if _, err := jw.w.Write(redact.Bytes(jw.buf.Bytes())); err != nil {
 		jw.err = err
 		return err
 	}

@@ -44,6 +44,8 @@ type Manifest struct {
 	Repeats     int           `json:"repeats"`
 	BudgetUSD   float64       `json:"budget_usd,omitempty"` // 0: none
 	Resumed     *ResumedFrom  `json:"resumed,omitempty"`
+	Shard       *ShardInfo    `json:"shard,omitempty"`  // set: this run is one shard of a larger one
+	Merged      []MergedShard `json:"merged,omitempty"` // set: this run was joined from shards (yardstick merge)
 	Totals      ManifestTotal `json:"totals"`
 }
 
@@ -72,6 +74,35 @@ type ResumedFrom struct {
 	Existing      int       `json:"existing"`                // results already present
 	TornBytes     int64     `json:"torn_bytes,omitempty"`    // torn last line removed
 	PreviousStart time.Time `json:"previous_start,omitzero"` // Start of the manifest it replaced
+}
+
+// ShardInfo records that a run is shard Index of Count of a larger run
+// (yardstick run --shard K/N; see package bench/shard).
+type ShardInfo struct {
+	Index  int    `json:"index"`            // 1-based
+	Count  int    `json:"count"`            // shards in the whole run
+	Source string `json:"source,omitempty"` // where Index came from: "flag" or an environment variable name
+	Scheme string `json:"scheme"`           // key → shard assignment, e.g. "fnv1a64-splitmix/v1"
+	Units  int    `json:"units"`            // work units (case × target × repeat) in this shard
+	Total  int    `json:"total_units"`      // work units in the whole run
+	// Plan is the hex SHA-256 of everything the shards must agree on: the
+	// case list with its prompt hashes, the targets and the repeats. Shards
+	// with different plans are refused by merge.
+	Plan string `json:"plan"`
+	// Cases is the file, relative to the manifest's directory, listing every
+	// case of the whole run (not only this shard's), so merge can name the
+	// keys of a missing shard.
+	Cases string `json:"cases"`
+}
+
+// MergedShard is one shard directory a merged run was joined from.
+type MergedShard struct {
+	Index   int       `json:"index"`
+	Dir     string    `json:"dir"`
+	Status  string    `json:"status"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end,omitzero"`
+	Results int       `json:"results"` // records taken from it
 }
 
 // ManifestTotal is the run's final count, from Runner.Stats.

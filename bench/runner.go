@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,15 @@ type Config struct {
 	// Skip reports work units that already have a result (resume). Skipped
 	// units are not sent and produce no result. Called from one goroutine.
 	Skip func(Key) bool
+	// Select, when set, limits the run to the work units it returns true
+	// for (one shard of a larger run, see package bench/shard). The others
+	// are not part of this run at all: not sent, not skipped, not counted.
+	// Called from one goroutine, before Skip.
+	Select func(Key) bool
+	// TotalUnits, when positive, is the number of work units the run
+	// covers after Select, skipped ones included; it replaces TotalCases ×
+	// targets × Repeats as Progress.Total.
+	TotalUnits int
 	// BudgetUSD caps the run's spent cost in US dollars; 0 means no cap.
 	// See Run for how the cap is enforced. Only targets with a Price count.
 	BudgetUSD float64
@@ -201,6 +211,20 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 	if cfg.TotalCases > 0 {
 		st.total = cfg.TotalCases * len(targets) * cfg.Repeats
 	}
+	if cfg.TotalUnits > 0 {
+		st.total = cfg.TotalUnits
+	}
+	// A target's share of the total is known unless Select picks units
+	// (a shard may hold more of one target's units than another's).
+	perTotal := cfg.TotalCases * cfg.Repeats
+	if cfg.Select != nil {
+		perTotal = 0
+	}
+	st.per = make([]TargetProgress, len(targets))
+	st.skippedPer = make([]atomic.Int64, len(targets))
+	for i, t := range targets {
+		st.per[i] = TargetProgress{Name: t.Name, Priced: t.Price != nil, Total: perTotal}
+	}
 
 	work := make(chan workUnit, cfg.Concurrency)
 	results := make(chan workDone, cfg.Concurrency)
@@ -262,6 +286,8 @@ func (r *Runner) Run(ctx context.Context, cases iter.Seq2[*Case, error], targets
 		if o.res.Cached {
 			st.cached++
 		}
+		st.retries += max(o.res.Attempts-1, 0)
+		st.per[o.t].add(o.res, o.cost)
 		progress(false)
 	}
 	all.Wait()
@@ -346,7 +372,11 @@ type runState struct {
 	inflight atomic.Int64
 
 	// collector-owned
-	done, errors, cached int
+	done, errors, cached, retries int
+	per                           []TargetProgress
+
+	// shared: units skipped per target (resume)
+	skippedPer []atomic.Int64
 }
 
 func (s *runState) snapshot(now time.Time, final bool) Progress {
@@ -358,8 +388,13 @@ func (s *runState) snapshot(now time.Time, final bool) Progress {
 		Cached:   s.cached,
 		InFlight: int(s.inflight.Load()),
 		SpentUSD: s.budget.spentUSD(),
+		Retries:  s.retries,
 		Elapsed:  now.Sub(s.start),
 		Final:    final,
+		Targets:  slices.Clone(s.per),
+	}
+	for i := range p.Targets {
+		p.Targets[i].Skipped = int(s.skippedPer[i].Load())
 	}
 	if p.Elapsed > 0 {
 		p.Rate = float64(p.Done) / p.Elapsed.Seconds()
@@ -392,8 +427,13 @@ func (r *Runner) produce(ctx context.Context, cases iter.Seq2[*Case, error], tar
 		}
 		for ti := range targets {
 			for rep := range cfg.Repeats {
-				if cfg.Skip != nil && cfg.Skip(Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}) {
+				k := Key{Suite: c.Suite, CaseID: c.ID, Target: targets[ti].Name, Repeat: rep}
+				if cfg.Select != nil && !cfg.Select(k) {
+					continue
+				}
+				if cfg.Skip != nil && cfg.Skip(k) {
 					st.skipped.Add(1)
+					st.skippedPer[ti].Add(1)
 					continue
 				}
 				if st.budgetStop {

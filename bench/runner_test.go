@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -249,7 +250,21 @@ func TestRunEveryKeyOnce(t *testing.T) {
 			if !final.Final || final.Done != want || final.Total != want || final.Errors != 0 || final.InFlight != 0 {
 				t.Errorf("final progress %+v, want done = total = %d", final, want)
 			}
-			if s := r.Stats(); s != final {
+			if len(final.Targets) != len(targets) {
+				t.Fatalf("final progress has %d targets, want %d", len(final.Targets), len(targets))
+			}
+			passed := map[string]int{}
+			for _, x := range res {
+				if x.Pass {
+					passed[x.Target]++
+				}
+			}
+			for i, tp := range final.Targets {
+				if tp.Name != targets[i].Name || tp.Done != tc.cases*tc.repeats || tp.Total != tc.cases*tc.repeats || tp.Passed != passed[tp.Name] {
+					t.Errorf("target progress %+v, want %s done = total = %d, %d passed", tp, targets[i].Name, tc.cases*tc.repeats, passed[tp.Name])
+				}
+			}
+			if s := r.Stats(); !reflect.DeepEqual(s, final) {
 				t.Errorf("Stats() = %+v, want the final progress %+v", s, final)
 			}
 			received, _ := fake.counts()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -189,12 +190,37 @@ func (c ModelConfig) MarshalJSON() ([]byte, error) {
 func LoadModelConfig(path string) (*ModelConfig, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ConfigFile)
+	} else if err == nil && hasGGUFMagic(path) {
+		return nil, modelDirHint(path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if hint := modelDirHint(filepath.Dir(path)); hint != nil && filepath.Base(path) == ConfigFile {
+			return nil, hint
+		}
 		return nil, &InputError{File: path, Err: err}
 	}
 	return ParseModelConfig(data, path)
+}
+
+// ErrGGUFModel is wrapped by the error LoadModelConfig returns for a GGUF
+// file given where a model directory was expected.
+var ErrGGUFModel = errors.New("is a GGUF model file, not a Hugging Face model directory")
+
+// modelDirHint explains why dir cannot be a model directory: it is a GGUF
+// file, another file, or does not exist. nil when dir is a directory.
+func modelDirHint(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return &InputError{File: dir, Err: errors.New("no such model directory (want a Hugging Face model directory, a Yardstick run directory, a .gguf file or ollama:NAME)")}
+	case err != nil || st.IsDir():
+		return nil
+	}
+	if hasGGUFMagic(dir) {
+		return &InputError{File: dir, Err: fmt.Errorf("%w: load it as a GGUF model (finetune --base %s, or the target local:%s)", ErrGGUFModel, dir, dir)}
+	}
+	return &InputError{File: dir, Err: errors.New("is a file, not a model directory (want a Hugging Face model directory with config.json, a .gguf file or ollama:NAME)")}
 }
 
 // ParseModelConfig parses and validates config.json content; name is used in
@@ -593,4 +619,16 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// hasGGUFMagic reports whether the file at path starts with "GGUF".
+func hasGGUFMagic(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && string(magic[:]) == "GGUF"
 }

@@ -341,3 +341,26 @@ func TestErrNotBuilt(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadModelConfigHints(t *testing.T) {
+	dir := t.TempDir()
+	gg := filepath.Join(dir, "m.gguf")
+	os.WriteFile(gg, []byte("GGUF\x03\x00\x00\x00"), 0o644)
+	other := filepath.Join(dir, "notes.txt")
+	os.WriteFile(other, []byte("hello"), 0o644)
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(gg, ConfigFile), "m.gguf: is a GGUF model file, not a Hugging Face model directory: load it as a GGUF model (finetune --base "},
+		{gg, "is a GGUF model file"},
+		{filepath.Join(other, ConfigFile), "notes.txt: is a file, not a model directory"},
+		{filepath.Join(dir, "missing", ConfigFile), "missing: no such model directory"},
+		{filepath.Join(dir, "missing"), "missing: no such file or directory"},
+	} {
+		_, err := LoadModelConfig(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "not a directory") {
+			t.Errorf("%s: %v, want it to say %q", c.path, err, c.want)
+		}
+	}
+	if _, err := LoadModelConfig(filepath.Join(gg, ConfigFile)); !errors.Is(err, ErrGGUFModel) {
+		t.Errorf("not ErrGGUFModel: %v", err)
+	}
+}

@@ -29,6 +29,8 @@ import (
 //	           the role markers are plain text; BOS and EOS are the
 //	           tokenizer's, so it suits any tokenizer that has an EOS.
 //
+// Any other chat template is rendered by a Jinja engine (TemplateJinja).
+//
 // Special markers are looked up with Tokenizer.TokenID (BOS/EOS with
 // Specials) and never produced from text. The text between two special
 // tokens (a header, the content, a separator) is tokenized as one string, as
@@ -41,6 +43,9 @@ type Template struct {
 	// DefaultSystem is inserted as the system message when a conversation
 	// has none (SmolLM2's template does this); "" inserts nothing.
 	DefaultSystem string `json:"default_system,omitempty"`
+	// Jinja is the source of a TemplateJinja template ("" for the built-in
+	// formats).
+	Jinja string `json:"jinja,omitempty"`
 }
 
 // Template names.
@@ -90,7 +95,8 @@ func TemplateFromChatTemplate(jinja string) (t Template, ok bool) {
 
 // DetectTemplate picks the template for a model directory: the one recorded
 // in dir's yardstick_checkpoint.json; else the tokenizer's chat_template
-// (TemplateFromChatTemplate); else by the special tokens the tokenizer has
+// (TemplateFromChatTemplate), or that Jinja template itself (TemplateJinja)
+// when it is none of the built-in formats; else by the special tokens the tokenizer has
 // (ChatML, Llama 3 or the byte tokenizer's markers); else zephyr when the
 // tokenizer has an EOS token (a base model without a chat format).
 func DetectTemplate(dir string, tok tokenize.Tokenizer) (Template, error) {
@@ -101,6 +107,12 @@ func DetectTemplate(dir string, tok tokenize.Tokenizer) (Template, error) {
 				DefaultSystem string `json:"default_system"`
 			}
 			if err := json.Unmarshal(b, &ck); err == nil && ck.Template != "" {
+				if ck.Template == TemplateJinja {
+					if hf, ok := tok.(*tokenize.HF); ok && hf.ChatTemplate() != "" {
+						return JinjaTemplate(hf.ChatTemplate())
+					}
+					return Template{}, errors.New("finetune: the run used the model's Jinja chat template, but its tokenizer_config.json has none")
+				}
 				t, err := TemplateByName(ck.Template)
 				t.DefaultSystem = ck.DefaultSystem
 				return t, err
@@ -110,6 +122,11 @@ func DetectTemplate(dir string, tok tokenize.Tokenizer) (Template, error) {
 	if hf, ok := tok.(*tokenize.HF); ok {
 		if t, ok := TemplateFromChatTemplate(hf.ChatTemplate()); ok {
 			return t, nil
+		}
+		if src := hf.ChatTemplate(); src != "" {
+			if t, err := JinjaTemplate(src); err == nil {
+				return t, nil
+			}
 		}
 	}
 	has := func(s ...string) bool {
@@ -201,6 +218,13 @@ func (t Template) begin(tok tokenize.Tokenizer) []piece {
 }
 
 func (t Template) check() error {
+	if t.Name == TemplateJinja {
+		if t.Jinja == "" {
+			return errors.New("finetune: a jinja chat template needs its source")
+		}
+		_, err := compileJinja(t.Jinja)
+		return err
+	}
 	_, err := TemplateByName(t.Name)
 	return err
 }
@@ -324,6 +348,17 @@ func Encode(tok tokenize.Tokenizer, tmpl Template, ex Example, maxLen int) (ids 
 	if len(ex.Weights) != 0 && len(ex.Weights) != len(ex.Messages) {
 		return nil, nil, fmt.Errorf("finetune: %s: %d weights for %d messages", ex.Source, len(ex.Weights), len(ex.Messages))
 	}
+	if tmpl.Name == TemplateJinja {
+		ids, mask, err := tmpl.encodeJinja(tok, ex)
+		if err != nil {
+			return nil, nil, err
+		}
+		nBegin := 0
+		if len(ids) > 0 && ids[0] == tok.Specials().BOS {
+			nBegin = 1
+		}
+		return truncateExample(ids, mask, nBegin, maxLen, ex.Source)
+	}
 	ps := tmpl.begin(tok)
 	nBegin := len(ps)
 	if tmpl.DefaultSystem != "" && ex.Messages[0].Role != providers.RoleSystem {
@@ -340,6 +375,12 @@ func Encode(tok tokenize.Tokenizer, tmpl Template, ex Example, maxLen int) (ids 
 	if err != nil {
 		return nil, nil, err
 	}
+	return truncateExample(ids, mask, nBegin, maxLen, ex.Source)
+}
+
+// truncateExample applies Encode's truncation rule to a sequence whose first
+// nBegin tokens are the template's begin token.
+func truncateExample(ids []int32, mask []bool, nBegin, maxLen int, source string) ([]int32, []bool, error) {
 	last := -1
 	for i, m := range mask {
 		if m {
@@ -347,7 +388,7 @@ func Encode(tok tokenize.Tokenizer, tmpl Template, ex Example, maxLen int) (ids 
 		}
 	}
 	if last < 0 {
-		return nil, nil, fmt.Errorf("finetune: %s: no assistant tokens to train on", ex.Source)
+		return nil, nil, fmt.Errorf("finetune: %s: no assistant tokens to train on", source)
 	}
 	if maxLen <= 0 || len(ids) <= maxLen {
 		return ids, mask, nil
@@ -386,6 +427,13 @@ func RenderPrompt(tok tokenize.Tokenizer, tmpl Template, system string, msgs []p
 	if err := tmpl.check(); err != nil {
 		return nil, err
 	}
+	if tmpl.Name == TemplateJinja {
+		ids, nBegin, err := tmpl.renderPromptJinja(tok, system, msgs)
+		if err != nil {
+			return nil, err
+		}
+		return cutPrompt(ids, nBegin, maxLen)
+	}
 	ps := tmpl.begin(tok)
 	nBegin := len(ps)
 	hasSystem := system != ""
@@ -405,6 +453,11 @@ func RenderPrompt(tok tokenize.Tokenizer, tmpl Template, system string, msgs []p
 	if err != nil {
 		return nil, err
 	}
+	return cutPrompt(ids, nBegin, maxLen)
+}
+
+// cutPrompt keeps the begin token and the last maxLen-nBegin tokens.
+func cutPrompt(ids []int32, nBegin, maxLen int) ([]int32, error) {
 	if maxLen > 0 && len(ids) > maxLen {
 		if maxLen <= nBegin {
 			return nil, fmt.Errorf("finetune: maxLen %d is too small for a prompt", maxLen)
@@ -440,5 +493,12 @@ func StopIDs(tok tokenize.Tokenizer, tmpl Template) []int32 {
 		}
 	}
 	add(tok.Specials().EOS)
+	if tmpl.Name == TemplateJinja {
+		for _, s := range jinjaStops {
+			if id, ok := tok.TokenID(s); ok && strings.Contains(tmpl.Jinja, s) {
+				add(id)
+			}
+		}
+	}
 	return out
 }

@@ -390,3 +390,57 @@ func TestEstimateTokens(t *testing.T) {
 		}
 	}
 }
+
+// truncating streams "par" then fails with KindStreamTruncated for its first
+// cuts calls, then streams "full answer".
+type truncating struct {
+	scripted
+	cuts int
+}
+
+func (s *truncating) Stream(ctx context.Context, req *providers.Request, fn func(providers.Chunk) error) (*providers.Response, error) {
+	s.mu.Lock()
+	i := s.calls
+	s.calls++
+	s.mu.Unlock()
+	if i < s.cuts {
+		if err := fn(providers.Chunk{Text: "par"}); err != nil {
+			return nil, err
+		}
+		return nil, providers.TruncatedStream("fake", 200, 1)
+	}
+	for _, p := range []string{"full ", "answer"} {
+		if err := fn(providers.Chunk{Text: p}); err != nil {
+			return nil, err
+		}
+	}
+	return &providers.Response{Text: "full answer", FinishReason: "stop"}, nil
+}
+
+func TestRetryRestartsATruncatedStream(t *testing.T) {
+	inner := &truncating{cuts: 2}
+	p := providers.Retry(inner, fastRetry).(providers.Streamer)
+	var got strings.Builder
+	restarts := 0
+	resp, err := p.Stream(context.Background(), &providers.Request{}, func(c providers.Chunk) error {
+		if c.Restart {
+			restarts++
+			got.Reset()
+		}
+		got.WriteString(c.Text)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != "full answer" || restarts != 2 || resp.Attempts != 3 {
+		t.Errorf("assembled %q with %d restarts in %d attempts; want the full answer after 2 restarts in 3", got.String(), restarts, resp.Attempts)
+	}
+
+	// Truncated every time: the attempts run out and the kind is kept.
+	inner = &truncating{cuts: 100}
+	_, err = providers.Retry(inner, fastRetry).(providers.Streamer).Stream(context.Background(), &providers.Request{}, func(providers.Chunk) error { return nil })
+	if providers.KindOf(err) != providers.KindStreamTruncated || inner.Calls() != fastRetry.MaxAttempts {
+		t.Errorf("err = %v after %d calls", err, inner.Calls())
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/yardstick-eval/yardstick/internal/redact"
 )
 
 // Kind classifies a provider failure. Values are stable strings used in
@@ -26,19 +28,38 @@ const (
 	KindCanceled       Kind = "canceled"        // the caller's context was canceled
 	KindBadResponse    Kind = "bad_response"    // malformed or truncated body
 	KindBudget         Kind = "budget"          // refused locally: the run's cost budget is spent
+	KindCircuitOpen    Kind = "circuit_open"    // refused locally: a circuit breaker stopped the target after repeated failures
 )
 
 // Temporary reports whether a request failing with this kind may succeed if
 // retried unchanged.
 func (k Kind) Temporary() bool {
 	switch k {
-	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse:
+	case KindRateLimit, KindUnavailable, KindTimeout, KindBadResponse, KindStreamTruncated:
 		return true
 	}
 	return false
 }
 
-// Error is the one error type every provider returns.
+// Kinds for servers that hang, flood or cut streams. (KindCircuitOpen, for
+// servers that are down, is returned by the Breaker decorator after
+// repeated connection or authentication failures; its message names the
+// underlying cause; not retried.)
+const (
+	// KindResponseTooLarge: the body exceeded Bounds.MaxResponseBytes and
+	// reading stopped at the cap. Not retried: the same request would get
+	// the same answer.
+	KindResponseTooLarge Kind = "response_too_large"
+	// KindStreamTruncated: a stream ended cleanly (OpenAI: data: [DONE])
+	// before any finish reason, i.e. the server cut it short on purpose
+	// (llama.cpp's server does so to a running request when another
+	// arrives). Retried like a temporary failure.
+	KindStreamTruncated Kind = "stream_truncated"
+)
+
+// Error is the one error type every provider returns. Its Error text never
+// holds a secret registered with internal/redact (see Redacted for Message
+// and Err themselves).
 type Error struct {
 	Kind       Kind
 	Provider   string        // adapter name: "openai", "gemini", "ollama", "local", …
@@ -63,10 +84,21 @@ func (e *Error) Error() string {
 	if msg != "" {
 		s += ": " + msg
 	}
-	return s
+	return redact.String(s)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// TruncatedStream is the KindStreamTruncated error of a stream that ended
+// cleanly, after chunks content chunks, without a finish reason; status is
+// the response's HTTP status. The message carries the hint: servers such as
+// llama.cpp's end a running stream this way when another request arrives.
+func TruncatedStream(provider string, status, chunks int) *Error {
+	return &Error{Kind: KindStreamTruncated, Provider: provider, StatusCode: status, Message: fmt.Sprintf(
+		"stream ended cleanly without a finish reason after %d content chunk(s): the server cut the answer short "+
+			"(llama.cpp-style servers do this to a running stream when another request arrives; "+
+			"lower this target's concurrency, or start llama-cpp-python with --interrupt_requests False)", chunks)}
+}
 
 // KindOf returns the Kind of err: the Kind of a *Error in its chain, or a
 // classification of context and network errors, or KindUnknown.

@@ -3,8 +3,11 @@
 // and typed Usage it gets back, and the single *Error type every adapter returns.
 //
 // Adapters (providers/openai, providers/gemini, providers/ollama, finetune/torch)
-// convert to and from their SDK's types and nothing more. Retries, rate limits
-// and caching are decorators defined here and composed once, by the caller.
+// convert to and from their SDK's types and nothing more; each HTTP exchange
+// they make is bounded by Bounds (timeouts, response size). Retries, rate
+// limits, caching, the circuit breaker, secret redaction and local token
+// counting are decorators defined here and composed once, by the caller
+// (providers/registry).
 //
 // This package knows nothing of suites, scoring or reports.
 package providers
@@ -48,17 +51,22 @@ type Usage struct {
 	InputTokens       int `json:"input_tokens"`
 	CachedInputTokens int `json:"cached_input_tokens,omitempty"` // part of InputTokens served from the provider's prompt cache
 	OutputTokens      int `json:"output_tokens"`
+	// Estimated reports that the server reported no usage and the counts
+	// were made locally (see CountUsage): approximate, not what is billed.
+	Estimated bool `json:"estimated,omitempty"`
 }
 
 // Total is input plus output tokens.
 func (u Usage) Total() int { return u.InputTokens + u.OutputTokens }
 
-// Add returns the element-wise sum of u and v.
+// Add returns the element-wise sum of u and v; the sum is Estimated when
+// either part is.
 func (u Usage) Add(v Usage) Usage {
 	return Usage{
 		InputTokens:       u.InputTokens + v.InputTokens,
 		CachedInputTokens: u.CachedInputTokens + v.CachedInputTokens,
 		OutputTokens:      u.OutputTokens + v.OutputTokens,
+		Estimated:         u.Estimated || v.Estimated,
 	}
 }
 
@@ -81,6 +89,11 @@ type Response struct {
 // Chunk is one increment of a streamed response.
 type Chunk struct {
 	Text string
+	// Restart reports that the stream started over (the Retry decorator
+	// retrying a stream the server cut short): the text of the chunks
+	// delivered before this one is void, and this chunk's Text begins the
+	// answer anew.
+	Restart bool
 }
 
 // Provider generates a response for a request. Implementations are safe for

@@ -69,7 +69,10 @@ func (c RetryConfig) withDefaults() RetryConfig {
 // Every returned *Response and *Error carries Attempts, the number of calls
 // made. Errors that are not a *Error are converted to one. The result
 // implements Streamer exactly when p does; a stream is retried only while no
-// chunk has reached fn, since chunks already delivered cannot be taken back.
+// chunk has reached fn, since chunks already delivered cannot be taken back
+// — except a stream the server ended early (KindStreamTruncated), which is
+// retried whatever was delivered: the first chunk of the new attempt has
+// Chunk.Restart set, so fn can discard what it had.
 //
 // The result is safe for concurrent use when p is.
 func Retry(p Provider, cfg RetryConfig) Provider {
@@ -95,14 +98,25 @@ func (r *retrier) Generate(ctx context.Context, req *Request) (*Response, error)
 }
 
 func (r *streamRetrier) Stream(ctx context.Context, req *Request, fn func(Chunk) error) (*Response, error) {
-	delivered := false
+	// delivered: fn has seen a chunk; restart: the chunks fn has seen are
+	// void (the server cut the stream short) and the next one says so.
+	delivered, restart := false, false
 	call := func() (*Response, error) {
-		return r.s.Stream(ctx, req, func(c Chunk) error {
-			delivered = true
+		first := true
+		resp, err := r.s.Stream(ctx, req, func(c Chunk) error {
+			if first && restart {
+				c.Restart = true
+			}
+			first = false
+			delivered, restart = true, false
 			return fn(c)
 		})
+		if err != nil && delivered && KindOf(err) == KindStreamTruncated {
+			restart = true
+		}
+		return resp, err
 	}
-	return r.do(ctx, call, func() bool { return !delivered })
+	return r.do(ctx, call, func() bool { return !delivered || restart })
 }
 
 // do runs call until it succeeds, fails permanently, or the attempts run

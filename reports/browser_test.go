@@ -158,6 +158,117 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Logf("screenshot: %s", shot)
 	})
 
+	t.Run("search, URL fragment, 820px", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		in, rs := searchRun()
+		path := filepath.Join(dir, "search.html")
+		writeReport(t, path, in, rs, nil)
+		p := b.newPage(ctx, t, 1280, 1600)
+		if _, err := p.navigate(ctx, "file://"+path); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.waitFor(ctx, `document.documentElement.hasAttribute('data-ready')`); err != nil {
+			t.Fatalf("%v; problems: %v", err, p.Problems())
+		}
+		// search types q and returns the ids of the cases shown.
+		search := func(q string) []string {
+			var ids []string
+			if err := p.eval(ctx, `(async () => { const s = document.querySelector('input.search'); s.value = `+jsString(q)+`; s.dispatchEvent(new Event('input'));
+				await new Promise(r => setTimeout(r, 300)); return [...document.querySelectorAll('article.case .cid')].map(e => e.textContent) })()`, &ids); err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+		for _, c := range []struct {
+			q    string
+			want string
+		}{
+			{"zanzibar", "case-05"},        // a word of one target's output
+			{"ZANZIBAR parcel", "case-05"}, // every word, any case
+			{"marmalade", "case-03"},       // a word of the prompt
+			{"quokka", "case-08"},          // the expected answer
+			{"case-119", "case-119"},       // the id still works
+		} {
+			if got := search(c.q); len(got) != 1 || got[0] != c.want {
+				t.Errorf("search %q shows %v, want [%s]", c.q, got, c.want)
+			}
+		}
+		if got := search("zanzibar quokka"); len(got) != 0 {
+			t.Errorf("search with words of two cases shows %v, want none", got)
+		}
+
+		// A filtered view is in the URL; opening that URL shows the same view.
+		search("answer")
+		var hash string
+		if err := p.eval(ctx, `(() => { document.querySelector('[data-flag="1"]').click(); document.querySelector('.pager button:last-child').click(); return location.hash })()`, &hash); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(hash, "f=failures") || !strings.Contains(hash, "q=answer") || !strings.Contains(hash, "p=2") {
+			t.Fatalf("fragment %q lacks the filter, query or page", hash)
+		}
+		viewOf := func(pg *page) string {
+			var v string
+			if err := pg.eval(ctx, `[document.querySelector('input.search').value, document.querySelector('.chip[aria-pressed=true]').dataset.flag,
+				document.querySelector('.status').textContent, ...[...document.querySelectorAll('article.case .cid')].map(e => e.textContent)].join('|')`, &v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		want := viewOf(p)
+		p2 := b.newPage(ctx, t, 1280, 1600)
+		if _, err := p2.navigate(ctx, "file://"+path+hash); err != nil {
+			t.Fatal(err)
+		}
+		if err := p2.waitFor(ctx, `document.documentElement.hasAttribute('data-ready')`); err != nil {
+			t.Fatal(err)
+		}
+		if got := viewOf(p2); got != want {
+			t.Errorf("the copied URL opens another view:\n got %s\nwant %s", got, want)
+		}
+		if !strings.Contains(want, "answer|1|Showing 51–") {
+			t.Errorf("view %q is not page 2 of the failures matching 'answer'", want)
+		}
+
+		// At 820 px no target column of a case card is clipped.
+		p3 := b.newPage(ctx, t, 820, 1400)
+		if _, err := p3.navigate(ctx, "file://"+path); err != nil {
+			t.Fatal(err)
+		}
+		if err := p3.waitFor(ctx, `document.documentElement.hasAttribute('data-ready')`); err != nil {
+			t.Fatal(err)
+		}
+		var clipped []string
+		if err := p3.eval(ctx, `[...document.querySelectorAll('article.case')].flatMap(c => { const cr = c.getBoundingClientRect();
+			return [...c.querySelectorAll('.pane')].filter(p => { const r = p.getBoundingClientRect();
+				return r.left < cr.left - 0.5 || r.right > cr.right + 0.5 || r.width < 120 || p.scrollWidth > p.clientWidth + 1 }).map(p => c.dataset.case + ':' + p.querySelector('.tname').textContent) })`, &clipped); err != nil {
+			t.Fatal(err)
+		}
+		if len(clipped) > 0 {
+			t.Errorf("clipped panes at 820px: %v", clipped)
+		}
+		var wide bool
+		if err := p3.eval(ctx, `document.documentElement.scrollWidth > 820`, &wide); err != nil {
+			t.Fatal(err)
+		}
+		if wide {
+			t.Error("the page scrolls sideways at 820px")
+		}
+		if err := p3.eval(ctx, `document.getElementById('cases-card').scrollIntoView()`, nil); err != nil {
+			t.Fatal(err)
+		}
+		shot := filepath.Join(dir, "cases-820.png")
+		if err := p3.screenshot(ctx, shot, nil); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", shot)
+		for _, pg := range []*page{p, p2, p3} {
+			if probs := pg.Problems(); len(probs) > 0 {
+				t.Errorf("console errors, exceptions or CSP violations:\n%s", strings.Join(probs, "\n"))
+			}
+		}
+	})
+
 	t.Run("100k", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("-short: skipping the 100,000-case report")
@@ -253,4 +364,38 @@ func TestHTMLInBrowser(t *testing.T) {
 // jsString quotes s as a JavaScript string literal (JSON is a subset).
 func jsString(s string) string {
 	return string(appendJSONString(nil, s))
+}
+
+// searchRun has 120 cases × 3 targets with long names; a few words occur in
+// one place only: "zanzibar" and "parcel" in one output of case-05,
+// "marmalade" in case-03's prompt, "quokka" in case-08's expected answer.
+// Every output contains "answer".
+func searchRun() (*Input, []*bench.Result) {
+	in := sampleInput()
+	targets := []string{"openai:gpt-4o-mini-2024-07-18", "gemini:gemini-2.5-flash-preview", "ollama:llama3.1:8b-instruct-q4_K_M"}
+	var rs []*bench.Result
+	for i := 0; i < 120; i++ {
+		id := fmt.Sprintf("case-%02d", i)
+		prompt := fmt.Sprintf("Ticket %d: where is my order?", i)
+		if i == 3 {
+			prompt = "Ticket 3: the marmalade jar arrived broken"
+		}
+		expected := "order_status"
+		if i == 8 {
+			expected = "quokka"
+		}
+		for ti, tg := range targets {
+			out := fmt.Sprintf("answer %d from target %d: order_status with a longish explanation that wraps over several lines in a narrow pane", i, ti)
+			if i == 5 && ti == 2 {
+				out = "answer: the parcel went to Zanzibar"
+			}
+			rs = append(rs, &bench.Result{
+				Suite: "support", CaseID: id, Target: tg, Model: tg,
+				Prompt:   []providers.Message{{Role: "user", Content: prompt}},
+				Expected: expected, Output: out, Pass: (i+ti)%2 == 0, Score: float64((i + ti + 1) % 2),
+				Latency: time.Duration(200+i) * time.Millisecond,
+			})
+		}
+	}
+	return in, rs
 }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/yardstick-eval/yardstick/analysis"
 	"github.com/yardstick-eval/yardstick/analysis/compare"
+	tables "github.com/yardstick-eval/yardstick/internal/table"
 )
 
 // List caps for the text and full Markdown reports; longer lists end with
@@ -79,7 +79,7 @@ func writeTables(w *bufio.Writer, in *Input, st style) error {
 	if md {
 		fmt.Fprintf(w, "**Verdict: %s %s** — %s\n", verdictEmoji(v), word, in.verdictLine())
 	} else {
-		fmt.Fprintf(w, "Verdict: %s — %s\n", word, in.verdictLine())
+		fmt.Fprintln(w, VerdictLine(in))
 	}
 
 	// Thresholds, failed first, in the gate's order otherwise.
@@ -209,21 +209,15 @@ func moreLine(w io.Writer, n int, md bool) {
 	}
 }
 
-// alignCols turns "llr" into per-column alignments.
-func alignCols(s string) []tw.Align {
-	a := make([]tw.Align, len(s))
-	for i, c := range s {
-		switch c {
-		case 'r':
-			a[i] = tw.AlignRight
-		case 'c':
-			a[i] = tw.AlignCenter
-		default:
-			a[i] = tw.AlignLeft
-		}
-	}
-	return a
+// VerdictLine is the one-line verdict of the terminal report, e.g.
+// "Verdict: FAIL — 2 of 3 thresholds crossed".
+func VerdictLine(in *Input) string {
+	word := map[Verdict]string{VerdictPass: "PASS", VerdictFail: "FAIL", VerdictNone: "NONE"}[in.Verdict()]
+	return fmt.Sprintf("Verdict: %s — %s", word, in.verdictLine())
 }
+
+// alignCols turns "llr" into per-column alignments.
+func alignCols(s string) []tables.Align { return tables.Aligns(s) }
 
 // qualityCells: suite, target, n, pass rate, score, errors.
 func qualityCells(s analysis.Summary, st style) []string {

@@ -49,7 +49,7 @@ func (s *Suite) Cases(opts CasesOptions) iter.Seq2[*bench.Case, error] {
 		split = SplitAll
 	}
 	return func(yield func(*bench.Case, error) bool) {
-		seen := map[string]int{} // case ID → line of its first row (all rows share one file)
+		seen := map[string]string{} // case ID → position of its first row
 		splits := map[string]bool{}
 		rows, selected := 0, 0
 		for r, err := range s.rows() {
@@ -64,12 +64,12 @@ func (s *Suite) Cases(opts CasesOptions) iter.Seq2[*bench.Case, error] {
 				r.id = fmt.Sprintf("row-%d", r.n)
 			}
 			if first, dup := seen[r.id]; dup {
-				if !yield(nil, r.errf("id", "duplicate case ID %q (first at %s:%d)", r.id, r.file, first)) {
+				if !yield(nil, r.errf("id", "duplicate case ID %q (first at %s)", r.id, first)) {
 					return
 				}
 				continue
 			}
-			seen[r.id] = r.line
+			seen[r.id] = r.pos()
 			splits[r.split] = true
 			if split != SplitAll && r.split != split {
 				continue
@@ -119,7 +119,7 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	exec := func(p *promptPart) string {
 		text, err := p.t.Execute(r.vars, has)
 		if err != nil {
-			errs = append(errs, &Error{File: r.file, Line: r.line, Case: r.id, Field: p.field, Err: err})
+			errs = append(errs, r.err(p.field, err))
 		}
 		return text
 	}
@@ -161,8 +161,23 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	if r.split != "" {
 		c.Tags["split"] = r.split
 	}
-	if s.Scorer != nil {
-		sc := s.Scorer
+	sc := s.Scorer
+	if len(r.parts) > 0 {
+		t := s.PassThreshold
+		if r.threshold != nil {
+			t = *r.threshold
+		}
+		var parts []*score.Part
+		if sc != nil {
+			parts = sc.Parts()
+		}
+		var err error
+		if sc, err = score.NewComposite(t, append(parts, r.parts...)...); err != nil {
+			errs = append(errs, r.err("scorers", err))
+			return nil, errs
+		}
+	}
+	if sc != nil {
 		if r.threshold != nil {
 			sc = sc.WithThreshold(*r.threshold)
 		}
@@ -184,16 +199,14 @@ func (s *Suite) scorerErrors(r *row, err error) []*Error {
 		var pe *score.PartError
 		var re *score.RefError
 		if !errors.As(e, &pe) || !errors.As(pe.Err, &re) {
-			out = append(out, &Error{File: r.file, Line: r.line, Case: r.id, Err: e})
+			out = append(out, r.err("", e))
 			continue
 		}
 		if re.Field == "expected" {
-			out = append(out, &Error{File: r.file, Line: r.line, Case: r.id, Field: "expected",
-				Err: fmt.Errorf("scorers[%d] (%s): %w", pe.Index, pe.Name, re.Err)})
+			out = append(out, r.err("expected", fmt.Errorf("scorers[%d] (%s): %w", pe.Index, pe.Name, re.Err)))
 			continue
 		}
-		out = append(out, &Error{File: r.file, Line: r.line, Case: r.id,
-			Field: fmt.Sprintf("scorers[%d].%s", pe.Index, re.Field), Err: re.Err})
+		out = append(out, r.err(fmt.Sprintf("scorers[%d].%s", pe.Index, re.Field), re.Err))
 	}
 	return out
 }

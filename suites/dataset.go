@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
 // row is one case before rendering.
@@ -24,10 +27,27 @@ type row struct {
 	tags      map[string]string
 	vars      map[string]any // string, json.Number, bool, nil, []any, map[string]any
 	threshold *float64
+	parts     []*score.Part // an inline case's own scorers, after the suite's
 }
 
 func (r *row) errf(field, format string, args ...any) *Error {
-	return &Error{File: r.file, Line: r.line, Case: r.id, Field: field, Err: fmt.Errorf(format, args...)}
+	return r.err(field, fmt.Errorf(format, args...))
+}
+
+func (r *row) err(field string, err error) *Error {
+	e := &Error{File: r.file, Line: r.line, Case: r.id, Field: field, Err: err}
+	if r.line == 0 {
+		e.Row = r.n
+	}
+	return e
+}
+
+// pos is where the row is: "file:line", or "file row N" for Parquet.
+func (r *row) pos() string {
+	if r.line == 0 {
+		return fmt.Sprintf("%s row %d", r.file, r.n)
+	}
+	return fmt.Sprintf("%s:%d", r.file, r.line)
 }
 
 // rows streams the suite's rows: inline ones, or the dataset read one row at
@@ -37,6 +57,17 @@ func (s *Suite) rows() iter.Seq2[*row, error] {
 	return func(yield func(*row, error) bool) {
 		if s.Dataset == "" {
 			for _, r := range s.inline {
+				if len(s.fieldMaps) > 0 {
+					c := *r
+					c.vars = maps.Clone(r.vars)
+					if err := s.mapRow(&c); err != nil {
+						if !yield(nil, err) {
+							return
+						}
+						continue
+					}
+					r = &c
+				}
 				if !yield(r, nil) {
 					return
 				}
@@ -49,9 +80,25 @@ func (s *Suite) rows() iter.Seq2[*row, error] {
 			return
 		}
 		defer f.Close()
-		if s.format == "csv" {
+		if len(s.fieldMaps) > 0 {
+			inner := yield
+			yield = func(r *row, err error) bool {
+				if err == nil {
+					if merr := s.mapRow(r); merr != nil {
+						return inner(nil, merr)
+					}
+				}
+				return inner(r, err)
+			}
+		}
+		switch s.format {
+		case "csv":
 			s.csvRows(f, yield)
-		} else {
+		case "json":
+			s.jsonArrayRows(f, yield)
+		case "parquet":
+			s.parquetRows(f, yield)
+		default:
 			s.jsonlRows(f, yield)
 		}
 	}
@@ -92,19 +139,24 @@ func (s *Suite) jsonlRows(f io.Reader, yield func(*row, error) bool) {
 }
 
 func parseJSONLRow(b []byte, file string, line, n int) (*row, error) {
-	r := &row{file: file, line: line, n: n, vars: map[string]any{}}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, &Error{File: file, Line: line, Err: fmt.Errorf("invalid JSON: %v", jsonErrText(err))}
 	}
-	if obj == nil {
-		return nil, &Error{File: file, Line: line, Err: errors.New("invalid JSON: expected an object, got null")}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, &Error{File: file, Line: line, Err: fmt.Errorf("invalid JSON: expected an object, got %s", jsonKind(v))}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &Error{File: file, Line: line, Err: errors.New("invalid JSON: more than one value on the line")}
 	}
+	return rowFromObject(obj, &row{file: file, line: line, n: n, vars: map[string]any{}})
+}
+
+// rowFromObject fills r from one decoded JSON object (or Parquet row).
+func rowFromObject(obj map[string]any, r *row) (*row, error) {
 	// id first, so later errors name the case.
 	if v, ok := obj["id"]; ok {
 		switch v := v.(type) {

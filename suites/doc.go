@@ -22,7 +22,7 @@
 //	  user: "Message: {{.text}}"
 //	  # … or messages: [{role: system|user|assistant, content: "…"}]
 //	cases:                            # a list of inline cases, or:
-//	  file: cases.jsonl               # .jsonl or .csv, relative to the suite file
+//	  file: cases.jsonl               # .jsonl, .csv, .json or .parquet, relative to the suite file
 //	  split: test                     # the split run by default ("all": every case)
 //	defaults:                         # sampling parameters of every request
 //	  temperature: 0                  # an explicit 0 is kept (sent as 0)
@@ -37,11 +37,15 @@
 //	pass_threshold: 1.0               # weighted score a case needs to pass (default 1)
 //	thresholds: ["pass_rate >= 0.85"] # gate expressions, validated by LoadOptions.ValidateThreshold
 //
-// Inline cases are mappings with id, vars (a mapping), expected, split, tags
-// and pass_threshold. A scorer entry holds type, weight, value, values,
-// normalize, pattern, schema or schema_file, labels, tolerance, rel_tolerance,
-// extract and strict, and for judge model, rubric, choices, samples and
-// temperature (see package suites/score for which type uses which).
+// Inline cases are mappings with id, vars (a mapping), expected, split, tags,
+// pass_threshold and scorers (the case's own, scored after the suite's, like
+// promptfoo's per-test assertions). A scorer entry holds type, weight, value, values,
+// normalize, pattern, schema or schema_file, labels, match, tolerance,
+// rel_tolerance, extract and strict, and for judge model, rubric, choices,
+// samples and temperature (see package suites/score for which type uses
+// which, or `yardstick suites scorers`). extract is a word (last, first,
+// only: which number numeric reads; answer: the answer finder) or a mapping
+// {after: "####"}, {regex: 'Total: (\d+)'}, each with an optional pick.
 //
 // # Model-graded scorer (judge)
 //
@@ -86,7 +90,23 @@
 // # Datasets
 //
 // A JSONL dataset has one JSON object per line; a CSV dataset has a header row
-// naming its columns. Reserved names: id, expected, split, pass_threshold,
+// naming its columns; a .json dataset is one array of objects; a .parquet
+// dataset (Hugging Face datasets' own format) has one row per case, its
+// columns read as JSON values would be (nested groups as objects, lists as
+// arrays), and its errors name the row ("train.parquet: row 12: …").
+//
+// A dataset used as published maps its own field names with cases.fields:
+//
+//	cases:
+//	  file: test.jsonl                # GSM8K: {"question": …, "answer": "…\n#### 18"}
+//	  fields:
+//	    input: question               # variable input ← field question
+//	    lang: meta.lang               # nested fields and list items (choices.0)
+//	    expected: {field: answer, after: "####"}   # or regex: '…(\d+)', or answer: true
+//	    id: {template: "q{{.idx}}"}   # a template over the row's fields
+//
+// Targets are id, expected, split and variable names; a row lacking a mapped
+// field is an error naming the row's file:line, the field and the mapping. Reserved names: id, expected, split, pass_threshold,
 // tags (a JSONL object), tags.NAME (a column or key), and in JSONL vars (an
 // object). Every other key or column is a template variable. A row without an
 // id gets "row-N", N counting non-blank data rows from 1; give ids for

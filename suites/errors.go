@@ -9,6 +9,7 @@ import (
 type Error struct {
 	File  string // as given to Load, or joined to the suite's directory
 	Line  int    // 1-based; 0 when unknown
+	Row   int    // 1-based row of a dataset without lines (Parquet); 0 otherwise
 	Case  string // case ID, when the error concerns one case
 	Field string // field path, e.g. "scorers[1].type"; may be empty
 	Err   error
@@ -24,6 +25,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
+	if e.Line == 0 && e.Row > 0 {
+		fmt.Fprintf(&b, "row %d: ", e.Row)
+	}
 	if e.Case != "" {
 		fmt.Fprintf(&b, "case %q: ", e.Case)
 	}
@@ -37,10 +41,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Pos is "file:line", or the file alone when the line is unknown.
+// Pos is "file:line", "file row N" for a Parquet row, or the file alone
+// when the line is unknown.
 func (e *Error) Pos() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Row > 0 {
+		return fmt.Sprintf("%s row %d", e.File, e.Row)
 	}
 	return e.File
 }

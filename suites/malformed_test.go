@@ -148,7 +148,7 @@ scorers:
 	{"JSONL bad lines", map[string]string{"suite.yaml": validHead + `cases: {file: cases.jsonl}
 `, "cases.jsonl": "{\"id\": \"a\", \"text\": \"ok\"}\n{\"id\": \"b\", \"text\": \"unterminated}\n[1, 2]\n{\"id\": \"d\", \"text\": \"ok\"} {\"x\": 1}\n{\"id\": \"e\", \"text\": \"fine\"}\n"}, []string{
 		`cases.jsonl:2: invalid JSON: unexpected EOF`,
-		`cases.jsonl:3: invalid JSON: json: cannot unmarshal array into Go value of type map[string]interface {}`,
+		`cases.jsonl:3: invalid JSON: expected an object, got an array`,
 		`cases.jsonl:4: invalid JSON: more than one value on the line`,
 	}},
 
@@ -229,7 +229,25 @@ scorers:
     normalize:
       - trim
       - lowercase
-`}, []string{`suite.yaml:9: scorers[0].normalize[1]: unknown normalisation "lowercase"; did you mean "lower"? (known: nfkc, lower, punctuation, whitespace, trim)`}},
+`}, []string{`suite.yaml:9: scorers[0].normalize[1]: unknown normalisation "lowercase"; did you mean "lower"? (known: nfkc, width, lower, punctuation, nospace, whitespace, trim)`}},
+
+	{"extract mapping typo", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: "1"}]
+scorers:
+  - type: numeric
+    extract: {afer: "####"}
+`}, []string{`suite.yaml:7: scorers[0].extract: unknown field "afer"; did you mean "after"?`}},
+
+	{"extract regex invalid", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: "1"}]
+scorers:
+  - type: numeric
+    extract:
+      regex: "a(b"
+`}, []string{"suite.yaml:8: scorers[0].extract.regex: invalid regex: error parsing regexp: missing closing ): `a(b`"}},
+
+	{"match typo", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: b}]
+scorers:
+  - {type: choice, labels: [a, b], match: wrod}
+`}, []string{`suite.yaml:6: scorers[0].match: unknown match mode "wrod"; did you mean "word"? (known: auto, word, prefix, exact)`}},
 
 	{"field not used by type", map[string]string{"suite.yaml": validHead + `cases: [{id: a, vars: {text: hi}, expected: x}]
 scorers:
@@ -297,7 +315,7 @@ pass_threshold: -0.5
 	}},
 
 	{"unsupported dataset type", map[string]string{"suite.yaml": validHead + `cases: {file: cases.xlsx}
-`}, []string{`suite.yaml:4: cases.file: unsupported dataset "cases.xlsx": use .jsonl or .csv`}},
+`}, []string{`suite.yaml:4: cases.file: unsupported dataset "cases.xlsx": use .jsonl, .csv, .json (an array of objects) or .parquet`}},
 
 	{"dataset outside the file system", map[string]string{"suite.yaml": validHead + `cases: {file: ../cases.jsonl}
 `}, []string{`suite.yaml:4: cases.file: path "../cases.jsonl" leaves the suite's file system`}},
@@ -346,7 +364,7 @@ thresholds: nope >= 1
 		`suite.yaml:2: version: expected a string, got a list`,
 		`suite.yaml:4: prompt.user: template: bad character U+007D '}'`,
 		`suite.yaml:7: scorers[0].type: unknown scorer "contians"; did you mean "contains"?`,
-		`suite.yaml:8: scorers[1].extract: must be last, first or only, got "middle"`,
+		`suite.yaml:8: scorers[1].extract: unknown extract "middle": use one of last, first, only, answer, or {after: TEXT} or {regex: PATTERN}`,
 		`suite.yaml:9: thresholds[0]: invalid threshold "nope >= 1": unknown metric nope`,
 	}},
 }

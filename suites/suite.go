@@ -79,7 +79,9 @@ type Suite struct {
 	system    *promptPart
 	messages  []promptPart
 	inline    []*row
-	format    string      // "jsonl" or "csv" for a dataset
+	format    string      // "jsonl", "csv", "json" or "parquet" for a dataset
+	fieldMaps []fieldMap  // cases.fields, id first
+	graders   graderFunc  // judge model resolution, while loading
 	files     []suiteFile // every file the suite reads, suite first, for Hash
 	casesLine int         // line of the cases field
 	splitLine int         // line of cases.split
@@ -158,13 +160,14 @@ var (
 	suiteFields  = []string{"name", "description", "version", "tags", "prompt", "cases", "defaults", "scorers", "pass_threshold", "thresholds"}
 	promptFields = []string{"system", "user", "messages"}
 	msgFields    = []string{"role", "content"}
-	casesFields  = []string{"file", "split", "items"}
-	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold"}
+	casesFields  = []string{"file", "split", "items", "fields"}
+	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold", "scorers"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
-		"labels", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
-	roles  = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+		"labels", "match", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
+	roles   = []string{providers.RoleSystem, providers.RoleUser, providers.RoleAssistant}
+	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 func load(src source, file string, opts LoadOptions) (*Suite, error) {
@@ -181,6 +184,9 @@ func load(src source, file string, opts LoadOptions) (*Suite, error) {
 		return nil, ErrorList{{File: file, Err: errors.New("empty suite file")}}
 	}
 	s := &Suite{Path: file, src: src, files: []suiteFile{{file, "suite"}}, PassThreshold: 1}
+	if opts.Judge != nil {
+		s.graders = memoGraders(opts.Judge, opts.JudgePrice)
+	}
 	root := resolve(doc.Content[0])
 	f, ok := d.fields(root, "", suiteFields)
 	if !ok {
@@ -497,10 +503,7 @@ func (s *Suite) parseScorers(d *decoder, n *yaml.Node, opts LoadOptions) {
 		return
 	}
 	var parts []*score.Part
-	var graders graderFunc
-	if opts.Judge != nil {
-		graders = memoGraders(opts.Judge, opts.JudgePrice)
-	}
+	graders := s.graders
 	before := len(d.errs)
 	for i, item := range n.Content {
 		p := index("scorers", i)
@@ -570,7 +573,10 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 		}
 	}
 	if v, ok := f["extract"]; ok {
-		spec.Extract, _ = d.str(v.node, join(p, "extract"))
+		spec.Extract = d.extract(v.node, join(p, "extract"))
+	}
+	if v, ok := f["match"]; ok {
+		spec.Match, _ = d.str(v.node, join(p, "match"))
 	}
 	if v, ok := f["strict"]; ok {
 		if b, ok := d.boolean(v.node, join(p, "strict")); ok {
@@ -635,6 +641,7 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 		fmt.Sscanf(name[i:], "[%d]", &idx)
 		name = name[:i]
 	}
+	name, _, _ = strings.Cut(name, ".") // extract.regex: the extract field
 	errLine := line
 	if v, ok := f[name]; ok {
 		errLine = v.node.Line
@@ -658,6 +665,51 @@ func (s *Suite) parseScorer(d *decoder, f map[string]field, p string, line, befo
 	}
 	d.add(errLine, join(p, fe.Field), fe.Err)
 	return nil
+}
+
+var (
+	extractFields = []string{"after", "regex", "answer", "pick"}
+	extractWords  = []string{score.ExtractLast, score.ExtractFirst, score.ExtractOnly, score.ExtractAnswer}
+)
+
+// extract decodes a scorer's extract: a word (last, first, only, answer) or
+// a mapping {after, regex, answer, pick}.
+func (d *decoder) extract(n *yaml.Node, path string) *score.Extract {
+	n = resolve(n)
+	e := &score.Extract{}
+	if n.Kind == yaml.ScalarNode {
+		w, ok := d.str(n, path)
+		switch {
+		case !ok:
+		case w == score.ExtractAnswer:
+			e.Answer = true
+		case slices.Contains(extractWords, w):
+			e.Pick = w
+		default:
+			d.atf(n, path, "unknown extract %q%s: use one of %s, or {after: TEXT} or {regex: PATTERN}",
+				w, suggest.Hint(w, extractWords), strings.Join(extractWords, ", "))
+		}
+		return e
+	}
+	f, ok := d.fields(n, path, extractFields)
+	if !ok {
+		return e
+	}
+	if v, ok := f["after"]; ok {
+		if e.After, ok = d.str(v.node, join(path, "after")); ok && e.After == "" {
+			d.atf(v.node, join(path, "after"), "empty marker")
+		}
+	}
+	if v, ok := f["regex"]; ok {
+		e.Regex, _ = d.str(v.node, join(path, "regex"))
+	}
+	if v, ok := f["answer"]; ok {
+		e.Answer, _ = d.boolean(v.node, join(path, "answer"))
+	}
+	if v, ok := f["pick"]; ok {
+		e.Pick, _ = d.str(v.node, join(path, "pick"))
+	}
+	return e
 }
 
 func (s *Suite) parseThresholds(d *decoder, n *yaml.Node, opts LoadOptions) {
@@ -708,6 +760,9 @@ func (s *Suite) parseCases(d *decoder, n *yaml.Node) {
 				s.DefaultSplit = sp
 			}
 		}
+		if v, ok := f["fields"]; ok {
+			s.parseFields(d, v.node)
+		}
 		file, hasFile := f["file"]
 		list, hasItems := f["items"]
 		switch {
@@ -720,7 +775,7 @@ func (s *Suite) parseCases(d *decoder, n *yaml.Node) {
 			s.parseDataset(d, file.node)
 			return
 		default:
-			d.atf(n, "cases", "needs file (a .jsonl or .csv dataset) or items (inline cases)")
+			d.atf(n, "cases", "needs file (a .jsonl, .csv, .json or .parquet dataset) or items (inline cases)")
 			return
 		}
 	default:
@@ -784,10 +839,36 @@ func (s *Suite) parseInlineCase(d *decoder, n *yaml.Node, i int) *row {
 			r.vars = m.(map[string]any)
 		}
 	}
+	if v, ok := f["scorers"]; ok {
+		r.parts = s.parseCaseScorers(d, v.node, p)
+	}
 	if len(d.errs) > before {
 		return nil
 	}
 	return r
+}
+
+// parseCaseScorers decodes an inline case's own scorers, added to the
+// suite's for that case (promptfoo's per-test assertions).
+func (s *Suite) parseCaseScorers(d *decoder, n *yaml.Node, p string) []*score.Part {
+	path := join(p, "scorers")
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.atf(n, path, "expected a non-empty list of scorers, got %s", describe(n))
+		return nil
+	}
+	var parts []*score.Part
+	for i, item := range n.Content {
+		ip := index(path, i)
+		start := len(d.errs)
+		f, ok := d.fields(item, ip, scorerFields)
+		if !ok {
+			continue
+		}
+		if part := s.parseScorer(d, f, ip, resolve(item).Line, start, s.graders); part != nil {
+			parts = append(parts, part)
+		}
+	}
+	return parts
 }
 
 func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
@@ -800,8 +881,12 @@ func (s *Suite) parseDataset(d *decoder, n *yaml.Node) {
 		s.format = "jsonl"
 	case ".csv":
 		s.format = "csv"
+	case ".json":
+		s.format = "json"
+	case ".parquet":
+		s.format = "parquet"
 	default:
-		d.atf(n, "cases.file", "unsupported dataset %q: use .jsonl or .csv", name)
+		d.atf(n, "cases.file", "unsupported dataset %q: use .jsonl, .csv, .json (an array of objects) or .parquet", name)
 		return
 	}
 	p, err := s.src.rel(s.Path, name)

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/yardstick-eval/yardstick/bench/estimate"
+	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers/pricing"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/suites"
@@ -100,15 +101,17 @@ func (a *app) estimateTargets(models []string) ([]estimate.Target, error) {
 }
 
 func printEstimate(a *app, rows []estimate.Row) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\trequests\tinput tokens\toutput likely\toutput max\tcost likely\tcost max\tcounted by\t")
+	t := table.Table{
+		Header: []string{"target", "requests", "input tokens", "output likely", "output max", "cost likely", "cost max", "counted by"},
+		Align:  table.Aligns("lrrrrrrl"),
+	}
 	var notes []string
 	for _, r := range rows {
 		approx := ""
 		if r.Approximate {
 			approx = "≈"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s%d\t%s%d\t%d\t%s\t%s\t%s\t\n", r.Target, r.Requests, approx, r.InputTokens, approx, r.OutputLikely, r.OutputMax,
+		t.Add(r.Target, strconv.Itoa(r.Requests), approx+strconv.Itoa(r.InputTokens), approx+strconv.Itoa(r.OutputLikely), strconv.Itoa(r.OutputMax),
 			usd(r.CostLikely), usd(r.CostMax), r.Method)
 		if r.LikelyAtMax > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d cases have no expected answer; their likely output is their max_tokens", r.Target, r.LikelyAtMax))
@@ -120,7 +123,7 @@ func printEstimate(a *app, rows []estimate.Row) error {
 			notes = append(notes, fmt.Sprintf("%s: no known price; set one under prices: or the provider's price: in yardstick.yaml", r.Target))
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Render(a.stdout, table.List); err != nil {
 		return err
 	}
 	for _, n := range notes {

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 )
@@ -27,12 +27,11 @@ func (a *app) providersCommand() *cobra.Command {
 				fmt.Fprintln(a.stdout, "no providers defined in yardstick.yaml; use -m scheme:model")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTYPE\tMODEL\tBASE URL")
+			t := table.Table{Header: []string{"NAME", "TYPE", "MODEL", "BASE URL"}}
 			for _, p := range a.conf.Providers {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDefault(p.Name, p.Type+":"+p.Model), p.Type, p.Model, orDefault(redactURL(p.BaseURL), "(default)"))
+				t.Add(orDefault(p.Name, p.Type+":"+p.Model), p.Type, p.Model, orDefault(redactURL(p.BaseURL), "(default)"))
 			}
-			return tw.Flush()
+			return t.Render(a.stdout, table.List)
 		},
 	})
 	var models []string
@@ -75,7 +74,7 @@ func (a *app) checkProviders(ctx context.Context, models []string, timeout time.
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, explainProviderError(err))
+			fmt.Fprintf(a.stdout, "✗ %s: %s\n", b.Name, redacted(explainProviderError(err)))
 			continue
 		}
 		model := orDefault(resp.Model, b.Model)

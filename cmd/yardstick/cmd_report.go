@@ -7,12 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
 )
@@ -184,22 +184,45 @@ func printOutcomes(w io.Writer, outcomes []gate.Outcome) error {
 	} else {
 		fmt.Fprintf(w, "✗ %d of %d thresholds crossed\n", failed, len(outcomes))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	return outcomesTable(outcomes).Render(w, table.List)
+}
+
+// printQuiet is what run -q prints: the verdict line, then the crossed
+// thresholds, if any.
+func printQuiet(w io.Writer, in *reports.Input) error {
+	fmt.Fprintln(w, reports.VerdictLine(in))
+	var crossed []gate.Outcome
+	for _, o := range in.Outcomes {
+		if !o.Pass {
+			crossed = append(crossed, o)
+		}
+	}
+	if len(crossed) == 0 {
+		return nil
+	}
+	return outcomesTable(crossed).Render(w, table.List)
+}
+
+// outcomesTable has one row per threshold outcome: mark, expression,
+// group, what was observed, and where the threshold came from.
+func outcomesTable(outcomes []gate.Outcome) *table.Table {
+	var t table.Table
 	for _, o := range outcomes {
 		mark := "✓"
 		if !o.Pass {
 			mark = "✗"
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\tobserved %s (n=%d)", mark, o.Threshold, o.Group, o.Display, o.N)
+		observed := fmt.Sprintf("observed %s (n=%d)", o.Display, o.N)
 		if o.N == 0 && o.Reason != "" {
-			line = fmt.Sprintf("%s\t%s\t%s\t%s", mark, o.Threshold, o.Group, o.Reason)
+			observed = o.Reason
 		} else if o.Reason != "" {
-			line += ": " + o.Reason
+			observed += ": " + o.Reason
 		}
+		source := ""
 		if o.Source != "" {
-			line += "\t[" + o.Source + "]"
+			source = "[" + o.Source + "]"
 		}
-		fmt.Fprintln(tw, line)
+		t.Add(mark, o.Threshold, o.Group, observed, source)
 	}
-	return tw.Flush()
+	return &t
 }

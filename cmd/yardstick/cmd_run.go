@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/yardstick-eval/yardstick/analysis/gate"
 	"github.com/yardstick-eval/yardstick/bench"
@@ -40,7 +39,9 @@ type runFlags struct {
 	force       bool
 	noSuiteThs  bool
 	format      string
+	formatSet   bool // --format given explicitly
 	quiet       bool
+	shard       string
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -61,6 +62,7 @@ Thresholds from the suites and from --threshold are validated before any call
 and judged per suite × target; when one is crossed the command exits 99.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.formatSet = cmd.Flags().Changed("format")
 			return a.runSuites(cmd.Context(), args, f)
 		},
 	}
@@ -81,7 +83,8 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.BoolVar(&f.force, "force", false, "compare with --baseline even when cases, prompts or suite versions differ (on the cases both have); --resume a run whose suite changed")
 	fl.BoolVar(&f.stream, "stream", false, "stream responses to measure time to first token (all targets)")
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors, warnings and the verdict line with any crossed thresholds: no progress, no summary (unless --format is given), no file paths")
+	fl.StringVar(&f.shard, "shard", "", shardFlagHelp)
 	return cmd
 }
 
@@ -102,6 +105,10 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		return usageErrf("--resume needs --out DIR: the run directory to continue")
 	}
 	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	sp, err := a.resolveShard(f.shard)
+	if err != nil {
 		return err
 	}
 
@@ -179,6 +186,11 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 		}
 	}
 	if f.resume {
+		if err := checkShardResumable(manifestPath, sp); err != nil {
+			return err
+		}
+	}
+	if f.resume {
 		res, err := bench.OpenResume(resultsPath)
 		if err != nil {
 			return usageErr(err)
@@ -215,6 +227,13 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	cfg.TotalCases = total
 	cfg.Skip = skip
 	cfg.BudgetUSD = f.budget
+	if sp.Sharded() {
+		plan, err := planShard(dir, ss, caseOpts, m, f.repeat, sp, f.resume)
+		if err != nil {
+			return err
+		}
+		cfg.Select, cfg.TotalUnits = sp.Has, plan.Units
+	}
 	if !f.quiet {
 		cfg.Progress = a.progress()
 	}
@@ -240,6 +259,9 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 	// Reports are written for partial runs too: whatever was computed is kept.
 	an := analysisJob{resultsPath: resultsPath, thresholds: ths, baseline: base, reference: targets[0].Name, force: f.force, title: runTitle(ss), runID: filepath.Base(dir), started: start,
 		gitSHA: a.getenv("GITHUB_SHA"), gitRef: a.getenv("GITHUB_REF_NAME")}
+	if sp.Sharded() {
+		an.force = true // a shard holds a slice of each target's cases; yardstick merge pairs them all
+	}
 	in, anErr := an.analyze()
 	if in == nil {
 		return a.runEnd(ctx, runErr, anErr)
@@ -252,15 +274,29 @@ func (a *app) runSuites(ctx context.Context, args []string, f runFlags) error {
 			fmt.Fprintf(a.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}
-	if err := printSummary(a.stdout, f.format, in); err != nil {
+	format := f.format
+	if f.quiet && !f.formatSet {
+		format = "none"
+	}
+	if err := printSummary(a.stdout, format, in); err != nil {
 		return a.runEnd(ctx, runErr, errors.Join(anErr, err))
 	}
-	fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
+	if !f.quiet {
+		fmt.Fprintf(a.stderr, "results: %s\nreports: %s\n", resultsPath, filepath.Join(dir, "report.html"))
+	} else if !f.formatSet {
+		if err := printQuiet(a.stdout, in); err != nil {
+			return a.runEnd(ctx, runErr, errors.Join(anErr, err))
+		}
+	}
 
 	if runErr != nil || anErr != nil {
 		return a.runEnd(ctx, runErr, anErr)
 	}
 	if gate.Failed(in.Outcomes) {
+		if sp.Sharded() {
+			fmt.Fprintf(a.stderr, "shard %s: thresholds are judged on the merged run (yardstick merge)\n", sp)
+			return nil
+		}
 		return errThresholds
 	}
 	return nil
@@ -317,7 +353,7 @@ func firstPositive(vs ...int) int {
 
 // progress picks the live bar on a terminal and periodic lines otherwise.
 func (a *app) progress() func(bench.Progress) {
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(a.stderr) {
 		return bench.NewBar(a.stderr).Update
 	}
 	return bench.NewLines(a.stderr, 10*time.Second).Update
@@ -327,6 +363,12 @@ func (a *app) progress() func(bench.Progress) {
 // keys from the environment, prices, and the response cache.
 func (a *app) registryOptions(noCache bool, cacheDir string) (registry.Options, error) {
 	opts := registry.Options{Getenv: a.getenv, Prices: a.prices()}
+	opts.OnEstimatedUsage = func(target, method string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s reports no token usage; counting tokens locally (%s), marked estimated in the results\n", target, method)
+	}
+	opts.OnSerialized = func(target string) {
+		fmt.Fprintf(a.stderr, "yardstick: warning: %s cut a stream short (stream_truncated); sending it one request at a time from now on (set limits.concurrency: 1 to start that way)\n", target)
+	}
 	if !noCache && !a.conf.Cache.Disabled {
 		store, err := providers.NewDirStore(a.expandHome(firstNonEmpty(cacheDir, a.conf.Cache.Dir)))
 		if err != nil {

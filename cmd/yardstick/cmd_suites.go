@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yardstick-eval/yardstick/internal/suggest"
+	"github.com/yardstick-eval/yardstick/internal/table"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/suites"
 	"github.com/yardstick-eval/yardstick/suites/builtin"
+	"github.com/yardstick-eval/yardstick/suites/score"
 )
 
 func (a *app) suitesCommand() *cobra.Command {
@@ -42,14 +46,32 @@ func (a *app) suitesCommand() *cobra.Command {
 		Short: "List the built-in suites",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var t table.Table
 			for _, name := range builtin.Names() {
 				s, err := builtin.Load(name, a.suiteLoadOptions(judgeOffline, registry.Options{}))
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%-20s %s\n", name, s.Description)
+				t.Add(name, s.Description)
 			}
-			return nil
+			return t.Render(a.stdout, table.List)
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "scorers [TYPE...]",
+		Short: "Print the scorer reference: each type's meaning, fields, default normalisation and examples",
+		Args:  usageArgs(cobra.ArbitraryArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, t := range args {
+				if score.Fields(t) == nil {
+					return usageErr(fmt.Errorf("unknown scorer %q%s (known: %s)", t, suggest.Hint(t, score.Types()), strings.Join(score.Types(), ", ")))
+				}
+			}
+			if err := score.WriteReferenceText(a.stdout, args...); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintln(a.stdout)
+			return err
 		},
 	})
 	var split, out string

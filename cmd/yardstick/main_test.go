@@ -121,7 +121,7 @@ func TestRunWritesResultsAndReports(t *testing.T) {
 	srv, env := fakeOpenAI(t)
 	c := newCLI(t, env)
 	out := filepath.Join(c.dir, "run")
-	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", out); code != exitOK {
+	if code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--out", out); code != exitOK {
 		t.Fatalf("exit %d\n%s", code, c.stderr.String())
 	}
 	if srv.Count() != 10 {

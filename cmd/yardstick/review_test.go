@@ -248,7 +248,7 @@ func TestReportWriteFailureKeepsTheOthers(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(out, "report.md", "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "-q", "--out", out)
+	code := c.run(context.Background(), "run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--out", out)
 	if code != exitFailure || !strings.Contains(c.stderr.String(), "report.md") {
 		t.Fatalf("exit %d, want %d naming report.md\n%s", code, exitFailure, c.stderr.String())
 	}

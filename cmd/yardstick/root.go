@@ -22,6 +22,11 @@ type app struct {
 // run executes the CLI with args and returns the process exit code. It never
 // calls os.Exit and touches no global state, so tests run it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if useColor(stdout, getenv) {
+		p := &painter{w: stdout}
+		defer p.Flush()
+		stdout = p
+	}
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -65,6 +70,8 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 			return a.loadConfig()
 		},
 	}
+	root.Version = versionLine()
+	root.SetVersionTemplate("yardstick {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "app config file (default: ./yardstick.yaml if present)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrf("%v; see '%s --help'", err, cmd.CommandPath())
@@ -72,6 +79,7 @@ Exit codes: 0 ok · 1 runtime failure · 2 usage or configuration error ·
 	for _, c := range a.commands() {
 		root.AddCommand(c)
 	}
+	a.registerCompletions(root)
 	return root
 }
 

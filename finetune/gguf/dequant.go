@@ -15,7 +15,7 @@ var dequantizers = map[Type]dequantizer{
 	F32: deqF32, F16: deqF16, BF16: deqBF16, F64: deqF64,
 	I8: deqI8, I16: deqI16, I32: deqI32,
 	Q4_0: deqQ4_0, Q4_1: deqQ4_1, Q5_0: deqQ5_0, Q5_1: deqQ5_1, Q8_0: deqQ8_0,
-	Q4_K: deqQ4K, Q5_K: deqQ5K, Q6_K: deqQ6K,
+	Q2_K: deqQ2K, Q3_K: deqQ3K, Q4_K: deqQ4K, Q5_K: deqQ5K, Q6_K: deqQ6K,
 }
 
 // Dequantize decodes src, stored as type t, into dst; len(dst) is the number
@@ -25,7 +25,7 @@ var dequantizers = map[Type]dequantizer{
 func Dequantize(t Type, src []byte, dst []float32) error {
 	deq, ok := dequantizers[t]
 	if !ok {
-		return fmt.Errorf("tensor type %s cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)", t)
+		return fmt.Errorf("tensor type %s cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)", t)
 	}
 	want, ok := t.ByteSize(int64(len(dst)))
 	if !ok {
@@ -225,6 +225,61 @@ func deqQ6K(src []byte, dst []float32) {
 				for k := range 4 {
 					p := c*128 + k*32 + l
 					y[p] = float32(d*float32(int8(scales[p/16]))) * float32(q[k])
+				}
+			}
+		}
+	}
+}
+
+// Q2_K: 16 bytes of 4-bit scale/min pairs (one per 16 elements), 64 bytes of
+// 2-bit quants (each 32-byte run holds four 32-element groups, by shift),
+// d, dmin (f16). x = d·(sc&15)·q − dmin·(sc>>4).
+func deqQ2K(src []byte, dst []float32) {
+	for b := 0; b < len(dst)/256; b++ {
+		blk, y := src[b*84:], dst[b*256:]
+		scales, qs := blk[0:16], blk[16:80]
+		d, dmin := f16(blk[80:]), f16(blk[82:])
+		for c := range 2 {
+			for k := range 4 {
+				for l := range 32 {
+					p := c*128 + k*32 + l
+					sc := scales[p/16]
+					q := (qs[c*32+l] >> uint(2*k)) & 3
+					y[p] = float32(d*float32(sc&0xF))*float32(q) - dmin*float32(sc>>4)
+				}
+			}
+		}
+	}
+}
+
+// Q3_K: 32 bytes of high bits (set: no offset), 64 bytes of 2-bit quants,
+// 12 bytes of packed 6-bit scales (one per 16 elements, offset 32), d (f16).
+// x = d·(sc − 32)·(q − 4·(1 − h)).
+func deqQ3K(src []byte, dst []float32) {
+	for b := 0; b < len(dst)/256; b++ {
+		blk, y := src[b*110:], dst[b*256:]
+		hmask, qs, s := blk[0:32], blk[32:96], blk[96:108]
+		d := f16(blk[108:])
+		var sc [16]float32
+		for j := range 16 {
+			var lo uint8
+			if j < 8 {
+				lo = s[j] & 0xF
+			} else {
+				lo = s[j-8] >> 4
+			}
+			hi := (s[8+j%4] >> uint(2*(j/4))) & 3
+			sc[j] = float32(int8(lo|hi<<4) - 32)
+		}
+		for c := range 2 {
+			for k := range 4 {
+				for l := range 32 {
+					p := c*128 + k*32 + l
+					q := int8((qs[c*32+l] >> uint(2*k)) & 3)
+					if (hmask[l]>>uint(p/32))&1 == 0 {
+						q -= 4
+					}
+					y[p] = float32(d*sc[p/16]) * float32(q)
 				}
 			}
 		}

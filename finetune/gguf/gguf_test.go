@@ -41,7 +41,7 @@ func sameBits(a, b []float32) int {
 
 // Each dequantiser against gguf.quants.dequantize, bit for bit.
 func TestDequantizeMatchesGGUFPy(t *testing.T) {
-	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
+	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K} {
 		t.Run(typ.String(), func(t *testing.T) {
 			f := open(t, filepath.Join("testdata", "quant_"+typ.String()+".gguf"))
 			info, ok := f.Tensor("w")
@@ -267,4 +267,27 @@ func mustTok(t *testing.T, f *File) interface {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// A chat template none of the built-in formats matches is rendered as Jinja.
+func TestTemplateJinjaFallback(t *testing.T) {
+	src := "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+	f := open(t, "testdata/tok_spm.gguf")
+	f.meta.values["tokenizer.chat_template"] = Value{typ: TypeString, s: src}
+	tm, err := f.Template()
+	if err != nil || tm.Name != finetune.TemplateJinja || tm.Jinja != src {
+		t.Fatalf("%+v %v", tm, err)
+	}
+	tok, _ := f.Tokenizer()
+	ids, err := finetune.RenderPrompt(tok, tm, "", []providers.Message{{Role: "user", Content: "hi"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Decode(ids); got != "<s>[INST] hi [/INST]" && got != "<s> [INST] hi [/INST]" {
+		t.Errorf("prompt %q", got)
+	}
+	f.meta.values["tokenizer.chat_template"] = Value{typ: TypeString, s: "{% for %}"}
+	if _, err := f.Template(); err == nil || !strings.Contains(err.Error(), "tokenizer.chat_template") {
+		t.Errorf("broken template: %v", err)
+	}
 }

@@ -107,9 +107,6 @@ func (f *File) ModelConfig() (*finetune.ModelConfig, error) {
 			return nil, bad("llama.rope.scaling.type", "%q rope scaling is not supported (supported: none, linear)", s)
 		}
 	}
-	if _, ok := f.Tensor("rope_freqs.weight"); ok {
-		return nil, bad("rope_freqs.weight", "per-frequency rope factors (Llama 3.1 rope scaling) are not supported")
-	}
 	if n, ok := m.Int("llama.expert_count"); ok && n > 0 {
 		return nil, bad("llama.expert_count", "mixture-of-experts models are not supported")
 	}
@@ -138,6 +135,18 @@ func (f *File) ModelConfig() (*finetune.ModelConfig, error) {
 	c.PadTokenID = id("tokenizer.ggml.padding_token_id")
 	if e := id("tokenizer.ggml.eos_token_id"); e != nil {
 		c.EOSTokenID = finetune.TokenIDs{*e}
+	}
+	if _, ok := f.Tensor(ropeFreqsTensor); ok {
+		if c.RopeScaling != nil {
+			return nil, bad(ropeFreqsTensor, "rope factors beside llama.rope.scaling.type %q", c.RopeScaling.RopeType)
+		}
+		factors, err := f.ReadTensor(ropeFreqsTensor)
+		if err != nil {
+			return nil, err
+		}
+		if c.RopeScaling, err = ropeScalingFromFactors(c, factors); err != nil {
+			return nil, bad(ropeFreqsTensor, "%v", err)
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, &FormatError{File: f.path, Offset: -1, Err: fmt.Errorf("the llama.* metadata does not describe a usable model: %w", err)}
@@ -275,6 +284,9 @@ func (f *File) ForEachHF(fn func(hfName string, shape []int64, data []float32) e
 		return err
 	}
 	for _, t := range f.tensors {
+		if t.Name == ropeFreqsTensor { // part of the config (rope_scaling), not a weight
+			continue
+		}
 		name, ok := HFName(t.Name)
 		if !ok {
 			return &FormatError{File: f.path, Offset: -1, Field: t.Name, Err: errors.New("tensor is not part of a LLaMA (unknown name)")}

@@ -47,8 +47,8 @@ func (v Value) Float() (float64, bool) {
 // Bool returns a bool value.
 func (v Value) Bool() (bool, bool) { return v.b, v.typ == TypeBool }
 
-// String returns a string value.
-func (v Value) String() (string, bool) { return v.s, v.typ == TypeString }
+// Str returns a string value.
+func (v Value) Str() (string, bool) { return v.s, v.typ == TypeString }
 
 // Len is the number of elements of an array (0 otherwise).
 func (v Value) Len() int {
@@ -100,13 +100,13 @@ func (m *Metadata) Value(key string) (Value, bool) {
 	return v, ok
 }
 
-// String returns a string value.
+// Str returns a string value.
 func (m *Metadata) String(key string) (string, bool) {
 	v, ok := m.values[key]
 	if !ok {
 		return "", false
 	}
-	return v.String()
+	return v.Str()
 }
 
 // Int returns an integer value of any width.

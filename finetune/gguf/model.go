@@ -61,7 +61,7 @@ func WriteModel(path string, cfg *finetune.ModelConfig, src TensorSource, opts M
 		h.u32("general.quantization_version", 2)
 	}
 	if opts.Tokenizer != nil {
-		if err := tokenizerHeader(h, opts.Tokenizer, opts.ChatTemplate); err != nil {
+		if err := tokenizerHeader(h, opts.Tokenizer, opts.ChatTemplate, cfg.VocabSize); err != nil {
 			return err
 		}
 	} else if opts.ChatTemplate != "" {
@@ -94,6 +94,12 @@ func WriteModel(path string, cfg *finetune.ModelConfig, src TensorSource, opts M
 				}
 			}
 			return Quantize(typ, data)
+		}})
+	}
+	if r := cfg.RopeScaling; r != nil && r.RopeType == "llama3" {
+		factors := ropeFactors(cfg)
+		ts = append(ts, outTensor{name: ropeFreqsTensor, typ: F32, shape: []int64{int64(len(factors))}, data: func() ([]byte, error) {
+			return Quantize(F32, factors)
 		}})
 	}
 	return writeGGUF(path, h, ts)
@@ -141,16 +147,19 @@ func llamaHeader(h *header, cfg *finetune.ModelConfig, typ, name string) error {
 		case "linear":
 			h.str("llama.rope.scaling.type", "linear")
 			h.f32("llama.rope.scaling.factor", r.Factor)
+		case "llama3": // written as the rope_freqs.weight tensor (see WriteModel)
 		default:
-			return fmt.Errorf("gguf: rope_scaling %q cannot be written (supported: linear)", r.RopeType)
+			return fmt.Errorf("gguf: rope_scaling %q cannot be written (supported: linear, llama3)", r.RopeType)
 		}
 	}
 	return nil
 }
 
 // tokenizerHeader writes tokenizer.ggml.* for an HF tokenizer, as
-// convert_hf_to_gguf.py does.
-func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) error {
+// convert_hf_to_gguf.py does. The token list is padded to the model's
+// vocabulary (llama.cpp wants one token per embedding row), with [PADn]
+// tokens of type unused, as the converter pads.
+func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string, vocab int) error {
 	hf, ok := tok.(*tokenize.HF)
 	if !ok {
 		return fmt.Errorf("gguf: a %T tokenizer cannot be written to GGUF (llama.cpp supports BPE and SentencePiece vocabularies)", tok)
@@ -162,9 +171,10 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 			Content string `json:"content"`
 			Special bool   `json:"special"`
 		} `json:"added_tokens"`
-		Normalizer   json.RawMessage `json:"normalizer"`
-		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
-		Model        struct {
+		Normalizer    json.RawMessage `json:"normalizer"`
+		PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+		PostProcessor json.RawMessage `json:"post_processor"`
+		Model         struct {
 			Vocab        map[string]int    `json:"vocab"`
 			Merges       []json.RawMessage `json:"merges"`
 			ByteFallback bool              `json:"byte_fallback"`
@@ -175,6 +185,10 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 		return fmt.Errorf("gguf: tokenizer: %w", err)
 	}
 	n := hf.VocabSize()
+	if n > vocab {
+		return fmt.Errorf("gguf: the tokenizer has %d ids, more than the model's vocabulary of %d", n, vocab)
+	}
+	n = vocab
 	tokens := make([]string, n)
 	types := make([]int64, n)
 	for t, id := range doc.Model.Vocab {
@@ -265,7 +279,23 @@ func tokenizerHeader(h *header, tok tokenize.Tokenizer, chatTemplate string) err
 	if id, ok := hf.TokenID("<|eot_id|>"); ok {
 		h.u32("tokenizer.ggml.eot_token_id", int(id))
 	}
-	h.boolean("tokenizer.ggml.add_bos_token", false)
+	var tcfg struct {
+		AddBOS *bool `json:"add_bos_token"`
+		AddEOS *bool `json:"add_eos_token"`
+	}
+	// Without an explicit add_bos_token, a post-processor that starts every
+	// sequence with a special token (Llama 3's TemplateProcessing) means BOS
+	// is added, as gguf-py's SpecialVocab reads it.
+	tcfg.AddBOS, tcfg.AddEOS = postProcessorAdds(doc.PostProcessor)
+	if _, cj := hf.Files(); cj != nil {
+		json.Unmarshal(cj, &tcfg) // keys present override the post-processor's
+	}
+	if tcfg.AddBOS != nil {
+		h.boolean("tokenizer.ggml.add_bos_token", *tcfg.AddBOS)
+	}
+	if tcfg.AddEOS != nil {
+		h.boolean("tokenizer.ggml.add_eos_token", *tcfg.AddEOS)
+	}
 	if chatTemplate == "" {
 		chatTemplate = hf.ChatTemplate()
 	}
@@ -393,4 +423,37 @@ func WriteLoRA(path string, cfg *finetune.ModelConfig, lora *finetune.LoRAConfig
 		}
 	}
 	return writeGGUF(path, h, ts)
+}
+
+// postProcessorAdds reads whether an HF post_processor adds a special token
+// before (BOS) or after (EOS) a single sequence; nil when it says nothing.
+func postProcessorAdds(raw json.RawMessage) (bos, eos *bool) {
+	type item struct {
+		SpecialToken *struct {
+			ID string `json:"id"`
+		} `json:"SpecialToken"`
+	}
+	var pp struct {
+		Type       string            `json:"type"`
+		Single     []item            `json:"single"`
+		Processors []json.RawMessage `json:"processors"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &pp) != nil {
+		return nil, nil
+	}
+	switch pp.Type {
+	case "Sequence":
+		for _, p := range pp.Processors {
+			if b, e := postProcessorAdds(p); b != nil || e != nil {
+				return b, e
+			}
+		}
+	case "TemplateProcessing":
+		if len(pp.Single) > 0 {
+			b := pp.Single[0].SpecialToken != nil
+			e := len(pp.Single) > 1 && pp.Single[len(pp.Single)-1].SpecialToken != nil
+			return &b, &e
+		}
+	}
+	return nil, nil
 }

@@ -196,8 +196,15 @@ type reader struct {
 	r    *bufio.Reader
 	pos  int64
 	path string
-	v2   bool // GGUF v1 used 32-bit lengths; v2 and v3 use 64-bit ones
+	size int64 // file size: no length may claim more bytes than remain
 	key  string
+}
+
+// fits reports whether n items of at least width bytes each can still be in
+// the file.
+func (r *reader) fits(n uint64, width int64) bool {
+	rem := r.size - r.pos
+	return rem >= 0 && n <= uint64(rem)/uint64(width)
 }
 
 func (r *reader) fail(format string, args ...any) error {
@@ -248,6 +255,9 @@ func (r *reader) str() (string, error) {
 	if n > maxStringLen {
 		return "", r.fail("string of %d bytes is longer than the limit of %d", n, maxStringLen)
 	}
+	if !r.fits(n, 1) {
+		return "", r.fail("string of %d bytes runs past the end of the file", n)
+	}
 	b := make([]byte, n)
 	if err := r.read(b); err != nil {
 		return "", err
@@ -256,7 +266,7 @@ func (r *reader) str() (string, error) {
 }
 
 func (f *File) readHeader() error {
-	r := &reader{r: bufio.NewReaderSize(f.f, 1<<20), path: f.path}
+	r := &reader{r: bufio.NewReaderSize(f.f, 1<<20), path: f.path, size: f.size}
 	var magic [4]byte
 	if err := r.read(magic[:]); err != nil {
 		return &FormatError{File: f.path, Offset: 0, Err: errors.New("not a GGUF file (too short)")}
@@ -286,7 +296,7 @@ func (f *File) readHeader() error {
 	if err != nil {
 		return err
 	}
-	if nt > maxTensorCount || nkv > maxKVCount {
+	if nt > maxTensorCount || nkv > maxKVCount || !r.fits(nt, 8+4+8+4+8) || !r.fits(nkv, 8+4+1) {
 		return r.fail("implausible header: %d tensors, %d metadata keys", nt, nkv)
 	}
 	f.meta = Metadata{values: map[string]Value{}}
@@ -443,6 +453,20 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 			return Value{}, r.fail("array of %d elements is longer than the limit of %d", n, maxArrayLen)
 		}
 		elem := ValueType(et)
+		width := int64(1)
+		switch elem {
+		case TypeUint16, TypeInt16:
+			width = 2
+		case TypeUint32, TypeInt32, TypeFloat32:
+			width = 4
+		case TypeUint64, TypeInt64, TypeFloat64, TypeString:
+			width = 8
+		case TypeArray:
+			width = 12
+		}
+		if !r.fits(n, width) {
+			return Value{}, r.fail("array of %d %s elements runs past the end of the file", n, elem)
+		}
 		v := Value{typ: TypeArray, elem: elem}
 		switch {
 		case elem == TypeString:
@@ -506,4 +530,17 @@ func (r *reader) value(t ValueType, depth int) (Value, error) {
 		return v, nil
 	}
 	return Value{}, r.fail("unknown value type %d", uint32(t))
+}
+
+// IsGGUF reports whether path is a regular file that starts with the GGUF
+// magic. It reads four bytes; errors count as false.
+func IsGGUF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	_, err = io.ReadFull(f, b[:])
+	return err == nil && string(b[:]) == Magic
 }

@@ -1,30 +1,27 @@
 package gguf
 
 import (
-	"fmt"
-
 	"github.com/yardstick-eval/yardstick/finetune"
 )
 
-// Template returns the finetune chat template matching the file's
-// tokenizer.chat_template (finetune.TemplateFromChatTemplate: ChatML with its
-// literal default system message, Llama 3, Zephyr). A file without a chat
-// template gets the template its special tokens imply
-// (finetune.DetectTemplate). A template that is none of these is an error
-// naming it: finetune's templates must know which tokens are the reply, for
-// the loss mask, and a general Jinja engine cannot tell that.
+// Template returns the finetune chat template for the file's
+// tokenizer.chat_template: one of the built-in formats when it is one
+// (finetune.TemplateFromChatTemplate: ChatML with its literal default system
+// message, Llama 3, Zephyr), else the Jinja template itself
+// (finetune.TemplateJinja). A file without a chat template gets the template
+// its special tokens imply (finetune.DetectTemplate). A template that does
+// not parse is an error naming the key.
 func (f *File) Template() (finetune.Template, error) {
 	jinja := f.ChatTemplate()
 	if jinja != "" {
 		if t, ok := finetune.TemplateFromChatTemplate(jinja); ok {
 			return t, nil
 		}
-		snippet := jinja
-		if len(snippet) > 120 {
-			snippet = snippet[:120] + "…"
+		t, err := finetune.JinjaTemplate(jinja)
+		if err != nil {
+			return finetune.Template{}, &FormatError{File: f.path, Offset: -1, Field: "tokenizer.chat_template", Err: err}
 		}
-		return finetune.Template{}, &FormatError{File: f.path, Offset: -1, Field: "tokenizer.chat_template",
-			Err: fmt.Errorf("not a chat format Yardstick knows (chatml, llama3, zephyr); choose one explicitly. The template begins: %q", snippet)}
+		return t, nil
 	}
 	tok, err := f.Tokenizer()
 	if err != nil {

@@ -30,12 +30,17 @@ var preTokenizers = map[string]any{
 		map[string]any{"type": "Digits", "individual_digits": true},
 		byteLevel(true),
 	}},
-	// Llama 3: its split regex, then ByteLevel without a regex.
-	"llama-bpe": map[string]any{"type": "Sequence", "pretokenizers": []any{
-		map[string]any{"type": "Split", "pattern": map[string]any{"Regex": llama3Pattern}, "behavior": "Isolated", "invert": false},
-		byteLevel(false),
-	}},
+	// Llama 3: its split regex, then ByteLevel without a regex ("llama3" and
+	// "llama-v3" are older spellings llama.cpp still reads).
+	"llama-bpe": llama3Pre,
+	"llama3":    llama3Pre,
+	"llama-v3":  llama3Pre,
 }
+
+var llama3Pre = map[string]any{"type": "Sequence", "pretokenizers": []any{
+	map[string]any{"type": "Split", "pattern": map[string]any{"Regex": llama3Pattern}, "behavior": "Isolated", "invert": false},
+	byteLevel(false),
+}}
 
 const llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 

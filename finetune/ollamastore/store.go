@@ -105,15 +105,15 @@ func ParseName(s string) (Name, error) {
 	case 3:
 		n.Host, n.Namespace, n.Model = parts[0], parts[1], parts[2]
 	default:
-		return Name{}, fmt.Errorf("ollama model name %q: want [host/][namespace/]model[:tag]", s)
+		return Name{}, &Error{Name: s, Err: errors.New("invalid name: want [host/][namespace/]model[:tag]")}
 	}
 	for _, p := range []string{n.Namespace, n.Model, n.Tag} {
 		if !partRe.MatchString(p) {
-			return Name{}, fmt.Errorf("ollama model name %q: %q is not a valid name part", s, p)
+			return Name{}, &Error{Name: s, Err: fmt.Errorf("invalid name: %q is not a valid name part", p)}
 		}
 	}
 	if n.Host == "" || strings.Contains(n.Host, "..") || strings.ContainsAny(n.Host, `\`) {
-		return Name{}, fmt.Errorf("ollama model name %q: bad host %q", s, n.Host)
+		return Name{}, &Error{Name: s, Err: fmt.Errorf("invalid name: bad host %q", n.Host)}
 	}
 	return n, nil
 }
@@ -157,7 +157,7 @@ func ModelLayers(dir, name string) ([]Layer, error) {
 	name = strings.TrimPrefix(name, Prefix)
 	n, err := ParseName(name)
 	if err != nil {
-		return nil, &Error{Name: name, Err: err}
+		return nil, err
 	}
 	mpath := filepath.Join(dir, "manifests", n.Host, n.Namespace, n.Model, n.Tag)
 	b, err := os.ReadFile(mpath)
@@ -186,6 +186,13 @@ func ModelLayers(dir, name string) ([]Layer, error) {
 		}
 		l.Path = filepath.Join(dir, "blobs", strings.Replace(l.Digest, ":", "-", 1))
 		st, err := os.Stat(l.Path)
+		if errors.Is(err, os.ErrNotExist) {
+			// Older Ollama versions named blobs sha256:<hex>.
+			if old := filepath.Join(dir, "blobs", l.Digest); fileExists(old) {
+				l.Path = old
+				st, err = os.Stat(old)
+			}
+		}
 		if err != nil {
 			return nil, &Error{Name: name, Path: l.Path, Err: fmt.Errorf("blob of layer %s missing: %w", l.MediaType, err)}
 		}
@@ -194,4 +201,9 @@ func ModelLayers(dir, name string) ([]Layer, error) {
 		}
 	}
 	return m.Layers, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

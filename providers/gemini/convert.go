@@ -263,6 +263,9 @@ func fromAPIError(ae genai.APIError, x *exchange) *providers.Error {
 		kind = providers.KindUnavailable
 	}
 	msg := strings.TrimSpace(ae.Message)
+	if kind == providers.KindInvalidRequest && overContextWindow(msg) {
+		kind = providers.KindContextLength
+	}
 	if mt := x.nonJSON(); !ok && mt != "" {
 		// genai puts a non-JSON body (a proxy's HTML error page) in
 		// Message; keep markup out of reports.
@@ -288,16 +291,22 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 	if err == nil {
 		return nil
 	}
-	var pe *providers.Error
-	if errors.As(err, &pe) {
-		return pe // from adcTransport, inside genai's wrapping
-	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		kind := providers.KindCanceled
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
 			kind = providers.KindTimeout
 		}
 		return &providers.Error{Kind: kind, Err: err}
+	}
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		// From adcTransport or the transport's limits (providers.Bounds),
+		// inside genai's wrapping.
+		cp := *pe
+		if status, _ := x.snapshot(); cp.StatusCode == 0 && status >= http.StatusBadRequest {
+			cp.StatusCode = status
+		}
+		return &cp
 	}
 	var ae genai.APIError
 	if errors.As(err, &ae) {
@@ -335,6 +344,14 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 		return &providers.Error{Kind: providers.KindFromStatus(status), StatusCode: status, Err: err}
 	}
 	return providers.Wrap("", err)
+}
+
+// overContextWindow reports whether an INVALID_ARGUMENT message is Gemini's
+// prompt-too-long one, which carries no structured reason: "The input token
+// count (1234567) exceeds the maximum number of tokens allowed (1048576)."
+func overContextWindow(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "input token count") && strings.Contains(m, "exceeds the maximum number of tokens")
 }
 
 func invalid(msg string) error {

@@ -33,12 +33,15 @@
 //     google.rpc.RetryInfo.retryDelay and the HTTP Retry-After header, which
 //     genai drops, so the adapter records it with its own RoundTripper. A
 //     prompt over the context window comes back as INVALID_ARGUMENT with no
-//     structured reason, so it is KindInvalidRequest, not KindContextLength
-//     (messages are never matched). A non-JSON error page keeps its status
-//     and a short message ("Bad Gateway (text/html error body)").
+//     structured reason; it is KindContextLength when the message is
+//     Gemini's "The input token count (…) exceeds the maximum number of
+//     tokens allowed (…)", the one message matched. A non-JSON error page
+//     keeps its status and a short message ("Bad Gateway (text/html error
+//     body)").
 //   - Streaming: TTFT is measured at the first non-empty, non-thought text
 //     part; usage comes from the last chunk that carries it; a stream that
-//     ends without a finish reason was cut and is KindBadResponse.
+//     ends cleanly without a finish reason is KindStreamTruncated, one cut
+//     mid-body KindBadResponse.
 //
 // What it does not do: retry, rate-limit or cache (decorators in package
 // providers do), tools, multimodal input, or several candidates. genai's
@@ -56,6 +59,7 @@ import (
 
 	"google.golang.org/genai"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -131,6 +135,9 @@ type Config struct {
 	Auth Auth
 	// Timeout bounds each call when positive; the caller's ctx deadline applies too.
 	Timeout time.Duration
+	// Bounds limit each HTTP exchange (headers timeout, idle timeout, total
+	// time, response size); zero fields take providers' defaults.
+	Bounds providers.Bounds
 }
 
 // DefaultConfig returns the Gemini API configuration with the key taken from
@@ -229,8 +236,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	default:
 		return fail(providers.KindInvalidRequest, fmt.Sprintf("backend: unknown %q (want gemini or vertex)", cfg.Backend), nil)
 	}
-	cc.HTTPClient = transportFor(cfg.HTTPClient, adc, name)
+	cc.HTTPClient = transportFor(cfg.HTTPClient, adc, name, cfg.Bounds)
 
+	redact.Register(cfg.APIKey)
 	gc, err := genai.NewClient(ctx, cc)
 	if err != nil {
 		return fail(providers.KindInvalidRequest, "", err)
@@ -303,8 +311,8 @@ func (c *Client) Generate(ctx context.Context, req *providers.Request) (*provide
 // calls fn with each non-empty piece of answer text. TTFT is the time from
 // the call to the first non-empty, non-thought text part. Usage is taken from
 // the last chunk carrying usageMetadata (Gemini reports running totals), and
-// the finish reason from the chunk that sets it. A stream that ends without a
-// finish reason was cut and is KindBadResponse. An error returned by fn
+// the finish reason from the chunk that sets it. A stream that ends cleanly
+// without a finish reason is KindStreamTruncated (a cut one KindBadResponse). An error returned by fn
 // aborts the stream and is returned unchanged.
 func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(providers.Chunk) error) (*providers.Response, error) {
 	model, contents, cfg, err := c.prepare(req)
@@ -318,6 +326,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 	out := &providers.Response{}
 	var text []byte
 	var finish genai.FinishReason
+	chunks := 0
 	for chunk, err := range c.gc.Models.GenerateContentStream(ctx, model, contents, cfg) {
 		if err != nil {
 			return nil, c.tag(fromError(ctx, err, x))
@@ -330,6 +339,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 				out.TTFT = max(time.Since(start), 1)
 			}
 			text = append(text, t...)
+			chunks++
 			if err := fn(providers.Chunk{Text: t}); err != nil {
 				return nil, err
 			}
@@ -348,9 +358,10 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 		return nil, c.tag(fromError(ctx, err, x))
 	}
 	if finish == "" {
+		// A cut connection surfaces as a read error above; this stream
+		// ended cleanly, short of its answer.
 		status, _ := x.snapshot()
-		return nil, c.tag(&providers.Error{Kind: providers.KindBadResponse, StatusCode: status,
-			Message: "stream ended without a finish reason", Err: errors.New("truncated stream")})
+		return nil, c.tag(providers.TruncatedStream(c.name, status, chunks))
 	}
 	out.Text = string(text)
 	out.FinishReason = normFinish(finish)

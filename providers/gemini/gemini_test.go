@@ -20,10 +20,14 @@ const model = "gemini-2.5-flash"
 
 // newAPI returns an API-key client pointed at a fresh fake.
 func newAPI(t *testing.T, opts ...providertest.GeminiOption) (*gemini.Client, *providertest.GeminiServer) {
+	return newAPIBounded(t, providers.Bounds{}, opts...)
+}
+
+func newAPIBounded(t *testing.T, b providers.Bounds, opts ...providertest.GeminiOption) (*gemini.Client, *providertest.GeminiServer) {
 	t.Helper()
 	srv := providertest.NewGeminiServer(t, append([]providertest.GeminiOption{providertest.WithGeminiAPIKey("test-key")}, opts...)...)
 	c, err := gemini.New(context.Background(), gemini.Config{
-		Backend: gemini.BackendGeminiAPI, APIKey: "test-key", BaseURL: srv.URL(), HTTPClient: srv.Client(),
+		Backend: gemini.BackendGeminiAPI, APIKey: "test-key", BaseURL: srv.URL(), HTTPClient: srv.Client(), Bounds: b,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -47,11 +51,15 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // HTTP client that authenticates itself (genai's contract for a caller's
 // client), so no credentials are needed.
 func newVertex(t *testing.T) (*gemini.Client, *providertest.GeminiServer) {
+	return newVertexBounded(t, providers.Bounds{})
+}
+
+func newVertexBounded(t *testing.T, b providers.Bounds) (*gemini.Client, *providertest.GeminiServer) {
 	t.Helper()
 	srv := providertest.NewGeminiServer(t, providertest.WithGeminiAPIKey("vertex-token"))
 	hc := &http.Client{Transport: bearer{token: "vertex-token", base: srv.Client().Transport}}
 	cfg := gemini.VertexDefaultConfig()
-	cfg.Project, cfg.Location, cfg.BaseURL, cfg.HTTPClient = "my-proj", "us-central1", srv.URL(), hc
+	cfg.Project, cfg.Location, cfg.BaseURL, cfg.HTTPClient, cfg.Bounds = "my-proj", "us-central1", srv.URL(), hc, b
 	c, err := gemini.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +71,8 @@ func TestConformance(t *testing.T) {
 	providertest.RunConformance(t, providertest.Harness{
 		Name:  "gemini",
 		Model: model,
-		New: func(t *testing.T) (providers.Provider, providertest.Fake) {
-			c, srv := newAPI(t)
+		New: func(t *testing.T, b providers.Bounds) (providers.Provider, providertest.Fake) {
+			c, srv := newAPIBounded(t, b)
 			return c, srv
 		},
 	})
@@ -74,8 +82,8 @@ func TestConformanceVertex(t *testing.T) {
 	providertest.RunConformance(t, providertest.Harness{
 		Name:  "vertex",
 		Model: model,
-		New: func(t *testing.T) (providers.Provider, providertest.Fake) {
-			c, srv := newVertex(t)
+		New: func(t *testing.T, b providers.Bounds) (providers.Provider, providertest.Fake) {
+			c, srv := newVertexBounded(t, b)
 			return c, srv
 		},
 	})
@@ -229,6 +237,8 @@ func TestErrorStatuses(t *testing.T) {
 		{"deadline exceeded", providertest.Behavior{Status: 504}, providers.KindTimeout},
 		{"quota as 403 by status", providertest.Behavior{Status: 403, ErrorCode: "RESOURCE_EXHAUSTED"}, providers.KindRateLimit},
 		{"internal", providertest.Behavior{Status: 500, ErrorCode: "INTERNAL"}, providers.KindUnavailable},
+		{"prompt over the context window", providertest.Behavior{Status: 400, ErrorMessage: "The input token count (1234567) exceeds the maximum number of tokens allowed (1048576)."}, providers.KindContextLength},
+		{"other invalid argument", providertest.Behavior{Status: 400, ErrorMessage: "Invalid value at 'generation_config.temperature'"}, providers.KindInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,8 +335,8 @@ func TestRawBodies(t *testing.T) {
 		srv := rawServer(t, 200, "text/event-stream",
 			"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"par\"}]}}]}\r\n\r\n", nil)
 		_, err := rawClient(t, srv).Stream(context.Background(), req("q"), func(providers.Chunk) error { return nil })
-		if k := providers.KindOf(err); k != providers.KindBadResponse {
-			t.Fatalf("err = %v, want bad_response", err)
+		if k := providers.KindOf(err); k != providers.KindStreamTruncated {
+			t.Fatalf("err = %v, want stream_truncated", err)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/auth/httptransport"
 
 	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/internal/httpguard"
 	"github.com/yardstick-eval/yardstick/providers/internal/httprec"
 )
 
@@ -108,11 +109,15 @@ func (t *adcTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // transportFor returns a shallow copy of c (or of a zero client when c is
 // nil) whose transport records exchanges and, when adc is set,
-// authenticates with Application Default Credentials. c is not modified.
-func transportFor(c *http.Client, adc bool, name string) *http.Client {
-	var wrap func(http.RoundTripper) http.RoundTripper
-	if adc {
-		wrap = func(base http.RoundTripper) http.RoundTripper { return &adcTransport{base: base, name: name} }
+// authenticates with Application Default Credentials, under the limits b.
+// c is not modified.
+func transportFor(c *http.Client, adc bool, name string, b providers.Bounds) *http.Client {
+	wrap := func(base http.RoundTripper) http.RoundTripper {
+		g := httpguard.Wrap(base, b)
+		if adc {
+			return &adcTransport{base: g, name: name}
+		}
+		return g
 	}
 	return httprec.Client(c, nil, wrap)
 }

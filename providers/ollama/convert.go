@@ -136,14 +136,16 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 	if errors.As(err, &cb) {
 		return cb.err
 	}
-	var pe *providers.Error
-	if errors.As(err, &pe) {
-		return err
-	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxError(ctxErr, err)
 	}
-	status, retryAfter, _ := x.snapshot()
+	status, retryAfter, readErr := x.snapshot()
+	var pe *providers.Error
+	if errors.As(err, &pe) || errors.As(readErr, &pe) {
+		// A limit of the transport (providers.Bounds); api.Client may report
+		// only what it made of the body it got before the limit.
+		return named(pe, x)
+	}
 	var se api.StatusError
 	if errors.As(err, &se) {
 		return &providers.Error{Kind: providers.KindFromStatus(se.StatusCode), Provider: providerName,
@@ -181,20 +183,37 @@ func fromError(ctx context.Context, err error, x *exchange) error {
 // incomplete classifies a Chat call that returned nil without a done
 // message: an error status with an empty body (api.Client then returns
 // nil), a body cut mid-stream (api.Client ignores the read error), or a
-// stream that simply stopped.
-func incomplete(ctx context.Context, x *exchange) error {
+// stream that simply stopped after chunks content messages
+// (KindStreamTruncated).
+func incomplete(ctx context.Context, x *exchange, chunks int) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxError(ctxErr, ctxErr)
 	}
 	status, retryAfter, readErr := x.snapshot()
+	var pe *providers.Error
+	if errors.As(readErr, &pe) {
+		return named(pe, x) // api.Client drops read errors; the recorder kept it
+	}
 	if status >= http.StatusBadRequest {
 		return &providers.Error{Kind: providers.KindFromStatus(status), Provider: providerName, StatusCode: status, RetryAfter: retryAfter, Message: http.StatusText(status)}
 	}
-	msg := "response ended before the final (done) message"
-	if readErr != nil {
-		msg = "response body cut short"
+	if readErr == nil {
+		// The body ended cleanly, short of its final message.
+		return providers.TruncatedStream(providerName, status, chunks)
 	}
-	return &providers.Error{Kind: providers.KindBadResponse, Provider: providerName, StatusCode: status, Message: msg, Err: readErr}
+	return &providers.Error{Kind: providers.KindBadResponse, Provider: providerName, StatusCode: status, Message: "response body cut short", Err: readErr}
+}
+
+// named returns a copy of pe carrying the adapter name and the status.
+func named(pe *providers.Error, x *exchange) *providers.Error {
+	cp := *pe
+	if cp.Provider == "" {
+		cp.Provider = providerName
+	}
+	if status, _, _ := x.snapshot(); cp.StatusCode == 0 && status >= http.StatusBadRequest {
+		cp.StatusCode = status
+	}
+	return &cp
 }
 
 func ctxError(ctxErr, err error) error {

@@ -130,11 +130,11 @@ func TestIncomplete(t *testing.T) {
 	}{
 		{"empty error body", &exchange{status: 503, retryAfter: "1"}, providers.KindUnavailable, 503},
 		{"cut stream", &exchange{status: 200, readErr: io.ErrUnexpectedEOF}, providers.KindBadResponse, 200},
-		{"stopped without done", &exchange{status: 200}, providers.KindBadResponse, 200},
+		{"stopped without done", &exchange{status: 200}, providers.KindStreamTruncated, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := incomplete(context.Background(), tt.x)
+			err := incomplete(context.Background(), tt.x, 2)
 			var pe *providers.Error
 			if !errors.As(err, &pe) || pe.Kind != tt.want || pe.StatusCode != tt.wantCode {
 				t.Errorf("got %v, want kind %s code %d", err, tt.want, tt.wantCode)

@@ -65,6 +65,9 @@ type Config struct {
 	KeepAlive time.Duration
 	// Timeout bounds each call when positive; the caller's ctx deadline applies too.
 	Timeout time.Duration
+	// Bounds limit each HTTP exchange (headers timeout, idle timeout, total
+	// time, response size); zero fields take providers' defaults.
+	Bounds providers.Bounds
 }
 
 // DefaultConfig returns a configuration whose BaseURL comes from OLLAMA_HOST
@@ -138,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, &providers.Error{Kind: providers.KindInvalidRequest, Provider: providerName,
 			Message: "base_url: want an absolute http(s) URL, got " + raw, Err: err}
 	}
-	c := &Client{api: api.NewClient(u, withRecording(cfg.HTTPClient, cfg.Headers)), base: u.String(), model: cfg.Model, timeout: cfg.Timeout}
+	c := &Client{api: api.NewClient(u, withRecording(cfg.HTTPClient, cfg.Headers, cfg.Bounds)), base: u.String(), model: cfg.Model, timeout: cfg.Timeout}
 	if cfg.KeepAlive > 0 {
 		c.keepAlive = &api.Duration{Duration: cfg.KeepAlive}
 	}
@@ -190,7 +193,8 @@ func (c *Client) Generate(ctx context.Context, req *providers.Request) (*provide
 // Stream sends one streaming chat request and calls fn with each non-empty
 // piece of content. TTFT is the time from the call to the first non-empty
 // content. Usage and timings come from the final done:true message; a
-// stream that ends without one was cut and is KindBadResponse. An error
+// stream that ends cleanly without one is KindStreamTruncated, one cut
+// mid-body KindBadResponse. An error
 // returned by fn aborts the stream and is returned unchanged.
 func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(providers.Chunk) error) (*providers.Response, error) {
 	return c.chat(ctx, req, true, fn)
@@ -223,6 +227,7 @@ func (c *Client) chat(ctx context.Context, req *providers.Request, stream bool, 
 	out := &providers.Response{}
 	var text strings.Builder
 	var final *api.ChatResponse
+	chunks := 0
 	err = c.api.Chat(ctx, cr, func(r api.ChatResponse) error {
 		if final != nil {
 			return nil // nothing is expected after done
@@ -232,6 +237,7 @@ func (c *Client) chat(ctx context.Context, req *providers.Request, stream bool, 
 				out.TTFT = max(time.Since(start), 1)
 			}
 			text.WriteString(s)
+			chunks++
 			if fn != nil {
 				if err := fn(providers.Chunk{Text: s}); err != nil {
 					return callbackError{err}
@@ -247,7 +253,7 @@ func (c *Client) chat(ctx context.Context, req *providers.Request, stream bool, 
 		return nil, fromError(ctx, err, x)
 	}
 	if final == nil {
-		return nil, incomplete(ctx, x)
+		return nil, incomplete(ctx, x, chunks)
 	}
 	out.Text = text.String()
 	out.FinishReason = final.DoneReason

@@ -33,8 +33,8 @@ func TestConformance(t *testing.T) {
 	providertest.RunConformance(t, providertest.Harness{
 		Name:  "ollama",
 		Model: model,
-		New: func(t *testing.T) (providers.Provider, providertest.Fake) {
-			c, srv := newClient(t, ollama.Config{})
+		New: func(t *testing.T, b providers.Bounds) (providers.Provider, providertest.Fake) {
+			c, srv := newClient(t, ollama.Config{Bounds: b})
 			return c, srv
 		},
 	})
@@ -244,7 +244,7 @@ func TestRawBodies(t *testing.T) {
 			nil, true, providers.KindBadResponse, 200, 0},
 		// A stream that stops without done:true and without a read error.
 		{"stream without done", 200, "application/x-ndjson",
-			`{"model":"m","message":{"role":"assistant","content":"par"},"done":false}` + "\n", nil, true, providers.KindBadResponse, 200, 0},
+			`{"model":"m","message":{"role":"assistant","content":"par"},"done":false}` + "\n", nil, true, providers.KindStreamTruncated, 200, 0},
 		{"wrong JSON type", 200, "application/json", `{"model":"m","message":"oops","done":true}`, nil, false, providers.KindBadResponse, 200, 0},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/internal/httpguard"
 	"github.com/yardstick-eval/yardstick/providers/internal/httprec"
 )
 
@@ -75,8 +77,8 @@ func (b *recordingBody) Read(p []byte) (int, error) {
 }
 
 // withRecording returns a shallow copy of c (or of a zero client when c is
-// nil) whose transport adds headers and records exchanges. c itself is not
-// modified.
-func withRecording(c *http.Client, headers http.Header) *http.Client {
-	return httprec.Client(c, headers, nil)
+// nil) whose transport adds headers, records exchanges and enforces b. c
+// itself is not modified.
+func withRecording(c *http.Client, headers http.Header, b providers.Bounds) *http.Client {
+	return httprec.Client(c, headers, func(base http.RoundTripper) http.RoundTripper { return httpguard.Wrap(base, b) })
 }

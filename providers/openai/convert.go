@@ -15,8 +15,9 @@ import (
 // go-openai's.
 
 type convertOptions struct {
-	maxTokensParam string // MaxTokens, MaxCompletionTokens or "" (auto)
-	strictSchema   bool
+	maxTokensParam   string // MaxTokens, MaxCompletionTokens or "" (auto)
+	strictSchema     bool
+	structuredOutput string // StructuredJSONSchema ("" too), StructuredJSONObject or StructuredNone
 }
 
 // reasoningModel reports whether model is one of OpenAI's reasoning models,
@@ -82,6 +83,12 @@ func toChatRequest(req *providers.Request, o convertOptions) (goopenai.ChatCompl
 		if !json.Valid(req.JSONSchema) {
 			return c, nil, errors.New("json schema is not valid JSON")
 		}
+	}
+	switch {
+	case len(req.JSONSchema) == 0, o.structuredOutput == StructuredNone:
+	case o.structuredOutput == StructuredJSONObject:
+		c.ResponseFormat = &goopenai.ChatCompletionResponseFormat{Type: goopenai.ChatCompletionResponseFormatTypeJSONObject}
+	default:
 		c.ResponseFormat = &goopenai.ChatCompletionResponseFormat{
 			Type: goopenai.ChatCompletionResponseFormatTypeJSONSchema,
 			JSONSchema: &goopenai.ChatCompletionResponseFormatJSONSchema{

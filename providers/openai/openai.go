@@ -12,7 +12,12 @@
 // reaches providers.Error.RetryAfter.
 //
 // Errors are classified from the HTTP status and the structured error body
-// (error.code, error.type), never from message text; see classify.
+// (error.code, error.type); see classify. Message text is read only where
+// OpenAI-compatible servers give nothing else: words saying the prompt is
+// over the context window (KindContextLength) or that a structured-output
+// mode is unsupported (KindInvalidRequest, naming options.structured_output).
+// A stream that ends cleanly without a finish reason is KindStreamTruncated.
+// Each exchange is bounded by Config.Bounds (timeouts, response size).
 //
 // max_tokens: requests for OpenAI's reasoning models (model names starting
 // o1, o3, o4 or gpt-5), which reject max_tokens, send max_completion_tokens;
@@ -36,7 +41,9 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/internal/httpguard"
 )
 
 // DefaultBaseURL is OpenAI's API.
@@ -51,6 +58,13 @@ const (
 	MaxTokensAuto       = ""
 	MaxTokens           = "max_tokens"
 	MaxCompletionTokens = "max_completion_tokens"
+)
+
+// Values of Config.StructuredOutput.
+const (
+	StructuredJSONSchema = "json_schema"
+	StructuredJSONObject = "json_object"
+	StructuredNone       = "none"
 )
 
 // Config configures a Client. The zero value of every field but BaseURL
@@ -80,8 +94,8 @@ type Config struct {
 	// instead of Deployments.
 	DeploymentFunc func(model string) string
 	// HTTPClient carries the requests. Nil: a client without timeout
-	// (deadlines come from the request's ctx) on a shared transport that
-	// keeps up to 256 idle connections per host. The Client copies it and
+	// (Bounds and the request's ctx bound each exchange) on a shared
+	// transport that keeps up to 256 idle connections per host. The Client copies it and
 	// wraps its Transport; the value passed is not modified.
 	HTTPClient *http.Client
 	// Headers are extra request headers, e.g. OpenRouter's HTTP-Referer.
@@ -96,6 +110,15 @@ type Config struct {
 	// NoStreamUsage leaves out stream_options.include_usage for servers that
 	// reject it; streamed responses then have no Usage.
 	NoStreamUsage bool
+	// StructuredOutput is how a Request's JSONSchema is asked for:
+	// StructuredJSONSchema (response_format json_schema, the default),
+	// StructuredJSONObject (response_format json_object: JSON, schema not
+	// enforced) or StructuredNone (no response_format; the prompt alone
+	// asks for JSON), for servers that reject the richer modes.
+	StructuredOutput string
+	// Bounds limit each HTTP exchange (headers timeout, idle timeout, total
+	// time, response size); zero fields take providers' defaults.
+	Bounds providers.Bounds
 }
 
 // DefaultConfig returns a Config for OpenAI's API with no key. It reads no
@@ -166,6 +189,12 @@ func New(cfg Config) (*Client, error) {
 	if u.User != nil {
 		return nil, fmt.Errorf("%s: base URL %q: credentials belong in APIKey, not in the URL", name, redactURL(base))
 	}
+	switch cfg.StructuredOutput {
+	case "", StructuredJSONSchema, StructuredJSONObject, StructuredNone:
+	default:
+		return nil, fmt.Errorf("%s: structured_output %q: want %s, %s or %s", name, cfg.StructuredOutput, StructuredJSONSchema, StructuredJSONObject, StructuredNone)
+	}
+	redact.Register(cfg.APIKey)
 	switch cfg.MaxTokensParam {
 	case MaxTokensAuto, MaxTokens, MaxCompletionTokens:
 	default:
@@ -203,14 +232,14 @@ func New(cfg Config) (*Client, error) {
 	if rt == nil {
 		rt = defaultTransport
 	}
-	hc.Transport = &transport{base: rt, headers: cfg.Headers}
+	hc.Transport = &transport{base: httpguard.Wrap(rt, cfg.Bounds), headers: cfg.Headers}
 	cc.HTTPClient = hc
 
 	return &Client{
 		name:    name,
 		baseURL: strings.TrimRight(base, "/"),
 		api:     goopenai.NewClientWithConfig(cc),
-		conv:    convertOptions{maxTokensParam: cfg.MaxTokensParam, strictSchema: cfg.StrictJSONSchema},
+		conv:    convertOptions{maxTokensParam: cfg.MaxTokensParam, strictSchema: cfg.StrictJSONSchema, structuredOutput: cfg.StructuredOutput},
 		stream:  !cfg.NoStreamUsage,
 	}, nil
 }
@@ -245,9 +274,12 @@ func (c *Client) Generate(ctx context.Context, req *providers.Request) (*provide
 // Stream sends req as a streamed chat completion (server-sent events),
 // calling fn with each non-empty content delta. TTFT is measured from the
 // call to the first non-empty delta; Usage comes from the stream's final
-// usage chunk. A stream that ends without a finish reason is an error of
-// KindBadResponse. An error returned by fn aborts the stream and is
-// returned unchanged.
+// usage chunk. A stream that ends cleanly without a finish reason is an error of
+// KindStreamTruncated (a cut connection is KindBadResponse), unless it
+// carried nothing but the server's own words, which are then classified
+// (KindContextLength for a prompt over the context window). Usage is left
+// zero when the server sends none. An error returned by fn aborts the
+// stream and is returned unchanged.
 func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(providers.Chunk) error) (*providers.Response, error) {
 	creq, patch, err := toChatRequest(req, c.conv)
 	if err != nil {
@@ -265,8 +297,9 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 	defer stream.Close()
 
 	var (
-		text strings.Builder
-		out  providers.Response
+		text   strings.Builder
+		out    providers.Response
+		chunks int
 	)
 	for {
 		chunk, err := stream.Recv()
@@ -293,6 +326,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 			out.TTFT = max(time.Since(start), time.Nanosecond)
 		}
 		text.WriteString(d.text)
+		chunks++
 		if err := fn(providers.Chunk{Text: d.text}); err != nil {
 			return nil, err
 		}
@@ -301,8 +335,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request, fn func(pro
 		return nil, c.classify(ctx, call, ce)
 	}
 	if out.FinishReason == "" {
-		return nil, &providers.Error{Kind: providers.KindBadResponse, Provider: c.name,
-			Message: "stream ended without a finish reason (connection cut?)"}
+		return nil, c.endedEarly(call, chunks)
 	}
 	out.Text = text.String()
 	return &out, nil

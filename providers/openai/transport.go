@@ -22,7 +22,15 @@ type callState struct {
 	status  int         // last response status
 	header  http.Header // last response headers
 	sendErr error       // transport error with no response
+	head    []byte      // the body's first headLen bytes
+	read    int64       // body bytes read
+	eof     bool        // the body was read to its clean end
+	readErr error       // first error reading the body, other than io.EOF
 }
+
+// headLen is how much of a response body is kept to explain failures: a
+// malformed 200, a stream that ended with only the server's words.
+const headLen = 4 << 10
 
 func (s *callState) record(resp *http.Response, err error) {
 	s.mu.Lock()
@@ -30,9 +38,35 @@ func (s *callState) record(resp *http.Response, err error) {
 	s.sent = true
 	if resp != nil {
 		s.status, s.header, s.sendErr = resp.StatusCode, resp.Header, nil
+		s.head, s.read, s.eof, s.readErr = nil, 0, false, nil
+		resp.Body = &watchedBody{ReadCloser: resp.Body, s: s}
 	} else {
 		s.sendErr = err
 	}
+}
+
+// watchedBody notes what was read of a response body.
+type watchedBody struct {
+	io.ReadCloser
+	s *callState
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	s := b.s
+	s.mu.Lock()
+	if len(s.head) < headLen {
+		s.head = append(s.head, p[:min(n, headLen-len(s.head))]...)
+	}
+	s.read += int64(n)
+	switch {
+	case err == io.EOF:
+		s.eof = true
+	case err != nil && s.readErr == nil:
+		s.readErr = err
+	}
+	s.mu.Unlock()
+	return n, err
 }
 
 type callSnapshot struct {
@@ -40,12 +74,17 @@ type callSnapshot struct {
 	status  int
 	header  http.Header
 	sendErr error
+	head    string
+	read    int64
+	eof     bool
+	readErr error
 }
 
 func (s *callState) snapshot() callSnapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return callSnapshot{sent: s.sent, status: s.status, header: s.header, sendErr: s.sendErr}
+	return callSnapshot{sent: s.sent, status: s.status, header: s.header, sendErr: s.sendErr,
+		head: string(s.head), read: s.read, eof: s.eof, readErr: s.readErr}
 }
 
 type callKey struct{}

@@ -55,10 +55,61 @@ type Behavior struct {
 	CutStreamAfter int
 
 	// Delay is waited before answering; it ends early when the client goes
-	// away.
+	// away. A server that accepts the connection and never answers is
+	// Delay: time.Hour.
 	Delay time.Duration
 	// ChunkDelay is waited between streamed chunks.
 	ChunkDelay time.Duration
+
+	// EchoAuth makes the error body's message repeat the request's
+	// credentials (Authorization, api-key and x-goog-api-key headers, the
+	// key query parameter), as some gateways and proxies do. Status
+	// defaults to 401.
+	EchoAuth bool
+	// RawBody is sent as the whole body, with Status (200 when 0) and the
+	// Content-Type from Header (application/json when absent): a 401 whose
+	// "application/json" body is plain text, a malformed 200.
+	RawBody string
+	// BodyBytes, when > 0, answers 200 with a body of that many bytes (a
+	// JSON string of x's, written in pieces as it is read): a server
+	// sending far more than any answer needs.
+	BodyBytes int64
+	// StallBody sends the 200 headers and half of a normal body, then
+	// stays silent, connection open, until the client goes away.
+	StallBody bool
+	// StallStreamAfter, when > 0, stops a streamed answer after that many
+	// content chunks and stays silent, connection open, until the client
+	// goes away.
+	StallStreamAfter int
+	// Endless streams content chunks (every ChunkDelay, 1ms when unset)
+	// until the client goes away; the stream never finishes.
+	Endless bool
+	// EndWithoutFinish ends a streamed answer cleanly (OpenAI: data:
+	// [DONE]) after its content, with no finish reason, as llama.cpp's
+	// server does to a waiting stream when another request arrives.
+	EndWithoutFinish bool
+	// NoStreamUsage ignores a request for usage in the stream (OpenAI
+	// stream_options.include_usage), as some OpenAI-compatible servers do.
+	NoStreamUsage bool
+	// RawStream answers a streamed request 200 with exactly this event
+	// stream (OpenAI), e.g. llama.cpp's `error: {...}` event for a prompt
+	// over the context length.
+	RawStream string
+}
+
+// echoCredentials returns the request's credentials as a gateway that
+// echoes them would print them.
+func echoCredentials(r *http.Request) string {
+	var parts []string
+	for _, h := range []string{"Authorization", "Api-Key", "X-Goog-Api-Key"} {
+		if v := r.Header.Get(h); v != "" {
+			parts = append(parts, h+": "+v)
+		}
+	}
+	if k := r.URL.Query().Get("key"); k != "" {
+		parts = append(parts, "key="+k)
+	}
+	return "invalid credentials (" + strings.Join(parts, ", ") + ")"
 }
 
 // WireRequest is one request as a fake received it: the raw HTTP parts and a
@@ -120,6 +171,7 @@ type recorder struct {
 	count    atomic.Int64
 	inFlight atomic.Int64
 	peak     atomic.Int64
+	hugeSent atomic.Int64
 }
 
 // next pops the next scripted behaviour.
@@ -188,6 +240,11 @@ func (r *recorder) Requests() []WireRequest {
 
 // Count returns the number of requests received, recorded or not.
 func (r *recorder) Count() int { return int(r.count.Load()) }
+
+// HugeBytesSent is how many bytes of Behavior.BodyBytes bodies the server
+// managed to write: a client that stops reading at its cap keeps it near
+// the cap (plus what the sockets buffer).
+func (r *recorder) HugeBytesSent() int64 { return r.hugeSent.Load() }
 
 // PeakInFlight returns the most requests that were being handled at once.
 func (r *recorder) PeakInFlight() int { return int(r.peak.Load()) }

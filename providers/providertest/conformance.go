@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -21,8 +23,9 @@ type Harness struct {
 	// Model is the model name put in requests.
 	Model string
 	// New starts a fresh fake (stopped through t.Cleanup) and returns the
-	// bare adapter under test pointed at it, and the fake's controls.
-	New func(t *testing.T) (providers.Provider, Fake)
+	// bare adapter under test pointed at it, built with the given Bounds
+	// (the zero value for most cases), and the fake's controls.
+	New func(t *testing.T, b providers.Bounds) (providers.Provider, Fake)
 	// Skip maps Case* names the protocol cannot express to the reason.
 	Skip map[string]string
 }
@@ -33,6 +36,9 @@ type Fake interface {
 	Script(b ...Behavior)
 	// Requests returns every request received so far, decoded.
 	Requests() []WireRequest
+	// HugeBytesSent is how many bytes of Behavior.BodyBytes bodies were
+	// written.
+	HugeBytesSent() int64
 }
 
 // Names of the conformance cases, for Harness.Skip.
@@ -63,12 +69,20 @@ const (
 	CaseStreamError      = "stream_error"
 	CaseStreamCancel     = "stream_cancel"
 	CaseStreamCallbackEr = "stream_callback_error"
+	CaseHang             = "hang"
+	CaseStallBody        = "stall_body"
+	CaseStreamStall      = "stream_stall"
+	CaseStreamEndless    = "stream_endless"
+	CaseHugeBody         = "huge_body"
+	CaseStreamNoFinish   = "stream_no_finish"
+	CaseEchoedKey        = "echoed_key"
 )
 
 // conformanceCase is one row of the behaviour table.
 type conformanceCase struct {
-	name string
-	run  func(t *testing.T, h Harness, p providers.Provider, f Fake)
+	name   string
+	bounds providers.Bounds // the adapter's limits for this case
+	run    func(t *testing.T, h Harness, p providers.Provider, f Fake)
 }
 
 // RunConformance runs the behaviour table against h's adapter, one subtest
@@ -84,7 +98,7 @@ func RunConformance(t *testing.T, h Harness) {
 				t.Skipf("skipped by harness: %s", why)
 			}
 			t.Parallel()
-			p, f := h.New(t)
+			p, f := h.New(t, c.bounds)
 			c.run(t, h, p, f)
 		})
 	}
@@ -179,7 +193,7 @@ func errorCase(status int, kind providers.Kind, retryAfter string, wantRetry tim
 
 func cases() []conformanceCase {
 	return []conformanceCase{
-		{CaseText, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseText, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Text: "The answer is 42.", Model: h.Model + "-resolved-001"})
 			resp := mustGenerate(t, p, request(h))
 			if resp.Text != "The answer is 42." {
@@ -198,14 +212,14 @@ func cases() []conformanceCase {
 				t.Errorf("wire model = %q, want %q", w.Model, h.Model)
 			}
 		}},
-		{CaseUsage, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseUsage, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			want := providers.Usage{InputTokens: 11, OutputTokens: 7}
 			f.Script(Behavior{Text: "fine", Usage: &want})
 			if resp := mustGenerate(t, p, request(h)); resp.Usage != want {
 				t.Errorf("Usage = %+v, want %+v", resp.Usage, want)
 			}
 		}},
-		{CaseMessages, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseMessages, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			req := request(h)
 			req.System = "You are terse."
 			req.Messages = []providers.Message{
@@ -219,7 +233,7 @@ func cases() []conformanceCase {
 				t.Errorf("wire messages = %+v, want %+v", got, want)
 			}
 		}},
-		{CaseTemperatureZero, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseTemperatureZero, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			req := request(h)
 			req.Temperature = providers.Float64(0)
 			mustGenerate(t, p, req)
@@ -227,7 +241,7 @@ func cases() []conformanceCase {
 				t.Errorf("temperature on the wire = %v, want 0 (body %s)", ptr(w.Temperature), w.Body)
 			}
 		}},
-		{CaseTopPZero, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseTopPZero, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			req := request(h)
 			req.TopP = providers.Float64(0)
 			mustGenerate(t, p, req)
@@ -235,7 +249,7 @@ func cases() []conformanceCase {
 				t.Errorf("top_p on the wire = %v, want 0 (body %s)", ptr(w.TopP), w.Body)
 			}
 		}},
-		{CaseSeedZero, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseSeedZero, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			req := request(h)
 			req.Seed = providers.Int64(0)
 			mustGenerate(t, p, req)
@@ -243,14 +257,14 @@ func cases() []conformanceCase {
 				t.Errorf("seed on the wire = %v, want 0 (body %s)", ptr(w.Seed), w.Body)
 			}
 		}},
-		{CaseUnsetKnobs, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseUnsetKnobs, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			mustGenerate(t, p, request(h))
 			w := one(t, f)
 			if w.Temperature != nil || w.TopP != nil || w.Seed != nil {
 				t.Errorf("unset knobs reached the wire: temperature %v top_p %v seed %v (body %s)", ptr(w.Temperature), ptr(w.TopP), ptr(w.Seed), w.Body)
 			}
 		}},
-		{CaseMaxTokens, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseMaxTokens, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Text: "one two three four five six"})
 			req := request(h)
 			req.MaxTokens = 3
@@ -267,7 +281,7 @@ func cases() []conformanceCase {
 				t.Errorf("Text %q FinishReason %q, want the truncated answer and length", resp.Text, resp.FinishReason)
 			}
 		}},
-		{CaseStop, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStop, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Text: "alpha END beta"})
 			req := request(h)
 			req.Stop = []string{"END", "###"}
@@ -279,7 +293,7 @@ func cases() []conformanceCase {
 				t.Errorf("Text = %q, want %q", resp.Text, "alpha ")
 			}
 		}},
-		{CaseJSONSchema, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseJSONSchema, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			schema := `{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"]}`
 			f.Script(Behavior{Text: `{"answer":42}`})
 			req := request(h)
@@ -294,13 +308,13 @@ func cases() []conformanceCase {
 				t.Errorf("schema on the wire = %s, want %s", w.JSONSchema, schema)
 			}
 		}},
-		{CaseError400, errorCase(http.StatusBadRequest, providers.KindInvalidRequest, "", 0)},
-		{CaseError401, errorCase(http.StatusUnauthorized, providers.KindAuth, "", 0)},
-		{CaseError404, errorCase(http.StatusNotFound, providers.KindNotFound, "", 0)},
-		{CaseError429, errorCase(http.StatusTooManyRequests, providers.KindRateLimit, "2", 2*time.Second)},
-		{CaseError500, errorCase(http.StatusInternalServerError, providers.KindUnavailable, "", 0)},
-		{CaseError503, errorCase(http.StatusServiceUnavailable, providers.KindUnavailable, "", 0)},
-		{CaseHTMLError, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseError400, run: errorCase(http.StatusBadRequest, providers.KindInvalidRequest, "", 0)},
+		{name: CaseError401, run: errorCase(http.StatusUnauthorized, providers.KindAuth, "", 0)},
+		{name: CaseError404, run: errorCase(http.StatusNotFound, providers.KindNotFound, "", 0)},
+		{name: CaseError429, run: errorCase(http.StatusTooManyRequests, providers.KindRateLimit, "2", 2*time.Second)},
+		{name: CaseError500, run: errorCase(http.StatusInternalServerError, providers.KindUnavailable, "", 0)},
+		{name: CaseError503, run: errorCase(http.StatusServiceUnavailable, providers.KindUnavailable, "", 0)},
+		{name: CaseHTMLError, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Status: http.StatusBadGateway, HTML: true})
 			_, err := p.Generate(ctxFor(t), request(h))
 			wantError(t, h, err, providers.KindUnavailable, http.StatusBadGateway)
@@ -308,17 +322,17 @@ func cases() []conformanceCase {
 				t.Errorf("error message is %d bytes or holds markup: %q", len(msg), msg)
 			}
 		}},
-		{CaseMalformed, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseMalformed, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Malformed: true})
 			_, err := p.Generate(ctxFor(t), request(h))
 			wantError(t, h, err, providers.KindBadResponse, 0)
 		}},
-		{CaseCutBody, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseCutBody, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{CutBody: true, Text: strings.Repeat("long answer ", 50)})
 			_, err := p.Generate(ctxFor(t), request(h))
 			wantError(t, h, err, "temporary", 0)
 		}},
-		{CaseCancel, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseCancel, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Delay: 30 * time.Second})
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
@@ -329,7 +343,7 @@ func cases() []conformanceCase {
 			}
 			wantError(t, h, err, providers.KindCanceled, 0)
 		}},
-		{CaseDeadline, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseDeadline, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			f.Script(Behavior{Delay: 30 * time.Second})
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
@@ -340,7 +354,7 @@ func cases() []conformanceCase {
 			}
 			wantError(t, h, err, providers.KindTimeout, 0)
 		}},
-		{CaseStream, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStream, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			s := streamer(t, p)
 			want := providers.Usage{InputTokens: 9, OutputTokens: 4}
 			f.Script(Behavior{Text: "one two three four", Usage: &want, ChunkDelay: 5 * time.Millisecond, Delay: 10 * time.Millisecond})
@@ -371,7 +385,7 @@ func cases() []conformanceCase {
 				t.Error("request did not ask to stream")
 			}
 		}},
-		{CaseStreamCut, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStreamCut, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			s := streamer(t, p)
 			f.Script(Behavior{Text: "one two three four five six", CutStreamAfter: 2})
 			var got strings.Builder
@@ -384,7 +398,7 @@ func cases() []conformanceCase {
 				t.Errorf("received %q past the cut", got.String())
 			}
 		}},
-		{CaseStreamError, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStreamError, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			s := streamer(t, p)
 			f.Script(Behavior{Status: http.StatusTooManyRequests, RetryAfter: "3"})
 			_, err := s.Stream(ctxFor(t), request(h), func(providers.Chunk) error { return nil })
@@ -392,7 +406,7 @@ func cases() []conformanceCase {
 				t.Errorf("RetryAfter = %v, want 3s", pe.RetryAfter)
 			}
 		}},
-		{CaseStreamCancel, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStreamCancel, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			s := streamer(t, p)
 			f.Script(Behavior{Text: "one two three four", ChunkDelay: 30 * time.Second})
 			ctx, cancel := context.WithCancel(context.Background())
@@ -406,7 +420,7 @@ func cases() []conformanceCase {
 			}
 			wantError(t, h, err, providers.KindCanceled, 0)
 		}},
-		{CaseStreamCallbackEr, func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+		{name: CaseStreamCallbackEr, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
 			s := streamer(t, p)
 			f.Script(Behavior{Text: "one two three four"})
 			stop := errors.New("seen enough")
@@ -415,6 +429,97 @@ func cases() []conformanceCase {
 				t.Errorf("err = %v, want the callback's error", err)
 			}
 		}},
+		{name: CaseHang, bounds: providers.Bounds{Timeout: 200 * time.Millisecond}, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			f.Script(Behavior{Delay: time.Hour}) // accepts the connection, never answers
+			start := time.Now()
+			_, err := p.Generate(ctxFor(t), request(h))
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("a hung server held the call for %v", el)
+			}
+			wantTimeout(t, h, err, "timeout")
+		}},
+		{name: CaseStallBody, bounds: providers.Bounds{IdleTimeout: 200 * time.Millisecond}, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			f.Script(Behavior{StallBody: true}) // half a body, then silence
+			_, err := p.Generate(ctxFor(t), request(h))
+			wantTimeout(t, h, err, "idle_timeout")
+		}},
+		{name: CaseStreamStall, bounds: providers.Bounds{IdleTimeout: 200 * time.Millisecond}, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			s := streamer(t, p)
+			f.Script(Behavior{Text: "one two three four", StallStreamAfter: 1})
+			_, err := s.Stream(ctxFor(t), request(h), func(providers.Chunk) error { return nil })
+			wantTimeout(t, h, err, "idle_timeout")
+		}},
+		{name: CaseStreamEndless, bounds: providers.Bounds{MaxDuration: 300 * time.Millisecond}, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			s := streamer(t, p)
+			f.Script(Behavior{Text: "on and on", Endless: true, ChunkDelay: 2 * time.Millisecond})
+			chunks := 0
+			_, err := s.Stream(ctxFor(t), request(h), func(providers.Chunk) error { chunks++; return nil })
+			wantTimeout(t, h, err, "max_duration")
+			if chunks < 2 {
+				t.Errorf("%d chunks before the cap; the stream should have flowed", chunks)
+			}
+		}},
+		{name: CaseHugeBody, bounds: providers.Bounds{MaxResponseBytes: 1 << 20}, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			f.Script(Behavior{BodyBytes: 100 << 20})
+			_, err := p.Generate(ctxFor(t), request(h))
+			pe := wantError(t, h, err, providers.KindResponseTooLarge, 0)
+			if pe.Kind.Temporary() {
+				t.Error("response_too_large must not be retried")
+			}
+			if !strings.Contains(pe.Message, "1 MiB") || !strings.Contains(pe.Message, "xxxx") {
+				t.Errorf("Message = %q: want the cap and the body's first bytes", pe.Message)
+			}
+			// Reading stopped at the cap: the server could write the cap
+			// plus what the loopback sockets buffer, not 100 MB.
+			if sent := f.HugeBytesSent(); sent > 24<<20 {
+				t.Errorf("server wrote %d MiB; the client kept reading past its cap", sent>>20)
+			}
+		}},
+		{name: CaseStreamNoFinish, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			s := streamer(t, p)
+			f.Script(Behavior{Text: "one two three four", EndWithoutFinish: true})
+			_, err := s.Stream(ctxFor(t), request(h), func(providers.Chunk) error { return nil })
+			pe := wantError(t, h, err, providers.KindStreamTruncated, 0)
+			if !pe.Kind.Temporary() {
+				t.Error("stream_truncated must be retried")
+			}
+			if !strings.Contains(pe.Message, "finish reason") {
+				t.Errorf("Message = %q: want it to say the stream ended without a finish reason", pe.Message)
+			}
+		}},
+		{name: CaseEchoedKey, run: func(t *testing.T, h Harness, p providers.Provider, f Fake) {
+			// A first call shows which credentials the adapter sends; they
+			// are registered as providers/registry does when it reads a key.
+			f.Script(Behavior{}, Behavior{EchoAuth: true})
+			mustGenerate(t, p, request(h))
+			req := f.Requests()[0]
+			var creds []string
+			for _, v := range []string{req.Header.Get("Authorization"), req.Header.Get("Api-Key"), req.Header.Get("X-Goog-Api-Key"), req.Query.Get("key")} {
+				if v = strings.TrimPrefix(v, "Bearer "); len(v) >= redact.MinLen {
+					redact.Register(v)
+					creds = append(creds, v)
+				}
+			}
+			_, err := providers.Redacted(p).Generate(ctxFor(t), request(h))
+			pe := wantError(t, h, err, providers.KindAuth, 401)
+			for _, v := range creds {
+				for _, text := range []string{err.Error(), pe.Message, fmt.Sprint(pe.Err)} {
+					if strings.Contains(text, v) {
+						t.Errorf("the echoed key is in the error: %q", text)
+					}
+				}
+			}
+		}},
+	}
+}
+
+// wantTimeout checks for a KindTimeout error whose message names the
+// limit (its yardstick.yaml key).
+func wantTimeout(t *testing.T, h Harness, err error, limit string) {
+	t.Helper()
+	pe := wantError(t, h, err, providers.KindTimeout, 0)
+	if !strings.Contains(pe.Message, "("+"timeout: "+limit+")") {
+		t.Errorf("Message = %q: want it to name the limit %s", pe.Message, limit)
 	}
 }
 

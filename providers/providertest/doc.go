@@ -49,8 +49,11 @@
 // Model, FinishReason (as the protocol spells "stop"), Usage, Status with an
 // error body in the protocol's documented shape (ErrorCode/ErrorMessage
 // override the typical code and message for the status), RetryAfter (as a
-// Retry-After header), HTML, Malformed, CutBody, CutStreamAfter, Delay and
-// ChunkDelay. A fake applies stop sequences (the answer is cut before the
+// Retry-After header), HTML, Malformed, CutBody, CutStreamAfter, Delay,
+// ChunkDelay, and the hostile ones: EchoAuth (the error body repeats the
+// request's credentials), RawBody, BodyBytes (a huge body; HugeBytesSent
+// counts what was written), StallBody, StallStreamAfter, Endless and
+// EndWithoutFinish (OpenAI fakes also NoStreamUsage and RawStream). A fake applies stop sequences (the answer is cut before the
 // first one) and MaxTokens (counting whitespace-separated words as tokens;
 // finish reason "length").
 //
@@ -66,7 +69,13 @@
 // temporary Kind; cancelling ctx during a slow answer returns within two
 // seconds with KindCanceled, and an expired deadline gives KindTimeout;
 // streaming delivers the text in chunks, sets TTFT > 0 and takes usage from
-// the stream.
+// the stream. Built with short providers.Bounds (Harness.New's second
+// argument), a server that never answers, a body or stream that goes silent
+// and a stream that never ends are KindTimeout naming the limit; a 100 MB
+// body is KindResponseTooLarge with reading stopped near the cap; a stream
+// that ends cleanly without a finish reason is KindStreamTruncated; and a
+// key the server echoes in a 401 body is not in the error's text once
+// registered with internal/redact.
 //
 // This package does not talk to real services and is imported only by tests.
 package providertest

@@ -2,12 +2,15 @@ package providertest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/yardstick-eval/yardstick/providers"
 )
@@ -94,8 +97,24 @@ func (f *fake) serve(p wire, w http.ResponseWriter, r *http.Request) {
 	if !wait(r, b.Delay) {
 		return
 	}
+	if b.EchoAuth {
+		b.ErrorMessage = echoCredentials(r)
+		if b.Status == 0 {
+			b.Status = http.StatusUnauthorized
+		}
+	}
 	writeHeaders(w, b)
 	switch {
+	case b.RawBody != "":
+		if w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(cmp.Or(b.Status, http.StatusOK))
+		io.WriteString(w, b.RawBody)
+		return
+	case b.BodyBytes > 0:
+		f.writeHuge(w, r, b.BodyBytes)
+		return
 	case b.HTML:
 		writeHTML(w, b.Status)
 		return
@@ -119,12 +138,41 @@ func (f *fake) serve(p wire, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct, out := p.contentType(), p.body(rp, b.Malformed)
+	if b.StallBody {
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.Write(out[:len(out)/2])
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+		return
+	}
 	if b.CutBody && !b.Malformed {
 		cutBody(w, ct, out)
 		return
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Write(out)
+}
+
+// writeHuge answers 200 with a JSON string of n bytes in all, written in
+// 64 KiB pieces, stopping when the client goes away.
+func (f *fake) writeHuge(w http.ResponseWriter, r *http.Request, n int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	w.WriteHeader(http.StatusOK)
+	piece := bytes.Repeat([]byte("x"), 64<<10)
+	if _, err := io.WriteString(w, `"`); err != nil {
+		return
+	}
+	for left := n - 2; left > 0; {
+		k := min(left, int64(len(piece)))
+		if _, err := w.Write(piece[:k]); err != nil || r.Context().Err() != nil {
+			return
+		}
+		f.hugeSent.Add(k)
+		left -= k
+	}
+	io.WriteString(w, `"`)
 }
 
 // eventWriter writes a stream of JSON events, each framed as
@@ -173,6 +221,29 @@ func (e *eventWriter) raw(s string) {
 // (half of them, at least one, for b.CutBody). It reports whether the
 // stream may go on to its final events.
 func (e *eventWriter) chunks(r *http.Request, b Behavior, parts []string, event func(piece string) any) bool {
+	if b.Endless {
+		for i := 0; ; i++ {
+			if i > 0 && !wait(r, cmp.Or(b.ChunkDelay, time.Millisecond)) {
+				return false
+			}
+			if !e.send(event(parts[i%len(parts)])) {
+				return false
+			}
+		}
+	}
+	if b.StallStreamAfter > 0 && len(parts) > b.StallStreamAfter {
+		parts = parts[:b.StallStreamAfter]
+		for i, c := range parts {
+			if i > 0 && !wait(r, b.ChunkDelay) {
+				return false
+			}
+			if !e.send(event(c)) {
+				return false
+			}
+		}
+		<-r.Context().Done()
+		return false
+	}
 	cut := b.CutStreamAfter
 	if b.CutBody && cut == 0 {
 		cut = max(1, len(parts)/2)

@@ -335,6 +335,9 @@ func (s *GeminiServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 	if !e.chunks(r, b, parts, func(c string) any { return geminiResponse(id, rp.model, c, rp.finish, rp.usage, false) }) {
 		return
 	}
+	if b.EndWithoutFinish {
+		return
+	}
 	e.send(geminiResponse(id, rp.model, "", rp.finish, rp.usage, true))
 }
 

@@ -201,6 +201,9 @@ func (s *OllamaServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 	if !e.chunks(r, b, chunks(rp.text), func(c string) any { return ollamaChunk(rp.model, c) }) {
 		return
 	}
+	if b.EndWithoutFinish {
+		return
+	}
 	e.send(ollamaFinal(rp.model, "", rp.finish, rp.usage))
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +33,20 @@ import (
 type OpenAIServer struct {
 	fake
 	apiKey string
+
+	// interrupt emulates llama-cpp-python's interrupt_requests (see
+	// WithInterruptRequests).
+	interrupt bool
+	genMu     sync.Mutex   // one generation at a time, as the server's lock
+	waiting   atomic.Int64 // streamed requests waiting for genMu
+}
+
+// WithInterruptRequests makes the server behave as llama-cpp-python's with
+// its default interrupt_requests: streamed answers are generated one at a
+// time, and a running stream is ended with "data: [DONE]" — no finish
+// reason — as soon as another streamed request is waiting.
+func WithInterruptRequests() OpenAIOption {
+	return func(s *OpenAIServer) { s.interrupt = true }
 }
 
 // OpenAIOption configures NewOpenAIServer.
@@ -240,7 +256,17 @@ func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 		e.malformed()
 		return
 	}
-	id, created, streamUsage := openAIID(rp), time.Now().Unix(), rp.wr.StreamUsage
+	if b.RawStream != "" {
+		e.raw(b.RawStream)
+		return
+	}
+	if s.interrupt {
+		s.waiting.Add(1)
+		s.genMu.Lock()
+		s.waiting.Add(-1)
+		defer s.genMu.Unlock()
+	}
+	id, created, streamUsage := openAIID(rp), time.Now().Unix(), rp.wr.StreamUsage && !b.NoStreamUsage
 	event := func(choices []any, withUsage bool) map[string]any {
 		ev := map[string]any{
 			"id": id, "object": "chat.completion.chunk", "created": created, "model": rp.model,
@@ -260,7 +286,27 @@ func (s *OpenAIServer) stream(w http.ResponseWriter, r *http.Request, b Behavior
 	if !e.send(event(delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil), false)) {
 		return
 	}
-	if !e.chunks(r, b, chunks(rp.text), func(c string) any { return event(delta(map[string]any{"content": c}, nil), false) }) {
+	content := func(c string) any { return event(delta(map[string]any{"content": c}, nil), false) }
+	if s.interrupt {
+		// llama-cpp-python checks after each chunk whether another request
+		// waits for the model, and if so ends the stream.
+		for i, c := range chunks(rp.text) {
+			if i > 0 && !wait(r, b.ChunkDelay) {
+				return
+			}
+			if !e.send(content(c)) {
+				return
+			}
+			if s.waiting.Load() > 0 {
+				e.raw("data: [DONE]\n\n")
+				return
+			}
+		}
+	} else if !e.chunks(r, b, chunks(rp.text), content) {
+		return
+	}
+	if b.EndWithoutFinish {
+		e.raw("data: [DONE]\n\n")
 		return
 	}
 	if !e.send(event(delta(map[string]any{}, rp.finish), false)) {

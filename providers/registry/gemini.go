@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/providers/gemini"
 )
 
@@ -44,6 +45,7 @@ func buildGemini(s Spec) (Adapter, error) {
 		if key == "" {
 			key = strings.TrimSpace(s.Getenv("GOOGLE_API_KEY"))
 		}
+		redact.Register(key)
 		if key == "" {
 			return Adapter{}, fmt.Errorf("GEMINI_API_KEY is not set (nor GOOGLE_API_KEY): export it with your Gemini API key from https://aistudio.google.com/apikey")
 		}
@@ -56,6 +58,7 @@ func buildGemini(s Spec) (Adapter, error) {
 		APIVersion: s.APIVersion,
 		Headers:    headersOf(s.Headers),
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 	}
 	return newGemini(cfg, "gemini")
 }
@@ -71,6 +74,7 @@ func buildVertex(s Spec) (Adapter, error) {
 		APIVersion: s.APIVersion,
 		Headers:    headersOf(s.Headers),
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 		// A client from Options.HTTPClient (a proxy, say) must not switch
 		// ADC off; options.auth "none" does that explicitly.
 		Auth: gemini.AuthADC,

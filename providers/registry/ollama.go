@@ -25,6 +25,7 @@ func buildOllama(s Spec) (Adapter, error) {
 	cfg := ollama.Config{
 		BaseURL:    s.BaseURL,
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 		Headers:    headersOf(s.Headers),
 	}
 	if cfg.BaseURL == "" {

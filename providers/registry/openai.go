@@ -25,7 +25,9 @@ var pricedPresets = map[string]bool{"openai": true, "groq": true, "together": tr
 // URL is the config's base_url, else the preset's BaseURLEnv variable, else
 // the preset's default. Config.Options: "max_tokens_param" (max_tokens or
 // max_completion_tokens), "strict_json_schema" ("true"), "stream_usage"
-// ("false" for servers that reject stream_options).
+// ("false" for servers that reject stream_options), "structured_output"
+// (json_schema, the default; json_object or none for servers that reject
+// response_format json_schema, such as llama-cpp-python).
 func presetBuilder(name string, preset openai.Preset) Builder {
 	return func(s Spec) (Adapter, error) {
 		key, err := s.Key(preset.KeyEnv, preset.KeyOptional)
@@ -44,6 +46,7 @@ func presetBuilder(name string, preset openai.Preset) Builder {
 			APIKey:     key,
 			BaseURL:    base,
 			HTTPClient: s.HTTPClient,
+			Bounds:     s.Bounds(),
 			Headers:    s.Headers,
 		}
 		if err := applyOptions(&cfg, s.Options); err != nil {
@@ -92,6 +95,7 @@ func buildAzure(s Spec) (Adapter, error) {
 		BaseURL:    endpoint,
 		APIVersion: version,
 		HTTPClient: s.HTTPClient,
+		Bounds:     s.Bounds(),
 		Headers:    s.Headers,
 	}
 	if s.Deployment != "" {
@@ -119,8 +123,15 @@ func applyOptions(cfg *openai.Config, opts map[string]string) error {
 			cfg.NoStreamUsage = v == "false"
 		case "organization":
 			cfg.Organization = v
+		case "structured_output":
+			switch v {
+			case openai.StructuredJSONSchema, openai.StructuredJSONObject, openai.StructuredNone:
+				cfg.StructuredOutput = v
+			default:
+				return fmt.Errorf("options.structured_output: %q: want %s, %s or %s", v, openai.StructuredJSONSchema, openai.StructuredJSONObject, openai.StructuredNone)
+			}
 		default:
-			return fmt.Errorf("options.%s: unknown option (known: max_tokens_param, strict_json_schema, stream_usage, organization)", k)
+			return fmt.Errorf("options.%s: unknown option (known: max_tokens_param, strict_json_schema, stream_usage, organization, structured_output)", k)
 		}
 	}
 	return nil

@@ -5,12 +5,20 @@
 //
 // Build is the one place where decorators are composed. The order is
 //
-//	Cached(Retry(Limit(adapter)))
+//	Cached(Retry(Breaker(Limit(OneAtATimeAfterTruncation(CountUsage(Redacted(adapter)))))))
 //
 // so that a cache hit costs no rate budget, no concurrency slot and no
-// attempt; every attempt Retry makes, retries included, passes through
-// Limit (retries count against requests and tokens per minute); and a
-// backoff sleep does not hold a concurrency slot. The architecture draft
+// attempt; every attempt counts toward the circuit breaker, whose
+// circuit_open error (not temporary) ends the retries at once, and an open
+// circuit fails fast without waiting for a rate slot; every attempt Retry
+// makes, retries included, passes through Limit (retries count against
+// requests and tokens per minute); and a backoff sleep does not hold a
+// concurrency slot. After a stream_truncated failure (llama-cpp-python cuts
+// a running stream when another request arrives) the target is sent one
+// request at a time, so the retries succeed. CountUsage fills in locally counted, estimated usage
+// for servers that report none, before Limit corrects its token budget with
+// it. Each HTTP adapter is built with the target's Bounds
+// (timeout, idle_timeout, max_duration, max_response_bytes). The architecture draft
 // had Limit(Retry(Cached(adapter))), which throttles cache hits and lets
 // retries bypass the rate limits.
 //
@@ -40,7 +48,10 @@
 // and optional VLLM_API_KEY, LLAMACPP_API_KEY, OLLAMA_API_KEY; a config's
 // api_key_env names another variable. A missing key is an error naming the
 // variable. Keys are never stored in Config or Built, never part of a cache
-// scope or key, and never in an error message.
+// scope or key, and never in an error message: every key and every
+// credential header value read is registered with internal/redact, and the
+// adapter's errors pass through providers.Redacted, so a server that echoes
+// a key back cannot put it in a result, report or log.
 //
 // This package does not read files or flags; the CLI decodes yardstick.yaml
 // with viper and passes the []Config here.
@@ -56,6 +67,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yardstick-eval/yardstick/internal/redact"
 	"github.com/yardstick-eval/yardstick/internal/suggest"
 	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/pricing"
@@ -99,6 +111,35 @@ type Config struct {
 	Retry Retry `mapstructure:"retry" yaml:"retry" json:"retry,omitzero"`
 	// NoCache turns the response cache off for this target.
 	NoCache bool `mapstructure:"no_cache" yaml:"no_cache" json:"no_cache,omitempty"`
+	// Timeout is the longest wait for a response to start (headers), per
+	// attempt. Zero: providers.DefaultTimeout (120s); negative: none.
+	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout" json:"timeout,omitempty"`
+	// IdleTimeout ends a response that sends no byte for this long. Zero:
+	// providers.DefaultIdleTimeout (60s); negative: none.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" yaml:"idle_timeout" json:"idle_timeout,omitempty"`
+	// MaxDuration caps one response, start to last byte. Zero:
+	// providers.DefaultMaxDuration (10m); negative: none.
+	MaxDuration time.Duration `mapstructure:"max_duration" yaml:"max_duration" json:"max_duration,omitempty"`
+	// MaxResponseBytes caps the body read of one response. Zero:
+	// providers.DefaultMaxResponseBytes (8 MiB); negative: none.
+	MaxResponseBytes int64 `mapstructure:"max_response_bytes" yaml:"max_response_bytes" json:"max_response_bytes,omitempty"`
+	// Breaker configures the circuit breaker (providers.Breaker).
+	Breaker Breaker `mapstructure:"breaker" yaml:"breaker" json:"breaker,omitzero"`
+}
+
+// Breaker is a target's circuit breaker (providers.BreakerConfig).
+type Breaker struct {
+	// Threshold is how many consecutive connection or auth failures open the
+	// circuit. Zero: providers.DefaultBreakerThreshold (5); negative: off.
+	Threshold int `mapstructure:"threshold" yaml:"threshold" json:"threshold,omitempty"`
+	// Cooldown is how long an open circuit refuses calls before a trial.
+	// Zero: providers.DefaultBreakerCooldown (30s).
+	Cooldown time.Duration `mapstructure:"cooldown" yaml:"cooldown" json:"cooldown,omitempty"`
+}
+
+// Bounds returns the target's HTTP limits.
+func (c Config) Bounds() providers.Bounds {
+	return providers.Bounds{Timeout: c.Timeout, IdleTimeout: c.IdleTimeout, MaxDuration: c.MaxDuration, MaxResponseBytes: c.MaxResponseBytes}
 }
 
 // Limits are a target's client-side limits (providers.LimitConfig).
@@ -133,6 +174,15 @@ type Options struct {
 	// HTTPClient is given to adapters that take one (tests, proxies). Nil:
 	// each adapter's default.
 	HTTPClient *http.Client
+	// OnEstimatedUsage, when not nil, is called once per target, with the
+	// target's name and the counting method, the first time the target
+	// answers without reporting token usage and Yardstick counts the tokens
+	// itself (providers.CountUsage), so the caller can warn.
+	OnEstimatedUsage func(target, method string)
+	// OnSerialized, when not nil, is called once per target when the target
+	// cuts a stream short (stream_truncated) and is sent one request at a
+	// time from then on (providers.OneAtATimeAfterTruncation).
+	OnSerialized func(target string)
 }
 
 // Built is a target ready for the runner.
@@ -185,6 +235,7 @@ func (s Spec) Key(defaultEnv string, optional bool) (string, error) {
 	if key == "" && !optional {
 		return "", fmt.Errorf("%s is not set: export it with your %s API key", env, s.Type)
 	}
+	redact.Register(key)
 	return key, nil
 }
 
@@ -283,8 +334,14 @@ func Build(cfg Config, opts Options) (*Built, error) {
 	if cfg.Limits.Concurrency < 0 || cfg.Limits.RPM < 0 || cfg.Limits.TPM < 0 {
 		return nil, fmt.Errorf("provider %q: limits must not be negative", label)
 	}
+	if cfg.Breaker.Cooldown < 0 {
+		return nil, fmt.Errorf("provider %q: breaker.cooldown must not be negative", label)
+	}
 	if cfg.Retry.MaxAttempts < 0 || cfg.Retry.BaseDelay < 0 || cfg.Retry.MaxDelay < 0 || cfg.Retry.MaxRetryAfter < 0 {
 		return nil, fmt.Errorf("provider %q: retry settings must not be negative", label)
+	}
+	for k, v := range cfg.Headers {
+		redact.RegisterHeader(k, v)
 	}
 	a, err := build(Spec{Config: cfg, Getenv: getenv, HTTPClient: opts.HTTPClient})
 	if err != nil {
@@ -312,10 +369,22 @@ func Build(cfg Config, opts Options) (*Built, error) {
 		}
 	}
 
-	p := a.Provider
+	p := providers.Redacted(a.Provider)
+	tok := &lazyTokenizer{provider: orName(a.PriceProvider, a.Name), model: cfg.Model}
+	var warn func()
+	if opts.OnEstimatedUsage != nil {
+		warn = func() { opts.OnEstimatedUsage(label, tok.Method()) }
+	}
+	p = providers.CountUsage(p, tok, warn)
+	var serialWarn func()
+	if opts.OnSerialized != nil {
+		serialWarn = func() { opts.OnSerialized(label) }
+	}
+	p = providers.OneAtATimeAfterTruncation(p, serialWarn)
 	if l := cfg.Limits; l.Concurrency > 0 || l.RPM > 0 || l.TPM > 0 {
 		p = providers.Limit(p, providers.LimitConfig{Name: a.Name, Concurrency: l.Concurrency, RequestsPerMinute: l.RPM, TokensPerMinute: l.TPM})
 	}
+	p = providers.Breaker(p, providers.BreakerConfig{Name: a.Name, Threshold: cfg.Breaker.Threshold, Cooldown: cfg.Breaker.Cooldown})
 	rc := opts.Retry
 	if cfg.Retry.MaxAttempts > 0 {
 		rc.MaxAttempts = cfg.Retry.MaxAttempts
@@ -387,4 +456,12 @@ func scope(a Adapter) string {
 		return a.Name
 	}
 	return a.Name + "@" + strings.ToLower(u.Host)
+}
+
+// orName returns s, or name when s is empty.
+func orName(s, name string) string {
+	if s == "" {
+		return name
+	}
+	return s
 }

@@ -89,20 +89,43 @@
   var nf = new Intl.NumberFormat('en-US');
 
   // ---- State and filtering ----
+  // The filter state lives in the URL fragment (#f=failures&q=refund&suite=billing&p=2),
+  // so a copied URL reopens the same view.
   var state = {mask: 0, suite: -1, q: '', page: 0};
   var view = new Uint32Array(0);
-  var lowerIds = null;
+  var hay = null;
+  var FLAG_NAMES = {0: 'all', 1: 'failures', 2: 'disagreements', 4: 'regressions', 8: 'flaky', 16: 'errors'};
+
+  // haystack is one lower-cased string per case: its id, prompt messages,
+  // expected answer, and every output, error and reason of its results.
+  function haystack() {
+    var h = new Array(nC), k, jj, r, parts;
+    for (k = 0; k < nC; k++) {
+      var cs = cases[k];
+      parts = [String(cs[C_ID])];
+      (cs[C_PROMPT] || []).forEach(function (m) { parts.push(String(m[1])); });
+      if (cs[C_EXPECTED]) { parts.push(String(cs[C_EXPECTED])); }
+      for (jj = start[k]; jj < start[k + 1]; jj++) {
+        r = res[order[jj]];
+        parts.push(String(r[R_OUT]));
+        if (r[R_REASON]) { parts.push(String(r[R_REASON])); }
+        if (r[R_EMSG]) { parts.push(String(r[R_EMSG])); }
+      }
+      h[k] = parts.join('\n').toLowerCase();
+    }
+    return h;
+  }
 
   function compute() {
-    var out = new Uint32Array(nC), n = 0, q = state.q.trim().toLowerCase();
-    if (q && !lowerIds) {
-      lowerIds = new Array(nC);
-      for (var k = 0; k < nC; k++) { lowerIds[k] = String(cases[k][C_ID]).toLowerCase(); }
-    }
+    var out = new Uint32Array(nC), n = 0;
+    // Every word of the query must appear somewhere in the case.
+    var words = state.q.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length && !hay) { hay = haystack(); }
+    outer:
     for (var k2 = 0; k2 < nC; k2++) {
       if (state.mask && !(flags[k2] & state.mask)) { continue; }
       if (state.suite >= 0 && cases[k2][C_SUITE] !== state.suite) { continue; }
-      if (q && lowerIds[k2].indexOf(q) < 0) { continue; }
+      for (var w = 0; w < words.length; w++) { if (hay[k2].indexOf(words[w]) < 0) { continue outer; } }
       out[n++] = k2;
     }
     view = out.subarray(0, n);
@@ -110,13 +133,40 @@
     if (state.page >= pages) { state.page = pages - 1; }
   }
 
+  function toFragment() {
+    var p = new URLSearchParams();
+    if (state.mask) { p.set('f', FLAG_NAMES[state.mask]); }
+    if (state.q.trim()) { p.set('q', state.q.trim()); }
+    if (state.suite >= 0) { p.set('suite', suites[state.suite]); }
+    if (state.page > 0) { p.set('p', String(state.page + 1)); }
+    var s = p.toString();
+    return s ? '#' + s : '';
+  }
+  // fromFragment reads the state from location.hash; unknown values are ignored.
+  function fromFragment() {
+    var p = new URLSearchParams(location.hash.replace(/^#/, ''));
+    var st = {mask: 0, suite: -1, q: p.get('q') || '', page: 0};
+    var f = p.get('f');
+    for (var b in FLAG_NAMES) { if (FLAG_NAMES[b] === f) { st.mask = +b; } }
+    var su = p.get('suite');
+    if (su !== null) { st.suite = suites.indexOf(su); }
+    var pg = parseInt(p.get('p') || '1', 10);
+    if (pg > 1) { st.page = pg - 1; }
+    return st;
+  }
+  function saveFragment() {
+    var frag = toFragment();
+    if (frag === location.hash || (frag === '' && location.hash === '')) { return; }
+    try { history.replaceState(null, '', location.pathname + location.search + frag); } catch (e) { /* an opaque origin: the view still works */ }
+  }
+
   // ---- Toolbar ----
   var box = document.getElementById('ys-cases');
   var toolbar = el('div', 'toolbar');
   var search = el('input', 'search');
   search.type = 'search';
-  search.placeholder = 'Search case ID…  ( / )';
-  search.setAttribute('aria-label', 'Search by case ID');
+  search.placeholder = 'Search prompts, answers, ids…  ( / )';
+  search.setAttribute('aria-label', 'Search cases by id, prompt, expected answer or output');
   toolbar.appendChild(search);
 
   var chips = el('div', 'chips');
@@ -140,7 +190,6 @@
     if (d[0] === F_DIS && nT < 2) { bt.disabled = true; bt.title = 'Needs two or more targets'; }
     bt.addEventListener('click', function () {
       state.mask = d[0]; state.page = 0;
-      chipEls.forEach(function (x) { x.setAttribute('aria-pressed', x === bt ? 'true' : 'false'); });
       update();
     });
     chipEls.push(bt);
@@ -148,8 +197,9 @@
   });
   toolbar.appendChild(chips);
 
+  var sel = null;
   if (suites.length > 1) {
-    var sel = el('select');
+    sel = el('select');
     sel.setAttribute('aria-label', 'Suite');
     var o0 = el('option', '', 'All suites'); o0.value = '-1'; sel.appendChild(o0);
     suites.forEach(function (s, k) { var o = el('option', '', s); o.value = String(k); sel.appendChild(o); });
@@ -248,7 +298,6 @@
 
     // Side-by-side outputs.
     var panes = el('div', 'panes');
-    panes.style.setProperty('--cols', String(Math.max(1, shown.length)));
     shown.forEach(function (k) {
       var pane = el('section', 'pane');
       var ph = el('div', 'ph');
@@ -302,12 +351,30 @@
     foot.hidden = state.page >= pages - 1;
     status.textContent = n === 0 ? '' : 'Showing ' + nf.format(from + 1) + '–' + nf.format(to) + ' of ' + nf.format(n) + ' cases' +
       (n !== nC ? ' (' + nf.format(nC) + ' in the run)' : '') + ' · ' + nf.format(nR) + ' results';
+    saveFragment();
     if (scroll) { box.scrollIntoView({block: 'start'}); }
   }
 
-  function update() { compute(); render(false); }
+  // syncControls shows state in the toolbar (after a fragment was read).
+  function syncControls() {
+    chipEls.forEach(function (x) { x.setAttribute('aria-pressed', +x.getAttribute('data-flag') === state.mask ? 'true' : 'false'); });
+    if (search.value !== state.q) { search.value = state.q; }
+    if (sel) { sel.value = String(state.suite); }
+  }
 
-  update();
+  function update() { compute(); syncControls(); render(false); }
+
+  function applyFragment() {
+    var st = fromFragment();
+    state.mask = st.mask; state.suite = st.suite; state.q = st.q;
+    compute();
+    state.page = Math.min(st.page, Math.max(0, Math.ceil(view.length / PAGE) - 1));
+    syncControls();
+    render(false);
+  }
+  window.addEventListener('hashchange', function () { if (location.hash !== toFragment()) { applyFragment(); } });
+
+  applyFragment();
   var tDone = performance.now();
   root.setAttribute('data-read-ms', String(Math.round(tRead - t0)));
   root.setAttribute('data-parse-ms', String(Math.round(tParsed - tRead)));

@@ -19,7 +19,7 @@ import (
 var opts = suites.LoadOptions{ValidateThreshold: func(e string) error { _, err := gate.Parse(e); return err }}
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "customer-support,json-extraction" {
+	if got := strings.Join(Names(), ","); got != "customer-support,gsm8k-format,json-extraction" {
 		t.Errorf("Names() = %s", got)
 	}
 }
@@ -186,7 +186,7 @@ func TestResolve(t *testing.T) {
 		{"json-extraction", "json-extraction", ""},
 		{local, "local-one", ""},
 		{filepath.Join(dir, "other.yaml"), "other", ""},
-		{"customer-suport", "", `unknown suite "customer-suport": no such file, and no built-in suite by that name; did you mean "customer-support"? (built-ins: customer-support, json-extraction)`},
+		{"customer-suport", "", `unknown suite "customer-suport": no such file, and no built-in suite by that name; did you mean "customer-support"? (built-ins: customer-support, gsm8k-format, json-extraction)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {

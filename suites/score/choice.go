@@ -3,30 +3,54 @@ package score
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
+// Label matching modes for the choice scorer's `match` field.
+const (
+	MatchAuto   = "auto"   // whole word, but a label may carry Korean particles and copulas (교환입니다, 환불은, 교환해 주세요) and, in Chinese and Japanese, sit inside running text (我要退款, 返品です)
+	MatchWord   = "word"   // whole word only: letters, digits or _ on neither side
+	MatchPrefix = "prefix" // the label starts a word, anything may follow (refund → "refunded", 교환 → "교환건")
+	MatchExact  = "exact"  // the whole answer (quotes, brackets, markdown and a final period aside) is the label
+)
+
+var matchModes = []string{MatchAuto, MatchWord, MatchPrefix, MatchExact}
+
 // choice extracts one label from a free-form answer. Matching is
-// case-insensitive and whole-word; a label written with _ or - also matches
+// case-insensitive, after NFKC (full-width "Ａ" is A), and by default whole-
+// word (see the Match* modes); a label written with _ or - also matches
 // with spaces ("refund request" for refund_request). When several labels
 // appear, the longest overlapping match wins, then a label introduced by a
-// marker ("answer: B", "the intent is …") wins; otherwise the answer is
-// ambiguous and fails. A single-letter label in running text counts only when
-// written in upper case, in brackets ("(b)", "b)") or after a marker, so the
-// article "a" is not taken for option A.
+// marker ("answer: B", "the intent is …", "의도는 …", "答え：…") wins; otherwise
+// the answer is ambiguous and fails. A single-letter label in running text
+// counts only when written in upper case, in brackets ("(b)", "b)") or after
+// a marker, so the article "a" is not taken for option A.
 type choice struct {
 	labels   []string
 	variants [][]string // lower-case spellings per label
+	match    string
 }
 
 func buildChoice(s *Spec) (judge, error) {
 	if len(s.Labels) == 0 {
 		return nil, fieldErr(FieldLabels, "required for scorer %q: the label set to choose from", s.Type)
 	}
-	c := choice{labels: s.Labels}
+	c := choice{labels: s.Labels, match: MatchAuto}
+	switch {
+	case s.Match == "":
+	case slices.Contains(matchModes, s.Match):
+		c.match = s.Match
+	default:
+		return nil, fieldErr(FieldMatch, "unknown match mode %q%s (known: %s)", s.Match, suggest.Hint(s.Match, matchModes), strings.Join(matchModes, ", "))
+	}
 	seen := map[string]int{}
 	for i, l := range s.Labels {
 		if strings.TrimSpace(l) == "" {
@@ -48,7 +72,7 @@ func buildChoice(s *Spec) (judge, error) {
 }
 
 func labelVariants(l string) []string {
-	l = strings.ToLower(strings.TrimSpace(l))
+	l = strings.ToLower(strings.TrimSpace(norm.NFKC.String(l)))
 	vs := []string{l}
 	for _, alt := range []string{
 		strings.NewReplacer("_", " ", "-", " ").Replace(l),
@@ -72,7 +96,7 @@ func hasString(ss []string, s string) bool {
 }
 
 func (c choice) index(ref string) int {
-	r := strings.ToLower(strings.TrimSpace(ref))
+	r := strings.ToLower(strings.TrimSpace(norm.NFKC.String(ref)))
 	for i, vs := range c.variants {
 		if hasString(vs, r) {
 			return i
@@ -100,7 +124,7 @@ func (c choice) judge(out string, refs []string) verdict {
 	return verdict{reason: fmt.Sprintf("expected %s, got %s", q(c.labels[want]), q(c.labels[got]))}
 }
 
-const edgeChars = " \t\r\n\"'`*()[]{}<>.:,;!?"
+const edgeChars = " \t\r\n\"'`*()[]{}<>.:,;!?「」『』【】〈〉《》“”‘’。、！？"
 
 type match struct {
 	label, start, end int
@@ -112,9 +136,13 @@ func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsD
 // Extract returns the index of the label named by out, or an error saying why
 // none could be chosen.
 func (c choice) extract(out string) (int, error) {
+	out = norm.NFKC.String(out)
 	// The whole answer is a label, perhaps dressed in quotes, brackets or a period.
 	if i := c.index(strings.Trim(out, edgeChars)); i >= 0 {
 		return i, nil
+	}
+	if c.match == MatchExact {
+		return -1, fmt.Errorf("answer %s is not exactly one of the labels", q(out))
 	}
 	lower := strings.ToLower(out)
 	sameLen := len(lower) == len(out) // original case is known at each position
@@ -128,7 +156,7 @@ func (c choice) extract(out string) (int, error) {
 				}
 				start, end := off+k, off+k+len(v)
 				off = start + 1
-				if !boundary(lower, start, end) {
+				if !c.bounded(lower, start, end) {
 					continue
 				}
 				m := match{label: li, start: start, end: end, marked: marked(lower[:start])}
@@ -194,18 +222,58 @@ func only(ms []match, markedOnly bool) (int, bool) {
 	return l, l >= 0
 }
 
-func boundary(s string, start, end int) bool {
+// bounded reports whether the label at s[start:end] stands as a label under
+// c's match mode.
+func (c choice) bounded(s string, start, end int) bool {
+	first, _ := utf8.DecodeRuneInString(s[start:end])
+	last, _ := utf8.DecodeLastRuneInString(s[start:end])
 	if start > 0 {
-		if r, _ := utf8.DecodeLastRuneInString(s[:start]); isWord(r) {
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		if isWord(before) && (c.match == MatchWord || !(noSpaceScript(before) || noSpaceScript(first))) {
 			return false
 		}
 	}
-	if end < len(s) {
-		if r, _ := utf8.DecodeRuneInString(s[end:]); isWord(r) {
-			return false
+	if end == len(s) {
+		return true
+	}
+	after, _ := utf8.DecodeRuneInString(s[end:])
+	switch {
+	case !isWord(after):
+		return true
+	case c.match == MatchWord:
+		return false
+	case c.match == MatchPrefix:
+		return true
+	case noSpaceScript(last) || noSpaceScript(after):
+		return true // Chinese and Japanese have no word boundaries to check
+	case unicode.Is(unicode.Hangul, after):
+		return koreanEnding(s[end:])
+	}
+	return false
+}
+
+// noSpaceScript is Han, Hiragana or Katakana: scripts written without spaces
+// between words.
+func noSpaceScript(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
+
+// koreanEndings are the particles, copulas and verb endings that attach to a
+// Korean noun (or a Latin label: "B입니다", "refund요"), longest first where
+// one is a prefix of another.
+var koreanEndings = []string{
+	"입니다", "입니까", "이에요", "이예요", "예요", "에요", "이요", "이고", "이며", "이라고", "라고", "이라", "이죠", "죠",
+	"이었", "였", "이네요", "네요", "이겠", "이나", "으로", "로", "에서", "에게", "에", "은", "는", "이", "가", "을", "를",
+	"의", "와", "과", "도", "만", "요", "인", "임", "번", "건", "하", "해", "할", "합", "했", "한", "함", "처리", "요청", "문의",
+}
+
+func koreanEnding(rest string) bool {
+	for _, e := range koreanEndings {
+		if strings.HasPrefix(rest, e) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func bracketed(s string, start, end int) bool {
@@ -220,6 +288,10 @@ func bracketed(s string, start, end int) bool {
 var markers = []string{"answer", "intent", "label", "category", "class", "classification",
 	"option", "choice", "prediction", "result", "output", "final"}
 
+// cjkMarkers introduce an answer in Korean, Japanese and Chinese; a topic
+// particle (은, 는, は, 是, 为) may follow them.
+var cjkMarkers = []string{"의도", "정답", "답", "분류", "유형", "카테고리", "결과", "答え", "答案", "意図", "分類", "分类", "类别", "意图", "回答"}
+
 // marked reports whether the text before a match ends with a marker word such
 // as "answer:", "the answer is" or "intent =".
 func marked(pre string) bool {
@@ -228,6 +300,18 @@ func marked(pre string) bool {
 		if p, ok := strings.CutSuffix(pre, cop); ok {
 			pre = strings.TrimRight(p, " \t:")
 			break
+		}
+	}
+	cjk := strings.TrimRight(pre, " \t")
+	for _, p := range []string{"은", "는", "は", "是", "为"} {
+		if c, ok := strings.CutSuffix(cjk, p); ok {
+			cjk = strings.TrimRight(c, " \t:")
+			break
+		}
+	}
+	for _, m := range cjkMarkers {
+		if strings.HasSuffix(cjk, m) {
+			return true
 		}
 	}
 	for _, m := range markers {

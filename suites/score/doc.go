@@ -5,6 +5,16 @@
 // with a "not-" prefix, and the Composite that combines them into a weighted
 // bench.Score.
 //
+// Text is compared Unicode-correctly: canonically equivalent strings (NFC)
+// are always equal; the normalisations nfkc, width, lower (full case
+// folding), punctuation, nospace, whitespace and trim are opt-in per scorer.
+// numeric reads full-width and other scripts' digits, any locale's
+// thousands separators, fractions, percentages, scale words and Korean,
+// Chinese and Japanese units (see ExtractNumbers); choice accepts Korean
+// particles and copulas after a label and labels inside Chinese and
+// Japanese text (see the Match* modes). Extract narrows the answer to the
+// part a scorer reads ("#### 18", "\boxed{18}", "Final answer: 18").
+//
 // A scorer is described by a Spec (the decoded YAML of one `scorers:` entry)
 // and compiled once by NewPart: regexes, JSON schemas and value templates are
 // compiled then, so a bad one is a configuration error (a *FieldError naming

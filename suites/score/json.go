@@ -151,7 +151,7 @@ type jsonMatch struct {
 }
 
 func buildJSONMatch(s *Spec) (judge, error) {
-	n, err := compileNormalize(s.Normalize, nTrim)
+	n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return jsonMatch{n: n, strict: isStrict(s)}, err
 }
 

@@ -20,6 +20,12 @@ type judge interface {
 	checkRefs(refs []string) error
 }
 
+// wholeJudge is a judge that reads an unextracted answer differently from an
+// extracted one (numeric: the last number rather than the first).
+type wholeJudge interface {
+	judgeWhole(out string, refs []string) verdict
+}
+
 // caseJudge is a judge that needs the whole case and a context, because it
 // calls a model (the judge scorer type). check is Part.Check's work and
 // returns a *RefError; grade is called only for cases check accepts, and its
@@ -75,6 +81,7 @@ type Part struct {
 	values []*tmpl.Template // nil: value or expected
 	j      judge            // nil when cj is set
 	cj     caseJudge        // model-graded types
+	x      *Extractor       // nil: the whole answer is scored
 }
 
 // NewPart compiles a Spec. Errors are *FieldError (an unknown type's Err is an
@@ -116,6 +123,17 @@ func NewPart(s Spec) (*Part, error) {
 			return nil, &FieldError{Field: fmt.Sprintf("%s[%d]", FieldValues, i), Err: err}
 		}
 		p.values = append(p.values, t)
+	}
+	if s.Extract != nil {
+		if s.Extract.Pick != "" && strings.TrimPrefix(s.Type, "not-") != "numeric" {
+			return nil, fieldErr(FieldExtract+".pick", "only numeric picks a number; %q scores the extracted text", s.Type)
+		}
+		if p.x, err = NewExtractor(*s.Extract); err != nil {
+			return nil, err
+		}
+		if !p.x.Narrows() && s.Extract.Pick == "" {
+			return nil, fieldErr(FieldExtract, "set after, regex, answer or (numeric) pick")
+		}
 	}
 	if k.buildCase != nil {
 		if p.cj, err = k.buildCase(&s); err != nil {
@@ -288,7 +306,21 @@ func (p *Part) JudgeContext(ctx context.Context, c *bench.Case, output string) (
 				return bench.ScorePart{}, &RefError{Field: "expected", Err: err}
 			}
 		}
-		v = p.j.judge(output, refs)
+		text, err := p.x.Apply(output)
+		switch {
+		case err == nil:
+			v = p.j.judge(text, refs)
+		case p.x.answer:
+			// The answer finder found no marker: the answer is read whole,
+			// as without extraction.
+			if w, ok := p.j.(wholeJudge); ok {
+				v = w.judgeWhole(output, refs)
+			} else {
+				v = p.j.judge(output, refs)
+			}
+		default:
+			v = verdict{reason: "extract: " + err.Error()}
+		}
 	}
 	sp := bench.ScorePart{Name: p.name, Value: v.value, Weight: p.weight, Pass: v.pass, Reason: v.reason}
 	v.calls.fill(&sp)

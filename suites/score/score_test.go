@@ -115,13 +115,13 @@ var scoreTests = []scoreTest{
 	{name: "numeric/rel tolerance out", spec: Spec{Type: "numeric", RelTolerance: fp(0.05)}, expected: "100", out: "106"},
 	{name: "numeric/negative currency", spec: Spec{Type: "numeric"}, expected: "-5", out: "Balance: -$5.", pass: true},
 	{name: "numeric/range is not negative", spec: Spec{Type: "numeric"}, expected: "2000", out: "1990-2000", pass: true},
-	{name: "numeric/first", spec: Spec{Type: "numeric", Extract: "first"}, expected: "1990", out: "1990-2000", pass: true},
+	{name: "numeric/first", spec: Spec{Type: "numeric", Extract: &Extract{Pick: "first"}}, expected: "1990", out: "1990-2000", pass: true},
 	{name: "numeric/last wins", spec: Spec{Type: "numeric"}, expected: "7", out: "3 + 4 = 7", pass: true},
-	{name: "numeric/only fails on several", spec: Spec{Type: "numeric", Extract: "only"}, expected: "3", out: "3 or 4"},
-	{name: "numeric/only repeated", spec: Spec{Type: "numeric", Extract: "only"}, expected: "3", out: "3, yes 3", pass: true},
+	{name: "numeric/only fails on several", spec: Spec{Type: "numeric", Extract: &Extract{Pick: "only"}}, expected: "3", out: "3 or 4"},
+	{name: "numeric/only repeated", spec: Spec{Type: "numeric", Extract: &Extract{Pick: "only"}}, expected: "3", out: "3, yes 3", pass: true},
 	{name: "numeric/exponent", spec: Spec{Type: "numeric"}, expected: "1000", out: "1e3", pass: true},
 	{name: "numeric/millions", spec: Spec{Type: "numeric"}, expected: "1234567", out: "Total: 1,234,567 units", pass: true},
-	{name: "numeric/identifier skipped", spec: Spec{Type: "numeric", Extract: "first"}, expected: "30", out: "Order A12345 costs 30 euros", pass: true},
+	{name: "numeric/identifier skipped", spec: Spec{Type: "numeric", Extract: &Extract{Pick: "first"}}, expected: "30", out: "Order A12345 costs 30 euros", pass: true},
 	{name: "numeric/decimal only", spec: Spec{Type: "numeric"}, expected: "0.5", out: "p = .5", pass: true},
 	{name: "numeric/percent", spec: Spec{Type: "numeric"}, expected: "12.5", out: "12.5%", pass: true},
 	{name: "numeric/no number", spec: Spec{Type: "numeric"}, expected: "3", out: "no idea"},
@@ -240,7 +240,16 @@ func TestNewPartErrors(t *testing.T) {
 		{"duplicate labels", Spec{Type: "choice", Labels: list("refund_request", "Refund-Request")}, "labels[1]", `same as labels[0]`},
 		{"empty label", Spec{Type: "choice", Labels: list("a", " ")}, "labels[1]", "empty label"},
 		{"unknown normalisation", Spec{Type: "exact", Normalize: list("trim", "lowercase")}, "normalize[1]", `unknown normalisation "lowercase"; did you mean "lower"?`},
-		{"bad extract", Spec{Type: "numeric", Extract: "middle"}, "extract", "must be last, first or only"},
+		{"bad extract", Spec{Type: "numeric", Extract: &Extract{Pick: "middle"}}, "extract.pick", "must be last, first or only"},
+		{"pick on text", Spec{Type: "exact", Extract: &Extract{Pick: "first"}}, "extract.pick", "only numeric picks"},
+		{"two extractions", Spec{Type: "exact", Extract: &Extract{After: "####", Answer: true}}, "extract", "one of after, regex and answer"},
+		{"bad extract regex", Spec{Type: "numeric", Extract: &Extract{Regex: "a(b"}}, "extract.regex", "invalid regex"},
+		{"two groups", Spec{Type: "numeric", Extract: &Extract{Regex: `(a)(b)`}}, "extract.regex", "2 capture groups"},
+		{"empty extract", Spec{Type: "exact", Extract: &Extract{}}, "extract", "set after, regex"},
+		{"extract on json", Spec{Type: "is-json", Extract: &Extract{Answer: true}}, "extract", `not used by scorer "is-json"`},
+		{"bad match", Spec{Type: "choice", Labels: letters, Match: "prefx"}, "match", `unknown match mode "prefx"; did you mean "prefix"?`},
+		{"match on exact", Spec{Type: "exact", Match: "word"}, "match", `not used by scorer "exact"`},
+		{"unknown normalisation nospace", Spec{Type: "icontains", Normalize: list("no-space")}, "normalize[0]", `did you mean "nospace"?`},
 		{"negative tolerance", Spec{Type: "numeric", Tolerance: fp(-0.1)}, "tolerance", "must be a finite number ≥ 0"},
 		{"value and values", Spec{Type: "contains-any", Value: sp("a"), Values: list("b")}, "values", "set value or values, not both"},
 		{"empty values", Spec{Type: "contains-all", Values: []string{}}, "values", "must not be empty"},
@@ -450,7 +459,7 @@ func TestTypesAndFields(t *testing.T) {
 	if got := strings.Join(Types(), ","); got != "choice,contains,contains-all,contains-any,ends-with,exact,icontains,is-json,json-match,json-schema,judge,numeric,regex,starts-with" {
 		t.Errorf("Types() = %s", got)
 	}
-	if got := strings.Join(Fields("not-regex"), ","); got != "pattern,normalize" {
+	if got := strings.Join(Fields("not-regex"), ","); got != "pattern,normalize,extract" {
 		t.Errorf("Fields(not-regex) = %s", got)
 	}
 	if Fields("nope") != nil {

