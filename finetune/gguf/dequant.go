@@ -16,6 +16,7 @@ var dequantizers = map[Type]dequantizer{
 	I8: deqI8, I16: deqI16, I32: deqI32,
 	Q4_0: deqQ4_0, Q4_1: deqQ4_1, Q5_0: deqQ5_0, Q5_1: deqQ5_1, Q8_0: deqQ8_0,
 	Q2_K: deqQ2K, Q3_K: deqQ3K, Q4_K: deqQ4K, Q5_K: deqQ5K, Q6_K: deqQ6K,
+	IQ4_NL: deqIQ4NL, IQ4_XS: deqIQ4XS,
 }
 
 // Dequantize decodes src, stored as type t, into dst; len(dst) is the number
@@ -25,7 +26,7 @@ var dequantizers = map[Type]dequantizer{
 func Dequantize(t Type, src []byte, dst []float32) error {
 	deq, ok := dequantizers[t]
 	if !ok {
-		return fmt.Errorf("tensor type %s cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)", t)
+		return fmt.Errorf("tensor type %s cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)", t)
 	}
 	want, ok := t.ByteSize(int64(len(dst)))
 	if !ok {
@@ -281,6 +282,44 @@ func deqQ3K(src []byte, dst []float32) {
 					}
 					y[p] = float32(d*sc[p/16]) * float32(q)
 				}
+			}
+		}
+	}
+}
+
+// iq4Values is the non-linear 4-bit code book of IQ4_NL and IQ4_XS.
+var iq4Values = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+
+// IQ4_NL: d (f16), 16 bytes of nibbles indexing iq4Values (low nibbles are
+// elements 0–15); x = d·value.
+func deqIQ4NL(src []byte, dst []float32) {
+	for b := 0; b < len(dst)/32; b++ {
+		blk, y := src[b*18:], dst[b*32:]
+		d := f16(blk)
+		for j := range 16 {
+			q := blk[2+j]
+			y[j] = d * float32(iq4Values[q&0xF])
+			y[j+16] = d * float32(iq4Values[q>>4])
+		}
+	}
+}
+
+// IQ4_XS: super-blocks of 256 = 8 sub-blocks of 32: d (f16), the high 2 bits
+// of the eight 6-bit scales (u16), their low 4 bits (4 bytes), 128 bytes of
+// nibbles indexing iq4Values; x = d·(scale − 32)·value.
+func deqIQ4XS(src []byte, dst []float32) {
+	for b := 0; b < len(dst)/256; b++ {
+		blk, y := src[b*136:], dst[b*256:]
+		d := f16(blk)
+		sh := binary.LittleEndian.Uint16(blk[2:])
+		sl, qs := blk[4:8], blk[8:136]
+		for ib := range 8 {
+			ls := (sl[ib/2]>>uint(4*(ib%2)))&0xF | uint8((sh>>uint(2*ib))&3)<<4
+			dl := d * float32(int8(ls)-32)
+			for l := range 16 {
+				q := qs[ib*16+l]
+				y[ib*32+l] = dl * float32(iq4Values[q&0xF])
+				y[ib*32+16+l] = dl * float32(iq4Values[q>>4])
 			}
 		}
 	}

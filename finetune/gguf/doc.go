@@ -5,7 +5,7 @@
 // and reads tensor data on demand with ReadAt, so a file is never held in
 // memory whole. Dequantize decodes F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
 // Q5_1 and the K-quants Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (Ollama's default
-// Q4_K_M files mix Q4_K and Q6_K) to float32, bit for bit as the Python gguf
+// Q4_K_M files mix Q4_K and Q6_K) and IQ4_NL, IQ4_XS to float32, bit for bit as the Python gguf
 // package does (the tests check each on fixtures made with it:
 // testdata/make_fixtures.py).
 //
@@ -34,6 +34,6 @@
 // every length a header declares and errors naming the file, offset and key.
 //
 // Not supported: architectures other than llama (the error names them),
-// mixture-of-experts, the IQ*, TQ* and MXFP4 quantisations (the error names
+// mixture-of-experts, the other IQ*, TQ* and MXFP4 quantisations (the error names
 // the type).
 package gguf

@@ -41,7 +41,7 @@ func sameBits(a, b []float32) int {
 
 // Each dequantiser against gguf.quants.dequantize, bit for bit.
 func TestDequantizeMatchesGGUFPy(t *testing.T) {
-	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K} {
+	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS} {
 		t.Run(typ.String(), func(t *testing.T) {
 			f := open(t, filepath.Join("testdata", "quant_"+typ.String()+".gguf"))
 			info, ok := f.Tensor("w")

@@ -283,6 +283,7 @@ func (f *File) ForEachHF(fn func(hfName string, shape []int64, data []float32) e
 	if err != nil {
 		return err
 	}
+	var buf []byte
 	for _, t := range f.tensors {
 		if t.Name == ropeFreqsTensor { // part of the config (rope_scaling), not a weight
 			continue
@@ -291,7 +292,7 @@ func (f *File) ForEachHF(fn func(hfName string, shape []int64, data []float32) e
 		if !ok {
 			return &FormatError{File: f.path, Offset: -1, Field: t.Name, Err: errors.New("tensor is not part of a LLaMA (unknown name)")}
 		}
-		data, err := f.readF32(t)
+		data, err := f.readF32Buf(t, &buf)
 		if err != nil {
 			return err
 		}

@@ -180,9 +180,26 @@ func (f *File) ReadTensor(name string) ([]float32, error) {
 }
 
 func (f *File) readF32(t TensorInfo) ([]float32, error) {
-	raw, err := f.readRaw(t)
-	if err != nil {
-		return nil, err
+	return f.readF32Buf(t, nil)
+}
+
+// readF32Buf is readF32 reading the raw bytes into *buf (grown as needed), so
+// a walk over every tensor allocates one raw buffer, not one per tensor.
+func (f *File) readF32Buf(t TensorInfo, buf *[]byte) ([]float32, error) {
+	var raw []byte
+	if buf != nil {
+		if int64(cap(*buf)) < t.Size {
+			*buf = make([]byte, t.Size)
+		}
+		raw = (*buf)[:t.Size]
+		if _, err := f.f.ReadAt(raw, t.Offset); err != nil {
+			return nil, &FormatError{File: f.path, Offset: t.Offset, Field: t.Name, Err: fmt.Errorf("reading tensor data: %w", err)}
+		}
+	} else {
+		var err error
+		if raw, err = f.readRaw(t); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]float32, t.Elements())
 	if err := Dequantize(t.Type, raw, out); err != nil {

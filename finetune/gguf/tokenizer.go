@@ -118,7 +118,7 @@ func (f *File) TokenizerJSON() (tokenizerJSON, configJSON []byte, err error) {
 			}
 			added = append(added, map[string]any{
 				"id": i, "content": t, "single_word": false, "lstrip": false, "rstrip": false,
-				"normalized": typeOf(i) == TokenUserDefined && model == "llama", "special": typeOf(i) != TokenUserDefined,
+				"normalized": false, "special": typeOf(i) != TokenUserDefined, // as transformers adds them
 			})
 		}
 	}

@@ -28,6 +28,10 @@
 // 30 SmolLM2-style strings gave different ids and the Llama-3-style file
 // panicked. This package uses github.com/dlclark/regexp2 for the regexes.
 //
+// GGUF files carry no tokenizer.json: package finetune/gguf builds the
+// equivalent tokenizer.json from their tokenizer.ggml.* metadata and loads it
+// with ParseHF.
+//
 // Encode never adds BOS/EOS or applies a tokenizer.json post-processor: the chat
 // template in package finetune decides where special tokens go. The package
 // does not train tokenizers, does not support Unigram or WordPiece models, and

@@ -14,7 +14,7 @@ Writes:
   quant_<TYPE>.gguf      one per tensor type: tensor "w" (HF shape [2, 256]) of that type and tensor
                          "expected" (F32), gguf.quants.dequantize's output for "w". Types with a Python
                          quantiser (F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1) quantise random normal data;
-                         the K-quants (Q2_K Q3_K Q4_K Q5_K Q6_K), which gguf-py can only dequantise, get random bytes
+                         the K-quants (Q2_K Q3_K Q4_K Q5_K Q6_K) and IQ4_NL/IQ4_XS, which gguf-py can only dequantise, get random bytes
                          with sane f16 scale fields, so every bit pattern of the quants is exercised.
   q8_0_roundtrip.json    inputs and gguf's Q8_0/F16/BF16 bytes, to check Go's quantisers bit for bit.
   tiny_llama.gguf        a random 2-layer LLaMA (hidden 32, 4 heads, 2 KV heads) written as
@@ -73,15 +73,17 @@ def f16_bytes(x):
 
 
 # --- dequantisation fixtures -------------------------------------------------------------------------
-rng_low_k = np.random.default_rng(1302)  # Q2_K and Q3_K, added later: their own stream keeps the others' bytes
+rng_low_k = np.random.default_rng(1302)  # types added later draw from their own stream: the others' bytes stay
 
 
 def random_k_blocks(qtype, n_blocks):
     block, size = gguf.GGML_QUANT_SIZES[qtype]
-    g = rng_low_k if qtype in (T.Q2_K, T.Q3_K) else rng
+    g = rng_low_k if qtype in (T.Q2_K, T.Q3_K, T.IQ4_NL, T.IQ4_XS) else rng
     b = g.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
     scales = lambda: f16_bytes(g.normal(0, 0.01, size=n_blocks)).reshape(n_blocks, 2)
-    if qtype in (T.Q4_K, T.Q5_K):  # d, dmin first
+    if qtype in (T.IQ4_NL, T.IQ4_XS):  # d first
+        b[:, 0:2] = scales()
+    elif qtype in (T.Q4_K, T.Q5_K):  # d, dmin first
         b[:, 0:2] = scales()
         b[:, 2:4] = scales()
     elif qtype in (T.Q6_K, T.Q3_K):  # d last
@@ -92,10 +94,10 @@ def random_k_blocks(qtype, n_blocks):
     return b
 
 
-for qtype in [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q4_K, T.Q5_K, T.Q6_K, T.Q2_K, T.Q3_K]:
+for qtype in [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q4_K, T.Q5_K, T.Q6_K, T.Q2_K, T.Q3_K, T.IQ4_NL, T.IQ4_XS]:
     shape = (2, 256)
-    if qtype in (T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K):
-        raw = random_k_blocks(qtype, 2).reshape(-1)
+    if qtype in (T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_NL, T.IQ4_XS):
+        raw = random_k_blocks(qtype, shape[0] * shape[1] // gguf.GGML_QUANT_SIZES[qtype][0]).reshape(-1)
     else:
         data = rng.normal(0, 0.05, size=shape).astype(np.float32)
         data[0, :3] = [0.0, -0.0, 1e-8]  # zeros and a tiny value in a block
