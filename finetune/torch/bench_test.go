@@ -226,14 +226,13 @@ func runGoBench(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchSha
 	defer ids.free()
 	defer tg.free()
 	bsz, seq := ish[0], ish[1]
+	// The step Train runs (model.trainStep: chunked vocabulary head, backward per chunk).
 	step := func() float64 {
-		var s scope
-		defer s.free()
-		l := s.t(mulScalar(m.lossSum(&s, ids, tg, bsz, seq), 1/float64(bsz*seq)))
-		l.backward()
+		n := float64(bsz * seq)
+		l := m.trainStep(ids, tg, bsz, seq, 1/n, false, 1) / n
 		opt.clipGradNorm(1.0)
 		opt.stepAt(1e-4)
-		return l.item()
+		return l
 	}
 	var res benchResult
 	res.FirstLoss = step() // warm-up
