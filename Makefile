@@ -35,7 +35,7 @@ test-go:
 
 test: fmt-check vet test-deps test-go fuzz mem-check test-torch
 
-demo: build-torch
+demo: build-torch smollm2
 	@$(TORCH_ENV) scripts/demo.sh
 
 bench:

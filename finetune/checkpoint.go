@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,13 +259,44 @@ type AdapterConfig struct {
 }
 
 // NewAdapterConfig describes a LoRA adapter trained on top of base.
+// "all-linear" is written as the explicit module list it stands for: PEFT
+// reads a list as module names, and has no module named "all-linear" (only
+// the string form means every linear layer, and only in PEFT ≥ 0.8).
 func NewAdapterConfig(base string, l *LoRAConfig) *AdapterConfig {
+	targets := append([]string(nil), l.TargetModules...)
+	if slices.Contains(targets, LoRAAllLinear) {
+		targets = l.Targets()
+	}
 	return &AdapterConfig{
 		PEFTType: "LORA", TaskType: "CAUSAL_LM", BaseModelNameOrPath: base,
 		R: l.Rank, LoRAAlpha: l.Alpha, LoRADropout: l.Dropout,
-		TargetModules: append([]string(nil), l.TargetModules...),
+		TargetModules: targets,
 		Bias:          "none", InferenceMode: true, InitLoRAWeights: true,
 	}
+}
+
+// UnmarshalJSON accepts target_modules as PEFT writes it: a list of module
+// names, or one string ("all-linear", or a single module name).
+func (a *AdapterConfig) UnmarshalJSON(b []byte) error {
+	type plain AdapterConfig
+	var v struct {
+		*plain
+		TargetModules json.RawMessage `json:"target_modules"`
+	}
+	v.plain = (*plain)(a)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	a.TargetModules = nil
+	if len(v.TargetModules) == 0 || string(v.TargetModules) == "null" {
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(v.TargetModules, &one); err == nil {
+		a.TargetModules = []string{one}
+		return nil
+	}
+	return json.Unmarshal(v.TargetModules, &a.TargetModules)
 }
 
 // LoRA converts back to a LoRAConfig (Merge false).

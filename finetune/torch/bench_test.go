@@ -226,14 +226,13 @@ func runGoBench(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchSha
 	defer ids.free()
 	defer tg.free()
 	bsz, seq := ish[0], ish[1]
+	// The step Train runs (model.trainStep: chunked vocabulary head, backward per chunk).
 	step := func() float64 {
-		var s scope
-		defer s.free()
-		l := s.t(mulScalar(m.lossSum(&s, ids, tg, bsz, seq), 1/float64(bsz*seq)))
-		l.backward()
+		n := float64(bsz * seq)
+		l := m.trainStep(ids, tg, bsz, seq, 1/n, false, 1) / n
 		opt.clipGradNorm(1.0)
 		opt.stepAt(1e-4)
-		return l.item()
+		return l
 	}
 	var res benchResult
 	res.FirstLoss = step() // warm-up
@@ -292,4 +291,181 @@ func runPyBench(python, dir string, threads int, sh benchShape) (benchResult, er
 		return benchResult{}, fmt.Errorf("output %q: %w", out, err)
 	}
 	return r, nil
+}
+
+// BenchmarkBatchedGeneration measures prefill and greedy decode throughput of generateBatch on a random
+// model (YARDSTICK_BENCH_MODEL, default smollm2-135m) at batch 1 and 8: 8 different 32-token prompts, 64
+// new tokens each. Prefill is timed with one new token; decode tokens/s is the extra tokens over the
+// extra time. Each figure is the fastest of YARDSTICK_BENCH_ROUNDS (default 3) runs. With
+// YARDSTICK_TORCH_PYTHON set, PyTorch eager (scripts/torch_bench.py --batched) runs the same model on the
+// same prompts and the ratios are reported (`make bench-torch` runs both):
+//
+//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x ./finetune/torch/
+func BenchmarkBatchedGeneration(b *testing.B) {
+	name := envOr("YARDSTICK_BENCH_MODEL", "smollm2-135m")
+	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
+	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
+	python := os.Getenv("YARDSTICK_TORCH_PYTHON")
+	const promptLen, newTokens = 32, 64
+	cfg := benchModels[name]()
+	dir := b.TempDir()
+	r := rand.New(rand.NewPCG(3, 3))
+	prompts := make([][]int32, 8)
+	flat := make([]int64, 0, 8*promptLen)
+	for i := range prompts {
+		prompts[i] = make([]int32, promptLen)
+		for j := range prompts[i] {
+			prompts[i][j] = int32(r.IntN(cfg.VocabSize))
+			flat = append(flat, int64(prompts[i][j]))
+		}
+	}
+	goRes := map[string]float64{}
+	goIDs := map[int][][]int32{}
+	err := onTorchThread(context.Background(), func() error {
+		setThreads(threads)
+		m, err := newModel(cfg, initParams(cfg, 1))
+		if err != nil {
+			return err
+		}
+		defer m.free()
+		if python != "" {
+			if err := m.saveModel(dir, false); err != nil {
+				return err
+			}
+			t, err := safetensors.FromInt64s("prompts", []int64{8, promptLen}, flat)
+			if err != nil {
+				return err
+			}
+			if err := safetensors.WriteFile(filepath.Join(dir, "prompts.safetensors"), []safetensors.Tensor{t}, nil); err != nil {
+				return err
+			}
+		}
+		prev := setGradEnabled(false)
+		defer setGradEnabled(prev)
+		for _, batch := range []int{1, 8} {
+			reqs := func(n int) []genRequest {
+				out := make([]genRequest, batch)
+				for i := range out {
+					out[i] = genRequest{Prompt: prompts[i], Opts: genOptions{MaxTokens: n}}
+				}
+				return out
+			}
+			timeIt := func(n int) time.Duration {
+				best := time.Duration(math.MaxInt64)
+				for range rounds {
+					start := time.Now()
+					res := m.generateBatch(nil, reqs(n))
+					best = min(best, time.Since(start))
+					if n > 1 {
+						goIDs[batch] = nil
+						for _, r := range res {
+							goIDs[batch] = append(goIDs[batch], r.G.IDs)
+						}
+					}
+				}
+				return best
+			}
+			timeIt(2) // warm-up
+			pre := timeIt(1)
+			all := timeIt(1 + newTokens)
+			goRes[fmt.Sprintf("prefill_b%d", batch)] = float64(batch*promptLen) / pre.Seconds()
+			goRes[fmt.Sprintf("decode_b%d", batch)] = float64(batch*newTokens) / (all - pre).Seconds()
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
+		b.ReportMetric(goRes[k], "go-"+k+"-tok/s")
+	}
+	b.ReportMetric(goRes["decode_b8"]/goRes["decode_b1"], "go-decode-b8/b1")
+	b.Logf("%s (%d threads) go: prefill %.0f / %.0f tok/s, decode %.1f / %.1f tok/s at batch 1 / 8; decode batch 8 / batch 1: %.2fx",
+		name, threads, goRes["prefill_b1"], goRes["prefill_b8"], goRes["decode_b1"], goRes["decode_b8"], goRes["decode_b8"]/goRes["decode_b1"])
+	if python == "" {
+		b.Logf("YARDSTICK_TORCH_PYTHON not set: PyTorch side skipped")
+		return
+	}
+	script, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "torch_bench.py"))
+	cmd := exec.Command(python, script, dir, "--batched", "--threads", strconv.Itoa(threads), "--new", strconv.Itoa(newTokens), "--gens", strconv.Itoa(rounds))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("PyTorch side: %v", err)
+	}
+	var py map[string]any
+	if err := json.Unmarshal(out, &py); err != nil {
+		b.Fatalf("PyTorch output %q: %v", out, err)
+	}
+	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
+		v, _ := py[k].(float64)
+		b.ReportMetric(v, "pytorch-"+k+"-tok/s")
+		b.ReportMetric(goRes[k]/v, k+"-ratio")
+		b.Logf("%-10s go %8.1f tok/s  pytorch %8.1f tok/s  ratio %.2fx", k, goRes[k], v, goRes[k]/v)
+	}
+	// Same weights and prompts: greedy decoding agrees on its first tokens, row by row.
+	pyIDs, _ := py["ids_b8"].([]any)
+	for i, row := range pyIDs {
+		var ids []int32
+		for _, x := range row.([]any) {
+			ids = append(ids, int32(x.(float64)))
+		}
+		if n := commonPrefix(goIDs[8][i], ids); n < 8 {
+			b.Errorf("batch 8 row %d: greedy tokens agree for only %d positions", i, n)
+		}
+	}
+}
+
+// BenchmarkLoRAMemory trains LoRA (rank 16, all linear layers, AdamW) on a random SmolLM2-135M-shape model
+// at batch 8 × seq 256 with every position a target (the vocabulary head's worst case) and reports the
+// process's peak RSS and the step time. Peak RSS is per process: run it alone, once per setting:
+//
+//	go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
+//	YARDSTICK_BENCH_CHECKPOINT=1 go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
+func BenchmarkLoRAMemory(b *testing.B) {
+	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
+	ckpt := os.Getenv("YARDSTICK_BENCH_CHECKPOINT") == "1"
+	const batch, seq, steps = 8, 256, 3
+	cfg := benchModels["smollm2-135m"]()
+	err := onTorchThread(context.Background(), func() error {
+		setThreads(threads)
+		m, err := newModel(cfg, initParams(cfg, 1))
+		if err != nil {
+			return err
+		}
+		defer m.free()
+		lc := finetune.LoRAConfig{Rank: 16, Alpha: 32, TargetModules: []string{finetune.LoRAAllLinear}}
+		if err := m.attachLoRA(lc, 1); err != nil {
+			return err
+		}
+		m.training = true
+		opt := newAdamW(m.trainable(), 0.9, 0.999, 1e-8, 0)
+		defer opt.free()
+		r := rand.New(rand.NewPCG(5, 5))
+		v := make([]int64, batch*seq)
+		for i := range v {
+			v[i] = int64(r.IntN(cfg.VocabSize))
+		}
+		ids, tg := fromInt64s(v, batch, seq), fromInt64s(v, batch, seq)
+		defer ids.free()
+		defer tg.free()
+		before := peakRSS()
+		fastest := time.Duration(math.MaxInt64)
+		for range steps {
+			start := time.Now()
+			m.trainStep(ids, tg, batch, seq, 1.0/float64(batch*seq), ckpt, 1)
+			opt.clipGradNorm(1)
+			opt.stepAt(1e-4)
+			fastest = min(fastest, time.Since(start))
+		}
+		peak := peakRSS()
+		b.ReportMetric(float64(peak)/1e9, "peak-RSS-GB")
+		b.ReportMetric(float64(batch*seq)/fastest.Seconds(), "train-tok/s")
+		b.Logf("LoRA r16 all-linear, batch %d × seq %d, checkpointing %v: peak RSS %.2f GB (%.2f GB before training), fastest step %s (%.0f tok/s)",
+			batch, seq, ckpt, float64(peak)/1e9, float64(before)/1e9, fastest.Round(time.Millisecond), float64(batch*seq)/fastest.Seconds())
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/yardstick-eval/yardstick/finetune"
 )
@@ -16,7 +17,16 @@ import (
 // absolute path and the name, size and modification time of every file in it (and, for a LoRA adapter
 // directory, in its base model directory). Retraining into the same directory changes it, so a response
 // cache scoped by it never serves answers of an older model. It is pure Go and works in every build.
+//
+// A GGUF model (a .gguf file or "ollama:NAME", see GGUFPath) is fingerprinted by its resolved file's path,
+// size and modification time.
 func Fingerprint(dir string) (string, error) {
+	if path, ok, err := GGUFPath(dir); ok || err != nil {
+		if err != nil {
+			return "", err
+		}
+		dir = path
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -29,13 +39,21 @@ func Fingerprint(dir string) (string, error) {
 		}
 		if json.Unmarshal(b, &ac) == nil && ac.Base != "" {
 			base := ac.Base
-			if !filepath.IsAbs(base) {
+			if !filepath.IsAbs(base) && !strings.HasPrefix(base, OllamaPrefix) {
 				base = filepath.Join(abs, base)
 			}
 			dirs = append(dirs, base)
 		}
 	}
 	for _, d := range dirs {
+		if path, ok, _ := GGUFPath(d); ok {
+			st, err := os.Stat(path)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "file %s %d %d\n", path, st.Size(), st.ModTime().UnixNano())
+			continue
+		}
 		entries, err := os.ReadDir(d)
 		if err != nil {
 			return "", err

@@ -137,6 +137,110 @@ func TestGenerate(t *testing.T) {
 	})
 }
 
+// TestGenerateBatchMatchesAlone: a batch of prompts of different lengths (left-padded, masked, with
+// per-row positions), different lengths to generate, a stop token, a sampling row and a row whose ctx is
+// already over gives each row exactly what generate gives it alone.
+func TestGenerateBatchMatchesAlone(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			lockThread(t)
+			f := openFixture(t, name)
+			m := f.model(t)
+			prev := setGradEnabled(false)
+			defer setGradEnabled(prev)
+			tok := tokenize.NewBytes()
+			long := append(append([]int32(nil), fixturePrompt...), 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54)
+			canceled, cancel := context.WithCancel(context.Background())
+			cancel()
+			reqs := []genRequest{
+				{Prompt: fixturePrompt, Opts: genOptions{MaxTokens: 20}},
+				{Prompt: long, Opts: genOptions{MaxTokens: 12}},
+				{Prompt: fixturePrompt[:3], Opts: genOptions{MaxTokens: 25}},
+				{Prompt: long[5:], Opts: genOptions{MaxTokens: 16, Temperature: 0.9, TopP: 0.9, Seed: 5}},
+				{Prompt: []int32{1, 99}, Opts: genOptions{MaxTokens: 30}},
+				{Prompt: fixturePrompt, Opts: genOptions{MaxTokens: 20}, Ctx: canceled},
+				{Prompt: long[2:], Opts: genOptions{MaxTokens: 1000}}, // to the window
+			}
+			// A stop token the first row meets on its way.
+			alone0, err := m.generate(context.Background(), tok, fixturePrompt, genOptions{MaxTokens: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs = append(reqs, genRequest{Prompt: fixturePrompt, Opts: genOptions{MaxTokens: 20, StopIDs: []int32{alone0.IDs[6]}}})
+			got := m.generateBatch(tok, reqs)
+			for i, r := range reqs {
+				ctx := r.Ctx
+				if ctx == nil {
+					ctx = context.Background()
+				}
+				want, werr := m.generate(ctx, tok, r.Prompt, r.Opts)
+				if werr != nil || got[i].Err != nil {
+					if !errors.Is(got[i].Err, werr) {
+						t.Errorf("row %d: error %v, alone %v", i, got[i].Err, werr)
+					}
+					continue
+				}
+				g := got[i].G
+				if fmt.Sprint(g.IDs) != fmt.Sprint(want.IDs) || g.Text != want.Text || g.FinishReason != want.FinishReason || g.PromptTokens != want.PromptTokens {
+					t.Errorf("row %d batched: %v %q %s %d\n      alone: %v %q %s %d", i, g.IDs, g.Text, g.FinishReason, g.PromptTokens,
+						want.IDs, want.Text, want.FinishReason, want.PromptTokens)
+				}
+			}
+			if got[len(reqs)-1].G.FinishReason != "stop" {
+				t.Errorf("stop-token row finished with %q", got[len(reqs)-1].G.FinishReason)
+			}
+		})
+	}
+}
+
+// TestBatchedLogitsMatch: the left-padded batched prefill and decode give each row the logits of its
+// unpadded run alone.
+func TestBatchedLogitsMatch(t *testing.T) {
+	lockThread(t)
+	f := openFixture(t, "tiny")
+	m := f.model(t)
+	prev := setGradEnabled(false)
+	defer setGradEnabled(prev)
+	short := fixturePrompt[:4]
+	c := m.newCache(2, 32)
+	defer c.free()
+	T := int64(len(fixturePrompt))
+	ids := make([]int64, 2*T)
+	pos := make([]int64, 2*T)
+	mask := make([]float32, 2*T*T)
+	for j, id := range short {
+		ids[4+j], pos[4+j] = int64(id), int64(j)
+	}
+	for j, id := range fixturePrompt {
+		ids[T+int64(j)], pos[T+int64(j)] = int64(id), int64(j)
+	}
+	for q := int64(0); q < T; q++ {
+		for k := int64(0); k < T; k++ {
+			if k > q || (k < 4 && k != q) {
+				mask[q*T+k] = negInf
+			}
+			if k > q {
+				mask[T*T+q*T+k] = negInf
+			}
+		}
+	}
+	m.ensureRope(64)
+	var s scope
+	defer s.free()
+	pt := s.t(fromInt64s(pos, 2, T))
+	fo := fwdOpts{c: c, cos: s.t(unsqueeze(s.t(embedding(m.cos, pt)), 1)), sin: s.t(unsqueeze(s.t(embedding(m.sin, pt)), 1)),
+		mask: s.t(fromFloat32s(mask, 2, 1, T, T))}
+	h := m.hiddenStatesWith(&s, s.t(fromInt64s(ids, 2, T)), 2, T, fo)
+	lg := s.t(linear(s.t(narrow(h, 1, T-1, 1)), m.lmHead))
+	for i, p := range [][]int32{short, fixturePrompt} {
+		var s2 scope
+		want := m.logits(&s2, s2.t(fromInt32sAsInt64(p, 1, int64(len(p)))), 1, int64(len(p)), nil)
+		want = s2.t(narrow(want, 1, int64(len(p))-1, 1))
+		compare(t, fmt.Sprintf("row %d prefill logits", i), s.t(narrow(lg, 0, int64(i), 1)).float32s(), want.float32s(), parityTol)
+		s2.free()
+	}
+}
+
 // TestProviderConcurrent: the local provider serves many goroutines at once (requests queue for the model)
 // and each gets exactly the answer it gets alone.
 func TestProviderConcurrent(t *testing.T) {
@@ -195,6 +299,11 @@ func TestProviderConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+	if n := p.(*localProvider).largest.Load(); n < 2 {
+		t.Errorf("32 concurrent requests ran in batches of at most %d", n)
+	} else {
+		t.Logf("largest batch: %d", n)
 	}
 
 	t.Run("errors", func(t *testing.T) {

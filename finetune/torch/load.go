@@ -46,6 +46,23 @@ func loadDir(dir string) (_ *loaded, err error) {
 			l.free()
 		}
 	}()
+	if path, ok, err := GGUFPath(dir); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		g, err := loadGGUF(path, true)
+		if err != nil {
+			return nil, err
+		}
+		if l.m, err = newModel(g.cfg, g.params); err != nil {
+			for _, t := range g.params {
+				t.free()
+			}
+			return nil, err
+		}
+		l.tok, l.tmpl, l.window = g.tok, g.tmpl, g.cfg.MaxPositionEmbeddings
+		return l, nil
+	}
 	weightsDir := dir
 	adapter := false
 	_, noModel := os.Stat(filepath.Join(dir, configFile))
@@ -57,16 +74,29 @@ func loadDir(dir string) (_ *loaded, err error) {
 		adapter = true
 		weightsDir = base
 	}
-	cfg, err := finetune.LoadModelConfig(filepath.Join(weightsDir, configFile))
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	params, err := loadParams(weightsDir, cfg)
-	if err != nil {
-		return nil, err
+	var cfg *finetune.ModelConfig
+	var params map[string]tensor
+	var baseTok tokenize.Tokenizer
+	if path, ok, err := GGUFPath(weightsDir); ok || err != nil {
+		// An adapter trained on a GGUF base.
+		if err != nil {
+			return nil, err
+		}
+		g, err := loadGGUF(path, false)
+		if err != nil {
+			return nil, err
+		}
+		cfg, params, baseTok = g.cfg, g.params, g.tok
+	} else {
+		if cfg, err = finetune.LoadModelConfig(filepath.Join(weightsDir, configFile)); err != nil {
+			return nil, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if params, err = loadParams(weightsDir, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if l.m, err = newModel(cfg, params); err != nil {
 		for _, t := range params {
@@ -79,12 +109,17 @@ func loadDir(dir string) (_ *loaded, err error) {
 			return nil, err
 		}
 	}
-	tokDir := dir
-	if !hasTokenizer(dir) {
-		tokDir = weightsDir
-	}
-	if l.tok, err = tokenize.Load(tokDir); err != nil {
-		return nil, err
+	switch {
+	case hasTokenizer(dir) || baseTok == nil:
+		tokDir := dir
+		if !hasTokenizer(dir) {
+			tokDir = weightsDir
+		}
+		if l.tok, err = tokenize.Load(tokDir); err != nil {
+			return nil, err
+		}
+	default:
+		l.tok = baseTok
 	}
 	if l.tok.VocabSize() > cfg.VocabSize {
 		return nil, fmt.Errorf("%s: tokenizer has %d ids but config.json vocab_size is %d", dir, l.tok.VocabSize(), cfg.VocabSize)
@@ -122,8 +157,17 @@ func adapterBase(dir string) (string, error) {
 	if base == "" {
 		return "", fmt.Errorf("%s: base_model_name_or_path is empty", p)
 	}
+	if strings.HasPrefix(base, OllamaPrefix) {
+		return base, nil
+	}
 	if !filepath.IsAbs(base) {
 		base = filepath.Join(dir, base)
+	}
+	if _, ok, err := GGUFPath(base); ok || err != nil {
+		if err != nil {
+			return "", fmt.Errorf("%s: base_model_name_or_path: %w", p, err)
+		}
+		return base, nil
 	}
 	if _, err := os.Stat(filepath.Join(base, configFile)); errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: base_model_name_or_path %q is not a local model directory (no %s)", p, ac.BaseModelNameOrPath, configFile)

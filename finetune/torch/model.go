@@ -201,6 +201,18 @@ func (m *model) newCache(batch, capacity int64) *kvCache {
 	return c
 }
 
+// keep compacts the cache to the batch rows idx (ascending), freeing the others' storage.
+func (c *kvCache) keep(idx []int64) {
+	it := fromInt64s(idx, int64(len(idx)))
+	defer it.free()
+	for i := range c.k {
+		k, v := indexSelect(c.k[i], 0, it), indexSelect(c.v[i], 0, it)
+		c.k[i].free()
+		c.v[i].free()
+		c.k[i], c.v[i] = k, v
+	}
+}
+
 func (c *kvCache) free() {
 	for i := range c.k {
 		c.k[i].free()
@@ -218,11 +230,23 @@ func repeatKV(s *scope, x tensor, b, kv, rep, t, d int64) tensor {
 	return s.t(reshape(e, b, kv*rep, t, d))
 }
 
-// attention runs one layer's attention block on normalised input x [B, T, H]. With a cache, the new keys
-// and values are written at positions [c.n, c.n+T) and attention covers [0, c.n+T).
-func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *kvCache) tensor {
+// fwdOpts are the optional inputs of a forward pass beyond the token ids.
+type fwdOpts struct {
+	// c, when set, receives the new keys and values at columns [c.n, c.n+T); attention covers [0, c.n+T).
+	c *kvCache
+	// cos, sin [B, 1, T, D], when set, are per-row rotary tables (rows of a batch at different positions);
+	// otherwise every row uses positions c.n + [0, T).
+	cos, sin tensor
+	// mask, when set, is an additive float mask [B, 1, T, c.n+T] (0 attend, -inf not) replacing the causal
+	// one: left padding of a batch of prompts of different lengths.
+	mask tensor
+}
+
+// attention runs one layer's attention block on normalised input x [B, T, H].
+func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, f fwdOpts) tensor {
 	d, nh, nkv := l.headDim, l.heads, l.kvHeads
 	rep := nh / nkv
+	c := f.c
 	q := s.t(transpose(s.t(view(m.apply(s, l.q, x), b, t, nh, d)), 1, 2))
 	k := s.t(transpose(s.t(view(m.apply(s, l.k, x), b, t, nkv, d)), 1, 2))
 	v := s.t(transpose(s.t(view(m.apply(s, l.v, x), b, t, nkv, d)), 1, 2))
@@ -230,14 +254,18 @@ func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *k
 	if c != nil {
 		pos = c.n
 	}
-	cos := s.t(narrow(m.cos, 0, pos, t))
-	sin := s.t(narrow(m.sin, 0, pos, t))
+	cos, sin := f.cos, f.sin
+	if !cos.ok() {
+		cos = s.t(narrow(m.cos, 0, pos, t))
+		sin = s.t(narrow(m.sin, 0, pos, t))
+	}
 	q = rope(s, q, cos, sin, d)
 	k = rope(s, k, cos, sin, d)
+	causal := !f.mask.ok()
 	var out tensor
 	switch {
 	case c == nil:
-		out = s.t(sdpa(q, repeatKV(s, k, b, nkv, rep, t, d), repeatKV(s, v, b, nkv, rep, t, d), true))
+		out = s.t(sdpaMasked(q, repeatKV(s, k, b, nkv, rep, t, d), repeatKV(s, v, b, nkv, rep, t, d), f.mask, causal))
 	default:
 		copyInto(s.t(narrow(c.k[li], 2, pos, t)), k)
 		copyInto(s.t(narrow(c.v[li], 2, pos, t)), v)
@@ -246,15 +274,16 @@ func (m *model) attention(s *scope, li int, l *layer, x tensor, b, t int64, c *k
 		vv := s.t(narrow(c.v[li], 2, 0, total))
 		if t == 1 {
 			// One new position sees every cached one: fold the query heads that share a kv head into the
-			// query-length axis, so the cache is never copied: [B, nh, 1, D] → [B, kv, rep, D].
+			// query-length axis, so the cache is never copied: [B, nh, 1, D] → [B, kv, rep, D] (a mask
+			// [B, 1, 1, total] broadcasts over it).
 			qf := s.t(reshape(q, b, nkv, rep, d))
-			o := s.t(sdpa(qf, kk, vv, false))
+			o := s.t(sdpaMasked(qf, kk, vv, f.mask, false))
 			out = s.t(reshape(o, b, nh, 1, d))
 		} else {
 			if pos != 0 {
 				panic(&torchError{"kv cache: a multi-token step must start at position 0"})
 			}
-			out = s.t(sdpa(q, repeatKV(s, kk, b, nkv, rep, total, d), repeatKV(s, vv, b, nkv, rep, total, d), true))
+			out = s.t(sdpaMasked(q, repeatKV(s, kk, b, nkv, rep, total, d), repeatKV(s, vv, b, nkv, rep, total, d), f.mask, causal))
 		}
 	}
 	o := s.t(reshape(s.t(transpose(out, 1, 2)), b, t, nh*d))
@@ -269,6 +298,13 @@ func (m *model) mlp(s *scope, l *layer, x tensor) tensor {
 
 // hiddenStates runs the decoder on ids [B, T] and returns the final normalised hidden states [B, T, H].
 func (m *model) hiddenStates(s *scope, ids tensor, b, t int64, c *kvCache) tensor {
+	return m.hiddenStatesWith(s, ids, b, t, fwdOpts{c: c})
+}
+
+// hiddenStatesWith is hiddenStates with per-row positions and a padding mask (see fwdOpts). With f.cos
+// set, the caller has made the rotary tables cover the positions (ensureRope).
+func (m *model) hiddenStatesWith(s *scope, ids tensor, b, t int64, f fwdOpts) tensor {
+	c := f.c
 	pos := int64(0)
 	if c != nil {
 		pos = c.n
@@ -276,13 +312,12 @@ func (m *model) hiddenStates(s *scope, ids tensor, b, t int64, c *kvCache) tenso
 			panic(&torchError{fmt.Sprintf("kv cache: %d positions exceed capacity %d", pos+t, c.cap)})
 		}
 	}
-	m.ensureRope(pos + t)
+	if !f.cos.ok() {
+		m.ensureRope(pos + t)
+	}
 	h := s.t(embedding(m.embed, ids))
-	for i, l := range m.layers {
-		a := m.attention(s, i, l, rmsNorm(s, h, l.inNorm, m.eps), b, t, c)
-		h = s.t(add(h, a))
-		f := m.mlp(s, l, rmsNorm(s, h, l.postNorm, m.eps))
-		h = s.t(add(h, f))
+	for i := range m.layers {
+		h = m.block(s, i, h, b, t, f)
 	}
 	if c != nil {
 		c.n += t
@@ -290,17 +325,167 @@ func (m *model) hiddenStates(s *scope, ids tensor, b, t int64, c *kvCache) tenso
 	return rmsNorm(s, h, m.norm, m.eps)
 }
 
+// block runs decoder layer i on the residual stream h [B, T, H].
+func (m *model) block(s *scope, i int, h tensor, b, t int64, f fwdOpts) tensor {
+	l := m.layers[i]
+	a := m.attention(s, i, l, rmsNorm(s, h, l.inNorm, m.eps), b, t, f)
+	h = s.t(add(h, a))
+	g := m.mlp(s, l, rmsNorm(s, h, l.postNorm, m.eps))
+	return s.t(add(h, g))
+}
+
 // logits returns [B, T, V] logits for ids [B, T].
 func (m *model) logits(s *scope, ids tensor, b, t int64, c *kvCache) tensor {
 	return s.t(linear(m.hiddenStates(s, ids, b, t, c), m.lmHead))
 }
 
-// lossSum returns the summed cross-entropy over targets != IgnoreIndex, for ids and targets [B, T].
+// lossChunk is how many target positions the vocabulary projection and cross-entropy handle at once:
+// 256 × 49k logits are 50 MB (a few copies live during a chunk's backward), where a whole batch of 8 × 256
+// positions would take 400 MB per copy.
+const lossChunk = 256
+
+// targetRows returns the flat positions of targets [B, T] that are not IgnoreIndex, and their targets.
+func targetRows(targets tensor) (idx, tg []int64) {
+	for i, v := range targets.int64s() {
+		if v != finetune.IgnoreIndex {
+			idx, tg = append(idx, int64(i)), append(tg, v)
+		}
+	}
+	return idx, tg
+}
+
+// lossSum returns the summed cross-entropy over targets != IgnoreIndex, for ids and targets [B, T]. Only
+// the target positions are projected onto the vocabulary (an assistant-only loss trains on a fraction of
+// the positions), lossChunk rows at a time. With gradients on, autograd keeps each chunk's logits until
+// backward: training uses trainStep, which does not.
 func (m *model) lossSum(s *scope, ids, targets tensor, b, t int64) tensor {
-	lg := m.logits(s, ids, b, t, nil)
-	flat := s.t(view(lg, b*t, m.vocab))
-	tg := s.t(view(targets, b*t))
-	return s.t(crossEntropySum(flat, tg, finetune.IgnoreIndex))
+	h := m.hiddenStates(s, ids, b, t, nil)
+	idx, tg := targetRows(targets)
+	sel := m.selectRows(s, h, idx, b*t)
+	var sum tensor
+	for i := 0; i < len(idx); i += lossChunk {
+		n := min(lossChunk, len(idx)-i)
+		l := m.chunkLoss(s, sel, tg, i, n)
+		if sum.ok() {
+			l = s.t(add(sum, l))
+		}
+		sum = l
+	}
+	if !sum.ok() {
+		sum = s.t(zeros(kFloat32))
+	}
+	return sum
+}
+
+// selectRows gathers rows idx of h [B, T, H] viewed as [rows, H].
+func (m *model) selectRows(s *scope, h tensor, idx []int64, rows int64) tensor {
+	flat := s.t(view(h, rows, m.hidden))
+	if len(idx) == 0 {
+		return s.t(narrow(flat, 0, 0, 0))
+	}
+	return s.t(indexSelect(flat, 0, s.t(fromInt64s(idx, int64(len(idx))))))
+}
+
+// chunkLoss is the summed cross-entropy of rows [i, i+n) of sel against tg[i:i+n].
+func (m *model) chunkLoss(s *scope, sel tensor, tg []int64, i, n int) tensor {
+	x := s.t(narrow(sel, 0, int64(i), int64(n)))
+	lg := s.t(linear(x, m.lmHead))
+	return s.t(crossEntropySum(lg, s.t(fromInt64s(tg[i:i+n], int64(n))), finetune.IgnoreIndex))
+}
+
+// trainStep runs one micro-batch forward and backward, accumulating into the parameters' gradients the
+// gradient of (summed target-token loss) × scale, and returns the summed loss. The vocabulary projection
+// runs lossChunk target rows at a time, each chunk's backward right after its forward, so no logits
+// outlive their chunk; the decoder's backward then runs once from the gathered hidden-state gradient.
+// With checkpoint set, the decoder keeps only each layer's input during the forward pass and recomputes
+// one layer at a time during the backward pass (gradient checkpointing): activation memory is one layer's
+// instead of every layer's, for about one more forward pass of compute. seed reseeds libtorch's generator
+// before each layer's forward (and its recomputation), so LoRA dropout masks repeat exactly.
+func (m *model) trainStep(ids, targets tensor, b, t int64, scale float64, checkpoint bool, seed int64) float64 {
+	idx, tg := targetRows(targets)
+	if len(idx) == 0 {
+		return 0
+	}
+	m.ensureRope(t)
+	var outer scope
+	defer outer.free()
+	layerSeed := func(i int) int64 { return stepSeed(seed, i+1) }
+	// The residual stream after the decoder, and (checkpointing) each layer's input.
+	var top tensor
+	var inputs []tensor
+	if checkpoint {
+		prev := setGradEnabled(false)
+		h := outer.t(embedding(m.embed, ids))
+		for i := range m.layers {
+			inputs = append(inputs, h)
+			manualSeed(layerSeed(i))
+			var s scope
+			nh := m.block(&s, i, h, b, t, fwdOpts{})
+			h = outer.t(nh)
+			s.owned = slices.DeleteFunc(s.owned, func(x tensor) bool { return x == nh })
+			s.free()
+		}
+		setGradEnabled(prev)
+		top = h
+	} else {
+		h := outer.t(embedding(m.embed, ids))
+		for i := range m.layers {
+			manualSeed(layerSeed(i))
+			h = m.block(&outer, i, h, b, t, fwdOpts{})
+		}
+		top = h
+	}
+	// Head: norm, gather the target rows, chunked projection + loss, each chunk backward at once.
+	topD := outer.t(detachGrad(top))
+	hn := rmsNorm(&outer, topD, m.norm, m.eps)
+	sel := m.selectRows(&outer, hn, idx, b*t)
+	selD := outer.t(detachGrad(sel))
+	total := 0.0
+	for i := 0; i < len(idx); i += lossChunk {
+		var s scope
+		l := m.chunkLoss(&s, selD, tg, i, min(lossChunk, len(idx)-i))
+		total += l.item()
+		s.t(mulScalar(l, scale)).backward()
+		s.free()
+	}
+	backwardFrom(&outer, sel, selD) // through the gather and the final norm into topD
+	grad := outer.t(topD.grad())
+	if !checkpoint {
+		backwardWith(&outer, top, grad)
+		return total
+	}
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		var s scope
+		in := s.t(detachGrad(inputs[i]))
+		manualSeed(layerSeed(i))
+		out := m.block(&s, i, in, b, t, fwdOpts{})
+		backwardWith(&s, out, grad)
+		g := in.grad()
+		s.free()
+		grad = outer.t(g)
+	}
+	if m.embed.requiresGrad() {
+		var s scope
+		e := s.t(embedding(m.embed, ids))
+		backwardWith(&s, e, grad)
+		s.free()
+	}
+	return total
+}
+
+// backwardFrom back-propagates detached's accumulated gradient through x's graph.
+func backwardFrom(s *scope, x, detached tensor) {
+	g := detached.grad()
+	if !g.ok() {
+		return
+	}
+	s.t(g)
+	backwardWith(s, x, g)
+}
+
+// backwardWith back-propagates the gradient g of x (x·g summed is the scalar whose gradient it is).
+func backwardWith(s *scope, x, g tensor) {
+	s.t(sumAll(s.t(mul(x, g)))).backward()
 }
 
 // trainable returns the parameters the optimiser updates, with stable names: LoRA A/B in PEFT naming when

@@ -32,3 +32,9 @@ func ExportMerged(ctx context.Context, dir, out string) error {
 
 // Built reports whether this binary was built with libtorch (the torch build tag).
 func Built() bool { return false }
+
+// ExportGGUF writes a model or its LoRA adapter as GGUF; see the torch build. This build returns an error
+// wrapping finetune.ErrNotBuilt.
+func ExportGGUF(ctx context.Context, dir, out, typ string, adapter bool) error {
+	return errNotBuilt
+}

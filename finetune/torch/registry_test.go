@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/yardstick-eval/yardstick/finetune"
@@ -62,6 +63,14 @@ func TestLocalScheme(t *testing.T) {
 	cfgp.Options = map[string]string{"temperature": "1"}
 	if _, err := registry.Build(cfgp, registry.Options{}); err == nil {
 		t.Error("unknown option accepted")
+	}
+	// A directory that is not a model: the error names the file and what is wrong with it, not just "load DIR".
+	bad := filepath.Join(dir, "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "config.json"), []byte(`{"hidden_size": "wide"}`), 0o644)
+	_, err = registry.Build(mustParse(t, "local:"+bad), registry.Options{})
+	if err == nil || !strings.Contains(err.Error(), "config.json") || !strings.Contains(err.Error(), "hidden_size") {
+		t.Errorf("local: on a broken model directory: %v", err)
 	}
 }
 

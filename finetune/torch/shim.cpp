@@ -36,10 +36,12 @@ char *yst_set_num_threads(int n) {
 
 int yst_get_num_threads() { return at::get_num_threads(); }
 
-char *yst_sdpa(void **out, void *q, void *k, void *v, int causal) {
+char *yst_sdpa(void **out, void *q, void *k, void *v, void *mask, int causal) {
   try {
+    c10::optional<at::Tensor> m;
+    if (mask != nullptr) m = *static_cast<at::Tensor *>(mask);
     auto r = at::scaled_dot_product_attention(*static_cast<at::Tensor *>(q), *static_cast<at::Tensor *>(k),
-                                              *static_cast<at::Tensor *>(v), c10::nullopt, 0.0, causal != 0);
+                                              *static_cast<at::Tensor *>(v), m, 0.0, causal != 0);
     *out = new at::Tensor(std::move(r));
   } catch (const std::exception &e) {
     return strdup(e.what());

@@ -139,6 +139,13 @@ func (t tensor) grad() tensor {
 	return g
 }
 
+// requiresGrad reports whether autograd tracks t.
+func (t tensor) requiresGrad() bool {
+	v := lib.AtRequiresGrad(t.c)
+	check()
+	return v
+}
+
 func (t tensor) backward() {
 	lib.AtBackward(t.c, 0, 0)
 	check()
@@ -272,6 +279,12 @@ func matmul(a, b tensor) tensor {
 	return done(o)
 }
 
+func mm(a, b tensor) tensor {
+	o := outBuf()
+	lib.AtgMm(&o[0], a.c, b.c)
+	return done(o)
+}
+
 // linear computes x·wᵀ (no bias).
 func linear(x, w tensor) tensor {
 	o := outBuf()
@@ -373,15 +386,40 @@ func cat(ts []tensor, dim int64) tensor {
 	return done(o)
 }
 
-// sdpa is scaled_dot_product_attention without a mask or dropout (through the shim; see shim.cpp).
-func sdpa(q, k, v tensor, causal bool) tensor {
+// sdpa is scaled_dot_product_attention without dropout (through the shim; see shim.cpp), causal or with
+// an additive float mask broadcastable to the scores (the zero tensor: no mask).
+func sdpa(q, k, v tensor, causal bool) tensor { return sdpaMasked(q, k, v, tensor{}, causal) }
+
+func sdpaMasked(q, k, v, mask tensor, causal bool) tensor {
 	c := C.int(0)
 	if causal {
 		c = 1
 	}
 	var out unsafe.Pointer
-	cerr(C.yst_sdpa(&out, unsafe.Pointer(q.c), unsafe.Pointer(k.c), unsafe.Pointer(v.c), c))
+	cerr(C.yst_sdpa(&out, unsafe.Pointer(q.c), unsafe.Pointer(k.c), unsafe.Pointer(v.c), unsafe.Pointer(mask.c), c))
 	return tensor{lib.Ctensor(out)}
+}
+
+// indexSelect picks the entries idx (int64 [N]) of a along dim.
+func indexSelect(a tensor, dim int64, idx tensor) tensor {
+	o := outBuf()
+	lib.AtgIndexSelect(&o[0], a.c, dim, idx.c)
+	return done(o)
+}
+
+// detachGrad returns a leaf copy-free view of a that requires grad, cut from a's graph.
+func detachGrad(a tensor) tensor {
+	o := outBuf()
+	lib.AtgDetach(&o[0], a.c)
+	d := done(o)
+	setRequiresGrad(d, true)
+	return d
+}
+
+func sumAll(a tensor) tensor {
+	o := outBuf()
+	lib.AtgSum(&o[0], a.c, kFloat32)
+	return done(o)
 }
 
 func handlesOf(ts []tensor) []unsafe.Pointer {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/finetune"
@@ -130,6 +131,14 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 	l := &loaded{}
 	tr.l = l
 	var mc *finetune.ModelConfig
+	var ggufBase *ggufModel
+	defer func() {
+		if ggufBase != nil {
+			for _, t := range ggufBase.params {
+				t.free()
+			}
+		}
+	}()
 	if scratch {
 		l.tok = tokenize.NewBytes()
 		if mc, err = finetune.PresetConfig(preset, l.tok.VocabSize()); err != nil {
@@ -140,18 +149,21 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		if opts.Base == "" {
 			return nil, &finetune.InputError{Field: "base", Err: errors.New("no base model (a model directory or scratch)")}
 		}
-		if tr.base, err = filepath.Abs(opts.Base); err != nil {
-			return nil, err
+		ggufPath, isGGUF, err := GGUFPath(opts.Base)
+		if err != nil {
+			return nil, &finetune.InputError{Field: "base", Err: err}
 		}
-		if _, err := os.Stat(filepath.Join(tr.base, adapterCfgFile)); err == nil {
-			if _, err := os.Stat(filepath.Join(tr.base, modelFile)); err != nil {
-				return nil, fmt.Errorf("%s is a LoRA adapter; merge it first (ExportMerged) and train on the merged model", opts.Base)
+		if isGGUF {
+			// The run records the file itself (an ollama: name resolves to a blob path), so adapters point
+			// at exactly the weights they were trained on.
+			if tr.base, err = filepath.Abs(ggufPath); err != nil {
+				return nil, err
 			}
-		}
-		if mc, err = finetune.LoadModelConfig(filepath.Join(tr.base, configFile)); err != nil {
-			return nil, err
-		}
-		if l.tok, err = tokenize.Load(tr.base); err != nil {
+			if ggufBase, err = loadGGUF(tr.base, cfg.Template == ""); err != nil {
+				return nil, err
+			}
+			mc, l.tok, l.tmpl = ggufBase.cfg, ggufBase.tok, ggufBase.tmpl
+		} else if mc, err = tr.loadBaseDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -161,9 +173,12 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 	if l.tok.VocabSize() > mc.VocabSize {
 		return nil, fmt.Errorf("%s: tokenizer has %d ids but vocab_size is %d", opts.Base, l.tok.VocabSize(), mc.VocabSize)
 	}
-	if cfg.Template != "" {
+	switch {
+	case cfg.Template != "":
 		l.tmpl, err = finetune.TemplateByName(cfg.Template)
-	} else {
+	case ggufBase != nil:
+		// the file's chat template, read above
+	default:
 		l.tmpl, err = finetune.DetectTemplate(tr.base, l.tok)
 	}
 	if err != nil {
@@ -177,6 +192,8 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		params, err = loadParams(tr.resumed, mc)
 	case scratch:
 		params = initParams(mc, cfg.Seed)
+	case ggufBase != nil:
+		params, ggufBase.params = ggufBase.params, nil
 	default:
 		params, err = loadParams(tr.base, mc)
 	}
@@ -263,6 +280,27 @@ func newTrainer(opts TrainOptions) (_ *trainer, err error) {
 		}
 	}
 	return tr, nil
+}
+
+// loadBaseDir reads the config and tokenizer of a base model directory.
+func (tr *trainer) loadBaseDir() (*finetune.ModelConfig, error) {
+	var err error
+	if tr.base, err = filepath.Abs(tr.opts.Base); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(tr.base, adapterCfgFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(tr.base, modelFile)); err != nil {
+			return nil, fmt.Errorf("%s is a LoRA adapter; merge it first (ExportMerged) and train on the merged model", tr.opts.Base)
+		}
+	}
+	mc, err := finetune.LoadModelConfig(filepath.Join(tr.base, configFile))
+	if err != nil {
+		return nil, err
+	}
+	if tr.l.tok, err = tokenize.Load(tr.base); err != nil {
+		return nil, err
+	}
+	return mc, nil
 }
 
 func (tr *trainer) checkResume(c *finetune.Checkpoint) error {
@@ -437,11 +475,11 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 			n += b.Tokens
 		}
 		lossSum := 0.0
-		for _, b := range micro {
+		for i, b := range micro {
 			if b.Tokens == 0 {
 				continue
 			}
-			lossSum += tr.backward(b, float64(n))
+			lossSum += tr.backward(b, float64(n), step, i)
 			winInput += int64(b.Rows * b.Cols)
 		}
 		if n > 0 {
@@ -467,6 +505,7 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 			tr.ck.TrainLoss = append(tr.ck.TrainLoss, finetune.LossPoint{Step: tr.ck.Step, Loss: loss, LR: lr, Tokens: tr.ck.TokensSeen})
 			p := tr.progress(finetune.EventStep, lr)
 			p.Loss = loss
+			p.PeakRSS = peakRSS()
 			if d := time.Since(winStart).Seconds(); d > 0 {
 				p.TokensPerSec = float64(winInput) / d
 			}
@@ -498,18 +537,16 @@ func (tr *trainer) run(ctx context.Context) (*finetune.Checkpoint, error) {
 	return final, nil
 }
 
-// backward runs one micro-batch forward and backward, with its summed loss divided by the step's total
-// target tokens n, and returns the summed (undivided) loss.
-func (tr *trainer) backward(b finetune.Batch, n float64) float64 {
+// backward runs micro-batch i of optimizer step `step` forward and backward, with its summed loss divided
+// by the step's total target tokens n, and returns the summed (undivided) loss (see model.trainStep).
+func (tr *trainer) backward(b finetune.Batch, n float64, step, i int) float64 {
 	var s scope
 	defer s.free()
 	rows, cols := int64(b.Rows), int64(b.Cols)
 	ids := s.t(fromInt32sAsInt64(b.Inputs, rows, cols))
 	tg := s.t(fromInt32sAsInt64(b.Targets, rows, cols))
-	sum := tr.l.m.lossSum(&s, ids, tg, rows, cols)
-	v := sum.item()
-	s.t(mulScalar(sum, 1/n)).backward()
-	return v
+	seed := stepSeed(stepSeed(tr.cfg.Seed, step), i)
+	return tr.l.m.trainStep(ids, tg, rows, cols, 1/n, tr.cfg.GradCheckpoint, seed)
 }
 
 // evalLoss is the mean token loss over the eval split (no dropout, no gradients).
@@ -693,4 +730,14 @@ func (tr *trainer) writeBase() error {
 	c.TrainLoss, c.EvalLoss = nil, nil
 	c.SavedAt = time.Now().UTC()
 	return finetune.WriteCheckpoint(dir, c)
+}
+
+// peakRSS is the process's peak resident set size in bytes (getrusage ru_maxrss, which Linux reports in
+// KiB): weights, optimizer state and the largest activation footprint so far.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }
