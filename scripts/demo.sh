@@ -55,5 +55,5 @@ fi
 echo "== 3/3 run the 120 held-out cases: base vs fine-tuned"
 # The suite's own thresholds (pass_rate >= 0.8) are for production models; the
 # demo shows the comparison instead of gating on them.
-"$Y" run customer-support --split test --no-thresholds --out "$OUT/run" "${targets[@]}"
+"$Y" run customer-support --split test --no-thresholds --reference "local:$BASE" --out "$OUT/run" "${targets[@]}"
 echo "demo: $(( $(date +%s) - start ))s wall"

@@ -57,12 +57,18 @@ func TestDemoFineTuneBeatsBase(t *testing.T) {
 			continue
 		}
 		found = true
+		// Deltas are B − A; orient them as tuned − base whichever arm is which.
+		base, tuned, lift := r.ValueA, r.ValueB, r.Delta
+		if r.TargetA == "local:"+model {
+			base, tuned = r.ValueB, r.ValueA
+			lift.Value, lift.Low, lift.High = -r.Delta.Value, -r.Delta.High, -r.Delta.Low
+		}
 		t.Logf("held-out pass rate: base %.3f → tuned %.3f, Δ %+.3f [%+.3f, %+.3f], n=%d, p=%.2g",
-			r.ValueA, r.ValueB, r.Delta.Value, r.Delta.Low, r.Delta.High, r.N, r.P)
+			base, tuned, lift.Value, lift.Low, lift.High, r.N, r.P)
 		if r.N != 120 {
 			t.Errorf("paired cases = %d, want the 120 held-out cases", r.N)
 		}
-		if !(r.Delta.Low > 0) || !r.Significant {
+		if !(lift.Low > 0) || !r.Significant {
 			t.Errorf("the fine-tuned model does not beat its base with confidence: %+v", r)
 		}
 	}
