@@ -144,6 +144,20 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 	for i := range s.messages {
 		req.Messages = append(req.Messages, providers.Message{Role: s.messages[i].role, Content: exec(&s.messages[i])})
 	}
+	var refs []string
+	for i := range s.images {
+		if ref := strings.TrimSpace(exec(&s.images[i])); ref != "" { // an empty rendering means no image for this case
+			refs = append(refs, ref)
+		}
+	}
+	for _, ref := range append(refs, r.images...) {
+		im, err := s.loadImage(ref)
+		if err != nil {
+			errs = append(errs, r.err("images", err))
+			continue
+		}
+		attachImages(req.Messages, []providers.Image{im})
+	}
 	c := &bench.Case{
 		Suite:        s.Name,
 		SuiteVersion: s.Version,
