@@ -9,6 +9,9 @@
 //     fixed 70/30 train/test split; the fine-tuner trains on `train`.
 //   - json-extraction: extract order details from a message as JSON; scored
 //     by JSON Schema and field-by-field match.
+//   - chart-reading: 12 bar charts (PNG images made by its generator) with a
+//     question each whose answer is read off the picture, for vision models;
+//     scored by numeric.
 //   - gsm8k-format: 12 math word problems in GSM8K's published JSONL format
 //     (question, answer ending "#### N"), read through cases.fields; scored
 //     by numeric with the answer finder.
@@ -19,6 +22,7 @@ package builtin
 
 //go:generate go run ./customer-support/gen -o customer-support/cases.jsonl
 //go:generate go run ./json-extraction/gen -o json-extraction/cases.jsonl
+//go:generate go run ./chart-reading/gen -dir chart-reading
 
 import (
 	"embed"
@@ -35,7 +39,7 @@ import (
 	"github.com/yardstick-eval/yardstick/suites"
 )
 
-//go:embed */suite.yaml */*.jsonl */*.json
+//go:embed */suite.yaml */*.jsonl */*.json */*.png
 var files embed.FS
 
 // SuiteFile is the name of a suite's file inside its folder.
