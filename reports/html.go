@@ -218,7 +218,8 @@ func baseKey(dst []byte, suite, id, target string) []byte {
 
 // Record layouts, shared with assets/report.js:
 //
-//	case:   [suite index, case id, [[role, content], …], expected]
+//	case:   [suite index, case id, [[role, content, [image, …]?], …], expected]
+//	        (image: a data URL, or "" for one recorded without its bytes)
 //	result: [case index, target index, repeat, pass 0|1, score, latency ms,
 //	         TTFT ms, output, reason, error kind, error message,
 //	         baseline (-1 none, 0 failed, 1 passed, 2 mixed), cost USD|null,
@@ -247,6 +248,20 @@ func (sp *spool) add(r *bench.Result) error {
 			b = appendJSONString(b, m.Role)
 			b = append(b, ',')
 			b = appendJSONString(b, truncateText(m.Content, max))
+			if len(m.Images) > 0 {
+				b = append(b, ',', '[')
+				for j, im := range m.Images {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					url := ""
+					if len(im.Data) > 0 && strings.HasPrefix(im.MIMEType, "image/") {
+						url = "data:" + im.MIMEType + ";base64," + base64.StdEncoding.EncodeToString(im.Data)
+					}
+					b = appendJSONString(b, url)
+				}
+				b = append(b, ']')
+			}
 			b = append(b, ']')
 		}
 		b = append(b, ']', ',')

@@ -55,7 +55,10 @@ func TestAnswersAreInThePicture(t *testing.T) {
 		img := draw(ch)
 		// Scan the row just above the x axis for bar runs.
 		bars, heights := 0, []int{}
-		white := func(x, y int) bool { r, g, b, _ := img.At(x, y).RGBA(); return r == 0xffff && g == 0xffff && b == 0xffff }
+		white := func(x, y int) bool {
+			r, g, b, _ := img.At(x, y).RGBA()
+			return r == 0xffff && g == 0xffff && b == 0xffff
+		}
 		in := false
 		for x := left + 1; x < width-10; x++ {
 			isBar := !white(x, bottom-1)
