@@ -353,6 +353,9 @@ func ExportChat(ctx context.Context, s *Suite, split string, w io.Writer) error 
 		if c.Expected == "" {
 			return fmt.Errorf("case %q has no expected answer to train on", c.ID)
 		}
+		if c.Request.HasImages() {
+			return fmt.Errorf("case %q carries images; the chat export is text only", c.ID)
+		}
 		msgs := make([]providers.Message, 0, len(c.Request.Messages)+2)
 		if c.Request.System != "" {
 			msgs = append(msgs, providers.Message{Role: providers.RoleSystem, Content: c.Request.System})

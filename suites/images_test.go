@@ -102,3 +102,19 @@ func TestCaseImageErrors(t *testing.T) {
 		t.Errorf("errors %q", errs)
 	}
 }
+
+func TestExportChatRefusesImages(t *testing.T) {
+	fsys := fstest.MapFS{
+		"s.yaml": {Data: []byte("name: x\nprompt: {user: hi}\ncases:\n  - id: a\n    expected: ok\n    images: [a.png]\n")},
+		"a.png":  {Data: providertest.PNG(2, 2)},
+	}
+	s, err := LoadFS(fsys, "s.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	err = ExportChat(t.Context(), s, "", &b)
+	if err == nil || err.Error() != `case "a" carries images; the chat export is text only` || b.Len() != 0 {
+		t.Errorf("err = %v, wrote %q", err, b.String())
+	}
+}
