@@ -293,7 +293,7 @@
           img.alt = 'case image';
           md.appendChild(img);
         } else {
-          md.appendChild(el('div', 'note', 'image not recorded (over 256 KiB)'));
+          md.appendChild(el('div', 'note', 'image not shown (over 256 KiB, or the report\u2019s 16 MiB image budget is spent)'));
         }
       });
       det.appendChild(md);
