@@ -75,6 +75,9 @@ func (p *localProvider) Close() error {
 // prompt tokens is a context_length error). Usage counts the prompt tokens used and the generated ones (a stop
 // token is not counted).
 func (p *localProvider) Generate(ctx context.Context, req *providers.Request) (*providers.Response, error) {
+	if req.HasImages() { // a text model: refuse rather than drop the images
+		return nil, &providers.Error{Kind: providers.KindInvalidRequest, Provider: providerName, Message: "this model reads text only; the request carries images"}
+	}
 	var g *generation
 	err := onTorchThread(ctx, func() (err error) {
 		g, err = p.generate(ctx, req)
