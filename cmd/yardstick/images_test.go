@@ -162,6 +162,41 @@ providers:
 		}
 	}
 
+	// Streamed, the same images arrive (the stream paths share the conversion).
+	n := oa.Count() + gem.Count() + oll.Count()
+	code = c.run(context.Background(), "--config", config, "run", "chart-reading", "-q", "--stream", "--no-cache", "--out", filepath.Join(dir, "stream"), "--format", "json",
+		"-m", "openai:gpt-4o", "-m", "gemini", "-m", "ollama:llama3.2-vision")
+	if code != exitOK {
+		t.Fatalf("streamed run: exit %d\n%s", code, c.stderr.String())
+	}
+	if got := oa.Count() + gem.Count() + oll.Count() - n; got != 36 {
+		t.Errorf("streamed run made %d requests, want 36", got)
+	}
+
+	// Re-run from the cache: no request is made, and every case still gets
+	// its own chart's answer although four charts share each question text
+	// (the cache key holds the image hashes).
+	n = oa.Count() + gem.Count() + oll.Count()
+	c.stdout.Reset()
+	code = c.run(context.Background(), "--config", config, "run", "chart-reading", "-q", "--out", filepath.Join(dir, "cached"), "--format", "json",
+		"-m", "openai:gpt-4o", "-m", "gemini", "-m", "ollama:llama3.2-vision")
+	if code != exitOK {
+		t.Fatalf("cached run: exit %d\n%s", code, c.stderr.String())
+	}
+	if got := oa.Count() + gem.Count() + oll.Count() - n; got != 0 {
+		t.Errorf("cached run made %d requests, want 0", got)
+	}
+	rep.Summaries = nil
+	if err := json.Unmarshal(c.stdout.Bytes(), &rep); err != nil || len(rep.Summaries) != 3 {
+		t.Fatalf("cached summary: %v\n%s", err, c.stdout.String())
+	}
+	for _, s := range rep.Summaries {
+		if s.Passed != 12 {
+			t.Errorf("cached %s: passed %d of 12", s.Target, s.Passed)
+		}
+	}
+	c.stdout.Reset()
+
 	// estimate counts the charts' image tokens by each provider's rule:
 	// 320×200 is one 512px tile for OpenAI (85+170) and one small image for
 	// Gemini (258).
