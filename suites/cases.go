@@ -309,7 +309,7 @@ func Validate(ctx context.Context, path string, opts LoadOptions) error {
 }
 
 // Hash is the hex SHA-256 of the suite's content: the suite file and every
-// file it reads (dataset, schema files), each with the name the suite gives
+// file it reads (dataset, schema files, case images), each with the name the suite gives
 // it and its length, read as a stream. It does not depend on where the suite
 // is stored. Two runs with equal hashes used the same cases and prompts.
 func (s *Suite) Hash() (string, error) {
@@ -327,6 +327,25 @@ func (s *Suite) Hash() (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(h, "\n%d\n", n)
+	}
+	if len(s.images) > 0 {
+		// Images named by prompt.images templates are known only per case:
+		// hash each distinct rendered reference's bytes, in case order.
+		seen := map[string]bool{}
+		for c, err := range s.Cases(CasesOptions{Split: SplitAll}) {
+			if err != nil {
+				continue // the run reports it
+			}
+			for _, m := range c.Request.Messages {
+				for _, im := range m.Images {
+					sum := sha256.Sum256(im.Data)
+					if k := string(sum[:]); !seen[k] {
+						seen[k] = true
+						fmt.Fprintf(h, "image %s %x\n", im.MIMEType, sum)
+					}
+				}
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

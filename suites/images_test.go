@@ -118,3 +118,28 @@ func TestExportChatRefusesImages(t *testing.T) {
 		t.Errorf("err = %v, wrote %q", err, b.String())
 	}
 }
+
+// TestHashCoversTemplatedImages: an image named through prompt.images is
+// part of the suite hash although only a rendered case names it.
+func TestHashCoversTemplatedImages(t *testing.T) {
+	fsys := fstest.MapFS{
+		"s.yaml": {Data: []byte("name: x\nprompt: {user: hi, images: [\"{{.img}}\"]}\ncases:\n  - id: a\n    vars: {img: a.png}\n")},
+		"a.png":  {Data: providertest.PNG(2, 2)},
+	}
+	hash := func() string {
+		s, err := LoadFS(fsys, "s.yaml", LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.Hash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h1 := hash()
+	fsys["a.png"] = &fstest.MapFile{Data: providertest.PNG(3, 2)}
+	if hash() == h1 {
+		t.Error("suite hash ignores a templated image")
+	}
+}
