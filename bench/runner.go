@@ -593,8 +593,14 @@ func judgeCost(o *workDone, parts []ScorePart) {
 	}
 }
 
+// MaxRecordedImage is the largest case image whose bytes a Result's Prompt
+// keeps (for the report's thumbnails); a larger one is recorded by its MIME
+// type only, so results files stay bounded.
+const MaxRecordedImage = 256 << 10
+
 // promptOf returns the request's prompt as recorded: the system message first
-// when set, then the messages. The slice is new; message values are copies.
+// when set, then the messages, images over MaxRecordedImage without their
+// bytes. The slice is new; message values are copies.
 func promptOf(req *providers.Request) []providers.Message {
 	n := len(req.Messages)
 	if req.System != "" {
@@ -607,7 +613,20 @@ func promptOf(req *providers.Request) []providers.Message {
 	if req.System != "" {
 		p = append(p, providers.Message{Role: providers.RoleSystem, Content: req.System})
 	}
-	return append(p, req.Messages...)
+	for _, m := range req.Messages {
+		if len(m.Images) > 0 {
+			ims := make([]providers.Image, len(m.Images))
+			for i, im := range m.Images {
+				ims[i] = providers.Image{MIMEType: im.MIMEType}
+				if len(im.Data) <= MaxRecordedImage {
+					ims[i].Data = im.Data
+				}
+			}
+			m.Images = ims
+		}
+		p = append(p, m)
+	}
+	return p
 }
 
 // errorInfo records err from stage ("generate" or "score").

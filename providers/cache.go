@@ -42,7 +42,7 @@ type keyDoc struct {
 	Scope       string          `json:"scope"`
 	Model       string          `json:"model"`
 	System      string          `json:"system"`
-	Messages    []Message       `json:"messages"`
+	Messages    []keyMessage    `json:"messages"`
 	MaxTokens   int             `json:"max_tokens"`
 	Temperature *float64        `json:"temperature"`
 	TopP        *float64        `json:"top_p"`
@@ -50,6 +50,20 @@ type keyDoc struct {
 	Stop        []string        `json:"stop"`
 	JSONSchema  json.RawMessage `json:"json_schema"`
 	Repeat      int             `json:"repeat"`
+}
+
+// keyMessage is a message in a keyDoc: images stand as their MIME type and
+// the hex SHA-256 of their bytes. Text-only messages encode as before, so
+// their keys do not change.
+type keyMessage struct {
+	Role    string     `json:"role"`
+	Content string     `json:"content"`
+	Images  []keyImage `json:"images,omitempty"`
+}
+
+type keyImage struct {
+	MIMEType string `json:"mime_type"`
+	SHA256   string `json:"sha256"`
 }
 
 // CacheKey returns the cache key for req under scope at repeat index repeat:
@@ -63,7 +77,7 @@ func CacheKey(scope string, req *Request, repeat int) (string, error) {
 		Scope:       scope,
 		Model:       req.Model,
 		System:      req.System,
-		Messages:    req.Messages,
+		Messages:    make([]keyMessage, 0, len(req.Messages)),
 		MaxTokens:   req.MaxTokens,
 		Temperature: req.Temperature,
 		TopP:        req.TopP,
@@ -71,8 +85,13 @@ func CacheKey(scope string, req *Request, repeat int) (string, error) {
 		Stop:        req.Stop,
 		Repeat:      repeat,
 	}
-	if len(d.Messages) == 0 {
-		d.Messages = []Message{}
+	for _, m := range req.Messages {
+		km := keyMessage{Role: m.Role, Content: m.Content}
+		for _, im := range m.Images {
+			sum := sha256.Sum256(im.Data)
+			km.Images = append(km.Images, keyImage{MIMEType: im.MIMEType, SHA256: hex.EncodeToString(sum[:])})
+		}
+		d.Messages = append(d.Messages, km)
 	}
 	if len(d.Stop) == 0 {
 		d.Stop = nil

@@ -50,6 +50,18 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 		{name: "extra message", mut: func(r *providers.Request) {
 			r.Messages = append(r.Messages, providers.Message{Role: "user", Content: "x"})
 		}},
+		{name: "image added", mut: func(r *providers.Request) {
+			r.Messages[0].Images = []providers.Image{{MIMEType: "image/png", Data: []byte("png-bytes")}}
+		}},
+		{name: "image bytes", mut: func(r *providers.Request) {
+			r.Messages[0].Images = []providers.Image{{MIMEType: "image/png", Data: []byte("png-bytez")}}
+		}},
+		{name: "image mime type", mut: func(r *providers.Request) {
+			r.Messages[0].Images = []providers.Image{{MIMEType: "image/jpeg", Data: []byte("png-bytez")}}
+		}},
+		{name: "second image", mut: func(r *providers.Request) {
+			r.Messages[0].Images = []providers.Image{{MIMEType: "image/jpeg", Data: []byte("png-bytez")}, {MIMEType: "image/png", Data: []byte("x")}}
+		}},
 		{name: "max tokens", mut: func(r *providers.Request) { r.MaxTokens = 17 }},
 		{name: "temperature value", mut: func(r *providers.Request) { r.Temperature = providers.Float64(0.5) }},
 		{name: "temperature unset vs 0", mut: func(r *providers.Request) { r.Temperature = nil }},
@@ -388,5 +400,17 @@ func TestDirStoreUsageAndClear(t *testing.T) {
 	}
 	if n, _, _ := s.Usage(); n != 0 {
 		t.Errorf("after Clear: %d entries", n)
+	}
+}
+
+// TestCacheKeyTextOnlyStable pins the key of a text-only request: adding
+// image parts to the protocol must not invalidate existing caches.
+func TestCacheKeyTextOnlyStable(t *testing.T) {
+	k, err := providers.CacheKey("openai@api.openai.com", baseRequest(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "2a0e9a17912d73671882b768c810e28cd7d52653624f3648d1d675524bfcb397"; k != want {
+		t.Errorf("text-only key = %s, want %s (unchanged since before image parts)", k, want)
 	}
 }

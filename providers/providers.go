@@ -25,10 +25,30 @@ const (
 	RoleAssistant = "assistant"
 )
 
-// Message is one turn of a chat prompt.
+// Message is one turn of a chat prompt: its text and, for models that read
+// images, the images that follow the text in the turn. A text-only message
+// has no Images and is sent exactly as before.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role    string  `json:"role"`
+	Content string  `json:"content"`
+	Images  []Image `json:"images,omitempty"`
+}
+
+// Image is one image part of a message: its MIME type (image/png,
+// image/jpeg, image/gif or image/webp) and its encoded bytes, sent as-is.
+type Image struct {
+	MIMEType string `json:"mime_type"`
+	Data     []byte `json:"data"`
+}
+
+// HasImages reports whether any message of req carries an image.
+func (r *Request) HasImages() bool {
+	for _, m := range r.Messages {
+		if len(m.Images) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Request is one generation request. Pointer knobs distinguish "unset" (nil:

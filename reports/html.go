@@ -125,6 +125,7 @@ type spool struct {
 	targetIdx        map[string]int
 	targets          []string
 	baseline         map[string]uint8 // suite\0case\0target → 1 passed, 2 failed, 3 both
+	thumbBytes       int              // image bytes embedded as thumbnails so far
 	hist             map[[2]string]*latHist
 	errors           int
 	key, rec         []byte
@@ -209,9 +210,15 @@ func baseKey(dst []byte, suite, id, target string) []byte {
 	return append(dst, target...)
 }
 
+// maxThumbBytes bounds the case-image bytes a page embeds as thumbnails;
+// later images are shown as a note.
+const maxThumbBytes = 16 << 20
+
 // Record layouts, shared with assets/report.js:
 //
-//	case:   [suite index, case id, [[role, content], …], expected]
+//	case:   [suite index, case id, [[role, content, [image, …]?], …], expected]
+//	        (image: a data URL, or "" for one recorded without its bytes or
+//	        past maxThumbBytes)
 //	result: [case index, target index, repeat, pass 0|1, score, latency ms,
 //	         TTFT ms, output, reason, error kind, error message,
 //	         baseline (-1 none, 0 failed, 1 passed, 2 mixed), cost USD|null,
@@ -240,6 +247,21 @@ func (sp *spool) add(r *bench.Result) error {
 			b = appendJSONString(b, m.Role)
 			b = append(b, ',')
 			b = appendJSONString(b, truncateText(m.Content, max))
+			if len(m.Images) > 0 {
+				b = append(b, ',', '[')
+				for j, im := range m.Images {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					url := ""
+					if len(im.Data) > 0 && strings.HasPrefix(im.MIMEType, "image/") && sp.thumbBytes+len(im.Data) <= maxThumbBytes {
+						sp.thumbBytes += len(im.Data)
+						url = "data:" + im.MIMEType + ";base64," + base64.StdEncoding.EncodeToString(im.Data)
+					}
+					b = appendJSONString(b, url)
+				}
+				b = append(b, ']')
+			}
 			b = append(b, ']')
 		}
 		b = append(b, ']', ',')

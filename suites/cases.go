@@ -153,6 +153,20 @@ func (s *Suite) render(r *row) (*bench.Case, []*Error) {
 			errs = append(errs, r.err("prompt", fmt.Errorf("rendered prompt is %d bytes, over the %d-byte limit (--max-prompt-bytes, run.max_prompt_bytes)", n, s.maxPrompt)))
 		}
 	}
+	var refs []string
+	for i := range s.images {
+		if ref := strings.TrimSpace(exec(&s.images[i])); ref != "" { // an empty rendering means no image for this case
+			refs = append(refs, ref)
+		}
+	}
+	for _, ref := range append(refs, r.images...) {
+		im, err := s.loadImage(ref)
+		if err != nil {
+			errs = append(errs, r.err("images", err))
+			continue
+		}
+		attachImages(req.Messages, []providers.Image{im})
+	}
 	c := &bench.Case{
 		Suite:        s.Name,
 		SuiteVersion: s.Version,
@@ -304,7 +318,7 @@ func Validate(ctx context.Context, path string, opts LoadOptions) error {
 }
 
 // Hash is the hex SHA-256 of the suite's content: the suite file and every
-// file it reads (dataset, schema files), each with the name the suite gives
+// file it reads (dataset, schema files, case images), each with the name the suite gives
 // it and its length, read as a stream. It does not depend on where the suite
 // is stored. Two runs with equal hashes used the same cases and prompts.
 func (s *Suite) Hash() (string, error) {
@@ -322,6 +336,25 @@ func (s *Suite) Hash() (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(h, "\n%d\n", n)
+	}
+	if len(s.images) > 0 {
+		// Images named by prompt.images templates are known only per case:
+		// hash each distinct rendered reference's bytes, in case order.
+		seen := map[string]bool{}
+		for c, err := range s.Cases(CasesOptions{Split: SplitAll}) {
+			if err != nil {
+				continue // the run reports it
+			}
+			for _, m := range c.Request.Messages {
+				for _, im := range m.Images {
+					sum := sha256.Sum256(im.Data)
+					if k := string(sum[:]); !seen[k] {
+						seen[k] = true
+						fmt.Fprintf(h, "image %s %x\n", im.MIMEType, sum)
+					}
+				}
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -347,6 +380,9 @@ func ExportChat(ctx context.Context, s *Suite, split string, w io.Writer) error 
 		}
 		if c.Expected == "" {
 			return fmt.Errorf("case %q has no expected answer to train on", c.ID)
+		}
+		if c.Request.HasImages() {
+			return fmt.Errorf("case %q carries images; the chat export is text only", c.ID)
 		}
 		msgs := make([]providers.Message, 0, len(c.Request.Messages)+2)
 		if c.Request.System != "" {

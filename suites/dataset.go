@@ -29,6 +29,7 @@ type row struct {
 	vars      map[string]any // string, json.Number, bool, nil, []any, map[string]any
 	threshold *float64
 	parts     []*score.Part // an inline case's own scorers, after the suite's
+	images    []string      // an inline case's image references, after prompt.images
 }
 
 func (r *row) errf(field, format string, args ...any) *Error {

@@ -21,6 +21,7 @@
 //	  system: You classify messages.
 //	  user: "Message: {{.text}}"
 //	  # … or messages: [{role: system|user|assistant, content: "…"}]
+//	  images: ["{{.image}}"]          # optional: image files (relative to the suite) or data: URLs, templated
 //	cases:                            # a list of inline cases, or:
 //	  file: cases.jsonl               # .jsonl, .csv, .json or .parquet, relative to the suite file
 //	  split: test                     # the split run by default ("all": every case)
@@ -38,8 +39,12 @@
 //	thresholds: ["pass_rate >= 0.85"] # gate expressions, validated by LoadOptions.ValidateThreshold
 //
 // Inline cases are mappings with id, vars (a mapping), expected, split, tags,
-// pass_threshold and scorers (the case's own, scored after the suite's, like
-// promptfoo's per-test assertions). A scorer entry holds type, weight, value, values,
+// pass_threshold, images (files or data: URLs, checked when the suite loads)
+// and scorers (the case's own, scored after the suite's, like
+// promptfoo's per-test assertions). Images (PNG, JPEG, GIF or WebP, sniffed
+// from the bytes, at most MaxImageBytes) go with the last user message, those
+// of prompt.images first; an entry of prompt.images that renders empty is
+// skipped. A scorer entry holds type, weight, value, values,
 // normalize, pattern, schema or schema_file, labels, match, tolerance,
 // rel_tolerance, extract and strict, and for judge model, rubric, choices,
 // samples and temperature (see package suites/score for which type uses

@@ -96,6 +96,7 @@ type Suite struct {
 	maxPrompt int // rendered prompt cap in bytes; < 0: none
 	system    *promptPart
 	messages  []promptPart
+	images    []promptPart // prompt.images: templates of image references, for the last user message
 	inline    []*row
 	format    string      // "jsonl", "csv", "json" or "parquet" for a dataset
 	fieldMaps []fieldMap  // cases.fields, id first
@@ -191,10 +192,10 @@ func LoadFS(fsys fs.FS, path string, opts LoadOptions) (*Suite, error) {
 
 var (
 	suiteFields  = []string{"name", "description", "version", "tags", "prompt", "cases", "defaults", "scorers", "pass_threshold", "thresholds"}
-	promptFields = []string{"system", "user", "messages"}
+	promptFields = []string{"system", "user", "messages", "images"}
 	msgFields    = []string{"role", "content"}
 	casesFields  = []string{"file", "split", "items", "fields"}
-	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold", "scorers"}
+	caseFields   = []string{"id", "vars", "expected", "split", "tags", "pass_threshold", "scorers", "images"}
 	defaultsKeys = []string{"temperature", "top_p", "max_tokens", "seed", "stop", "json_schema", "json_schema_file"}
 	scorerFields = []string{"type", "weight", "value", "values", "normalize", "pattern", "schema", "schema_file",
 		"labels", "match", "tolerance", "rel_tolerance", "extract", "strict", "model", "rubric", "choices", "samples", "temperature"}
@@ -337,6 +338,16 @@ func (s *Suite) parsePrompt(d *decoder, n *yaml.Node) {
 	msgs, hasMsgs := f["messages"]
 	user, hasUser := f["user"]
 	sys, hasSys := f["system"]
+	if v, ok := f["images"]; ok {
+		if _, nodes, ok := d.imageRefs(v.node, "prompt.images"); ok {
+			for i, n := range nodes {
+				p := index("prompt.images", i)
+				if t := d.parseTemplate(n, p); t != nil {
+					s.images = append(s.images, promptPart{role: providers.RoleUser, t: t, field: p})
+				}
+			}
+		}
+	}
 	switch {
 	case hasMsgs && (hasUser || hasSys):
 		d.addf(msgs.line, "prompt.messages", "use either system and user, or messages, not both")
@@ -882,6 +893,24 @@ func (s *Suite) parseInlineCase(d *decoder, n *yaml.Node, i int) *row {
 	}
 	if v, ok := f["scorers"]; ok {
 		r.parts = s.parseCaseScorers(d, v.node, p)
+	}
+	if v, ok := f["images"]; ok {
+		if refs, nodes, ok := d.imageRefs(v.node, join(p, "images")); ok {
+			for j, ref := range refs {
+				// Read now so a missing or wrong file is reported at load,
+				// with its line; the bytes are read again when rendering.
+				if _, err := s.loadImage(ref); err != nil {
+					d.atf(nodes[j], index(join(p, "images"), j), "%v", err)
+					continue
+				}
+				if !strings.HasPrefix(ref, "data:") {
+					if fp, err := s.src.rel(s.Path, ref); err == nil {
+						s.files = append(s.files, suiteFile{fp, ref})
+					}
+				}
+				r.images = append(r.images, ref)
+			}
+		}
 	}
 	if len(d.errs) > before {
 		return nil

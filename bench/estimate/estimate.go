@@ -56,7 +56,13 @@ type Row struct {
 	Cases    int    `json:"cases"`    // cases added
 	Requests int    `json:"requests"` // cases × repeats
 
-	InputTokens int `json:"input_tokens"` // chat-framed prompt tokens, JSON schemas included
+	InputTokens int `json:"input_tokens"` // chat-framed prompt tokens, JSON schemas and images included
+	// ImageTokens is the part of InputTokens counted for case images, by
+	// the provider's documented rule (OpenAI: 85 + 170 per 512px tile at
+	// high detail; Gemini: 258 per image up to 384px, else per 768px tile).
+	// Providers without a documented rule (Ollama, local models) are
+	// counted with OpenAI's and marked Approximate.
+	ImageTokens int `json:"image_tokens,omitempty"`
 	// OutputLikely sums, per case, min(expected answer tokens + AnswerOverhead,
 	// the case's max), or the max for a case with no expected answer
 	// (counted in LikelyAtMax).
@@ -72,7 +78,8 @@ type Row struct {
 
 	// Approximate reports that InputTokens is an approximation: the
 	// tokenizer stands in for the model's own (see Tokenizer), or some case
-	// carried a JSON schema, whose prompt rendering is undocumented. Reports
+	// carried a JSON schema, whose prompt rendering is undocumented, or an
+	// image with no documented rule or unreadable size. Reports
 	// should show such counts with "≈".
 	Approximate bool   `json:"approximate"`
 	Method      string `json:"method"` // how tokens were counted: one of the Method* constants
@@ -91,9 +98,10 @@ type Estimator struct {
 }
 
 type targetState struct {
-	row   Row
-	price *providers.Price // copied from the Target
-	tok   int              // index in toks
+	row    Row
+	price  *providers.Price // copied from the Target
+	tok    int              // index in toks
+	images imageRule        // how the target's provider counts image tokens
 }
 
 type tokState struct {
@@ -144,7 +152,7 @@ func New(targets []Target, cfg Config) (*Estimator, error) {
 			p := *tg.Price
 			price = &p
 		}
-		e.targets[i] = targetState{tok: k, price: price, row: Row{
+		e.targets[i] = targetState{tok: k, price: price, images: imageRuleFor(tg.Provider, tg.Model), row: Row{
 			Target: tg.Name, Provider: tg.Provider, Model: tg.Model,
 			Method: t.method, Approximate: t.approx,
 		}}
@@ -190,6 +198,12 @@ func (e *Estimator) Add(c *bench.Case) {
 		}
 		if len(r.JSONSchema) > 0 {
 			row.Approximate = true
+		}
+		if r.HasImages() {
+			img, exact := imageTokens(r.Messages, e.targets[i].images)
+			row.InputTokens += n * img
+			row.ImageTokens += n * img
+			row.Approximate = row.Approximate || !exact
 		}
 	}
 }

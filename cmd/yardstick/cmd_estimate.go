@@ -114,6 +114,9 @@ func printEstimate(a *app, rows []estimate.Row) error {
 		}
 		t.Add(r.Target, strconv.Itoa(r.Requests), approx+strconv.Itoa(r.InputTokens), approx+strconv.Itoa(r.OutputLikely), strconv.Itoa(r.OutputMax),
 			usd(r.CostLikely), usd(r.CostMax), r.Method)
+		if r.ImageTokens > 0 {
+			notes = append(notes, fmt.Sprintf("%s: input tokens include %d for case images", r.Target, r.ImageTokens))
+		}
 		if r.LikelyAtMax > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d cases have no expected answer; their likely output is their max_tokens", r.Target, r.LikelyAtMax))
 		}

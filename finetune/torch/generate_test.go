@@ -313,6 +313,12 @@ func TestProviderConcurrent(t *testing.T) {
 		if providers.KindOf(err) != providers.KindCanceled {
 			t.Errorf("canceled: err %v kind %q", err, providers.KindOf(err))
 		}
+		// A text model refuses images rather than dropping them.
+		withImage := &providers.Request{Messages: []providers.Message{{Role: providers.RoleUser, Content: "q",
+			Images: []providers.Image{{MIMEType: "image/png", Data: []byte("\x89PNG")}}}}}
+		if _, err := p.Generate(context.Background(), withImage); providers.KindOf(err) != providers.KindInvalidRequest {
+			t.Errorf("image request: err %v kind %q", err, providers.KindOf(err))
+		}
 		// The run trained from scratch on 65-token sequences whose long prompts were cut to promptBudget(64)
 		// tokens: a long prompt is cut the same way (it would fit 65-12 otherwise).
 		long := &providers.Request{Messages: []providers.Message{{Role: providers.RoleUser, Content: strings.Repeat("x", 600)}}}

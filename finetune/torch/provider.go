@@ -148,6 +148,9 @@ func (p *localProvider) dispatch() {
 // counts the prompt tokens used and the generated ones (a stop token is not counted). A request's answer
 // does not depend on which requests share its batch (up to float rounding, which greedy decoding hides).
 func (p *localProvider) Generate(ctx context.Context, req *providers.Request) (*providers.Response, error) {
+	if req.HasImages() { // a text model: refuse rather than drop the images
+		return nil, &providers.Error{Kind: providers.KindInvalidRequest, Provider: providerName, Message: "this model reads text only; the request carries images"}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, p.wrap(err)
 	}

@@ -33,11 +33,25 @@ func toContents(req *providers.Request) (contents []*genai.Content, system *gena
 		sys = append(sys, &genai.Part{Text: req.System})
 	}
 	for i, m := range req.Messages {
+		if len(m.Images) > 0 && m.Role != providers.RoleUser && m.Role != "" {
+			return nil, nil, invalid(fmt.Sprintf("messages[%d].images: role %q cannot carry images (only user messages can)", i, m.Role))
+		}
 		switch m.Role {
 		case providers.RoleSystem:
 			sys = append(sys, &genai.Part{Text: m.Content})
 		case providers.RoleUser, "":
-			contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: m.Content}}})
+			parts := []*genai.Part{{Text: m.Content}}
+			if m.Content == "" && len(m.Images) > 0 {
+				parts = nil
+			}
+			for j, im := range m.Images {
+				if im.MIMEType == "" || len(im.Data) == 0 {
+					return nil, nil, invalid(fmt.Sprintf("messages[%d].images[%d]: empty image or MIME type", i, j))
+				}
+				// Inline data, as the API documents for images under 20 MB.
+				parts = append(parts, &genai.Part{InlineData: &genai.Blob{MIMEType: im.MIMEType, Data: im.Data}})
+			}
+			contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: parts})
 		case providers.RoleAssistant:
 			contents = append(contents, &genai.Content{Role: genai.RoleModel, Parts: []*genai.Part{{Text: m.Content}}})
 		default:

@@ -46,7 +46,18 @@ func toChatRequest(req *providers.Request, model string, stream bool, keepAlive 
 		if role != providers.RoleSystem {
 			nonSystem++
 		}
-		cr.Messages = append(cr.Messages, api.Message{Role: role, Content: m.Content})
+		msg := api.Message{Role: role, Content: m.Content}
+		if len(m.Images) > 0 && role != providers.RoleUser {
+			return nil, invalid(fmt.Sprintf("messages[%d].images: role %q cannot carry images (only user messages can)", i, m.Role))
+		}
+		for j, im := range m.Images {
+			if len(im.Data) == 0 {
+				return nil, invalid(fmt.Sprintf("messages[%d].images[%d]: empty image", i, j))
+			}
+			// Ollama's chat API takes raw image bytes, sent base64 in "images".
+			msg.Images = append(msg.Images, api.ImageData(im.Data))
+		}
+		cr.Messages = append(cr.Messages, msg)
 	}
 	if nonSystem == 0 {
 		return nil, invalid("messages: at least one user or assistant message is required")

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,8 +45,12 @@ func toChatRequest(req *providers.Request, o convertOptions) (goopenai.ChatCompl
 	if req.System != "" {
 		c.Messages = append(c.Messages, goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleSystem, Content: req.System})
 	}
-	for _, m := range req.Messages {
-		c.Messages = append(c.Messages, goopenai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
+	for i, m := range req.Messages {
+		msg, err := toChatMessage(m)
+		if err != nil {
+			return c, nil, fmt.Errorf("messages[%d]: %w", i, err)
+		}
+		c.Messages = append(c.Messages, msg)
 	}
 	if len(c.Messages) == 0 {
 		return c, nil, errors.New("request has no messages")
@@ -165,4 +170,31 @@ func fromStreamChunk(r goopenai.ChatCompletionStreamResponse) streamDelta {
 		d.finish = finishReason(ch.FinishReason)
 	}
 	return d
+}
+
+// toChatMessage converts one message. A message with images becomes
+// multi-part content, the text first and then each image as an image_url
+// part holding a base64 data URL, as the chat completions API documents;
+// a text-only message keeps the plain string content.
+func toChatMessage(m providers.Message) (goopenai.ChatCompletionMessage, error) {
+	if len(m.Images) == 0 {
+		return goopenai.ChatCompletionMessage{Role: m.Role, Content: m.Content}, nil
+	}
+	if m.Role != providers.RoleUser && m.Role != "" {
+		return goopenai.ChatCompletionMessage{}, fmt.Errorf("role %q cannot carry images (only user messages can)", m.Role)
+	}
+	msg := goopenai.ChatCompletionMessage{Role: providers.RoleUser}
+	if m.Content != "" {
+		msg.MultiContent = append(msg.MultiContent, goopenai.ChatMessagePart{Type: goopenai.ChatMessagePartTypeText, Text: m.Content})
+	}
+	for j, im := range m.Images {
+		if im.MIMEType == "" || len(im.Data) == 0 {
+			return goopenai.ChatCompletionMessage{}, fmt.Errorf("images[%d]: empty image or MIME type", j)
+		}
+		msg.MultiContent = append(msg.MultiContent, goopenai.ChatMessagePart{
+			Type:     goopenai.ChatMessagePartTypeImageURL,
+			ImageURL: &goopenai.ChatMessageImageURL{URL: "data:" + im.MIMEType + ";base64," + base64.StdEncoding.EncodeToString(im.Data)},
+		})
+	}
+	return msg, nil
 }

@@ -110,8 +110,12 @@ type geminiRequest struct {
 type geminiContent struct {
 	Role  string `json:"role"`
 	Parts []struct {
-		Text    string `json:"text"`
-		Thought bool   `json:"thought"`
+		Text       string `json:"text"`
+		Thought    bool   `json:"thought"`
+		InlineData *struct {
+			MIMEType string `json:"mimeType"`
+			Data     []byte `json:"data"` // base64 in JSON
+		} `json:"inlineData"`
 	} `json:"parts"`
 }
 
@@ -165,12 +169,19 @@ func decodeGemini(w *WireRequest) error {
 			role = providers.RoleAssistant
 		}
 		var b strings.Builder
+		var images []providers.Image
 		for _, p := range c.Parts {
+			if p.InlineData != nil {
+				if p.InlineData.MIMEType == "" || len(p.InlineData.Data) == 0 {
+					return fmt.Errorf("inlineData: mimeType and data are required")
+				}
+				images = append(images, providers.Image{MIMEType: p.InlineData.MIMEType, Data: p.InlineData.Data})
+			}
 			if !p.Thought {
 				b.WriteString(p.Text)
 			}
 		}
-		w.Messages = append(w.Messages, providers.Message{Role: role, Content: b.String()})
+		w.Messages = append(w.Messages, providers.Message{Role: role, Content: b.String(), Images: images})
 	}
 	if g := r.GenerationConfig; g != nil {
 		w.Temperature, w.TopP, w.Seed, w.MaxTokens = g.Temperature, g.TopP, g.Seed, g.MaxOutputTokens

@@ -86,8 +86,9 @@ func (s *OllamaServer) Client() *http.Client { return s.srv.Client() }
 type ollamaRequest struct {
 	Model    string `json:"model"`
 	Messages []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
+		Role    string   `json:"role"`
+		Content string   `json:"content"`
+		Images  [][]byte `json:"images"` // base64 in JSON
 	} `json:"messages"`
 	Stream  *bool           `json:"stream"`
 	Format  json.RawMessage `json:"format"`
@@ -108,7 +109,12 @@ func decodeOllama(w *WireRequest) error {
 	}
 	w.Model = r.Model
 	for _, m := range r.Messages {
-		w.Messages = append(w.Messages, providers.Message{Role: m.Role, Content: m.Content})
+		msg := providers.Message{Role: m.Role, Content: m.Content}
+		for _, im := range m.Images {
+			// Ollama sends raw bytes; the fake sniffs the type back.
+			msg.Images = append(msg.Images, providers.Image{MIMEType: http.DetectContentType(im), Data: im})
+		}
+		w.Messages = append(w.Messages, msg)
 	}
 	w.Stream = r.Stream == nil || *r.Stream
 	o := r.Options

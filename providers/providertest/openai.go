@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -122,8 +123,12 @@ func decodeOpenAI(w *WireRequest) error {
 		return err
 	}
 	w.Model = r.Model
-	for _, m := range r.Messages {
-		w.Messages = append(w.Messages, providers.Message{Role: m.Role, Content: contentText(m.Content)})
+	for i, m := range r.Messages {
+		images, err := contentImages(m.Content)
+		if err != nil {
+			return fmt.Errorf("messages[%d]: %w", i, err)
+		}
+		w.Messages = append(w.Messages, providers.Message{Role: m.Role, Content: contentText(m.Content), Images: images})
 	}
 	w.Temperature, w.TopP, w.Seed = r.Temperature, r.TopP, r.Seed
 	w.MaxTokens = r.MaxTokens
@@ -163,6 +168,55 @@ func contentText(raw json.RawMessage) string {
 		b.WriteString(p.Text)
 	}
 	return b.String()
+}
+
+// contentImages decodes the image_url parts of a multi-part content, which
+// must hold base64 data URLs (the fake fetches no http URLs), as the chat
+// completions API documents: {"type":"image_url","image_url":{"url":
+// "data:image/png;base64,..."}}.
+func contentImages(raw json.RawMessage) ([]providers.Image, error) {
+	var parts []struct {
+		Type     string `json:"type"`
+		ImageURL *struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return nil, nil // string content
+	}
+	var out []providers.Image
+	for j, p := range parts {
+		switch p.Type {
+		case "text":
+		case "image_url":
+			if p.ImageURL == nil {
+				return nil, fmt.Errorf("content[%d].image_url: missing", j)
+			}
+			im, err := decodeDataURL(p.ImageURL.URL)
+			if err != nil {
+				return nil, fmt.Errorf("content[%d].image_url.url: %w", j, err)
+			}
+			out = append(out, im)
+		default:
+			return nil, fmt.Errorf("content[%d].type: unknown part type %q", j, p.Type)
+		}
+	}
+	return out, nil
+}
+
+// decodeDataURL decodes "data:<mime>;base64,<data>".
+func decodeDataURL(u string) (providers.Image, error) {
+	rest, ok := strings.CutPrefix(u, "data:")
+	meta, data, ok2 := strings.Cut(rest, ",")
+	mime, ok3 := strings.CutSuffix(meta, ";base64")
+	if !ok || !ok2 || !ok3 || !strings.HasPrefix(mime, "image/") {
+		return providers.Image{}, fmt.Errorf("not a base64 image data URL")
+	}
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return providers.Image{}, fmt.Errorf("invalid base64 image data: %w", err)
+	}
+	return providers.Image{MIMEType: mime, Data: b}, nil
 }
 
 func (s *OpenAIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s, w, r) }

@@ -286,6 +286,16 @@
       var md = el('div', 'msg');
       md.appendChild(el('div', 'role', m[0]));
       md.appendChild(el('pre', '', m[1]));
+      (m[2] || []).forEach(function (src) {
+        if (src.indexOf('data:image/') === 0) {
+          var img = el('img', 'thumb');
+          img.src = src;
+          img.alt = 'case image';
+          md.appendChild(img);
+        } else {
+          md.appendChild(el('div', 'note', 'image not shown (over 256 KiB, or the report\u2019s 16 MiB image budget is spent)'));
+        }
+      });
       det.appendChild(md);
     });
     pdiv.appendChild(det);

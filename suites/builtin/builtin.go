@@ -12,6 +12,9 @@
 //   - customer-support-ko: Korean intent classification, 10 intents, 299
 //     messages with their FAQ answers, 70/30 train/test split; scored by
 //     choice, which reads Korean particles and copulas.
+//   - chart-reading: 12 bar charts (PNG images made by its generator) with a
+//     question each whose answer is read off the picture, for vision models;
+//     scored by numeric.
 //   - gsm8k-format: 12 math word problems in GSM8K's published JSONL format
 //     (question, answer ending "#### N"), read through cases.fields; scored
 //     by numeric with the answer finder.
@@ -23,6 +26,7 @@ package builtin
 //go:generate go run ./customer-support/gen -o customer-support/cases.jsonl
 //go:generate go run ./json-extraction/gen -o json-extraction/cases.jsonl
 //go:generate go run ./customer-support-ko/gen -o customer-support-ko/cases.jsonl
+//go:generate go run ./chart-reading/gen -dir chart-reading
 
 import (
 	"embed"
@@ -39,7 +43,7 @@ import (
 	"github.com/yardstick-eval/yardstick/suites"
 )
 
-//go:embed */suite.yaml */*.jsonl */*.json
+//go:embed */suite.yaml */*.jsonl */*.json */*.png
 var files embed.FS
 
 // SuiteFile is the name of a suite's file inside its folder.

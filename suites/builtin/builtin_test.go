@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ import (
 var opts = suites.LoadOptions{ValidateThreshold: func(e string) error { _, err := gate.Parse(e); return err }}
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "customer-support,customer-support-ko,gsm8k-format,json-extraction" {
+	if got := strings.Join(Names(), ","); got != "chart-reading,customer-support,customer-support-ko,gsm8k-format,json-extraction" {
 		t.Errorf("Names() = %s", got)
 	}
 }
@@ -186,7 +187,7 @@ func TestResolve(t *testing.T) {
 		{"json-extraction", "json-extraction", ""},
 		{local, "local-one", ""},
 		{filepath.Join(dir, "other.yaml"), "other", ""},
-		{"customer-suport", "", `unknown suite "customer-suport": no such file, and no built-in suite by that name; did you mean "customer-support"? (built-ins: customer-support, customer-support-ko, gsm8k-format, json-extraction)`},
+		{"customer-suport", "", `unknown suite "customer-suport": no such file, and no built-in suite by that name; did you mean "customer-support"? (built-ins: chart-reading, customer-support, customer-support-ko, gsm8k-format, json-extraction)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {
@@ -218,5 +219,31 @@ func TestGateThresholdErrors(t *testing.T) {
 	msg := list[0].Error()
 	if !strings.HasPrefix(msg, p+":4: thresholds[1]: ") || strings.Count(msg, "latncy p(95) < 2s") != 1 {
 		t.Errorf("message %q", msg)
+	}
+}
+
+func TestChartReading(t *testing.T) {
+	s, err := Load("chart-reading", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := cases(t, s, "")
+	if len(cs) != 12 {
+		t.Fatalf("%d cases, want 12", len(cs))
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		m := c.Request.Messages[len(c.Request.Messages)-1]
+		if m.Role != providers.RoleUser || len(m.Images) != 1 || m.Images[0].MIMEType != "image/png" {
+			t.Fatalf("%s: user message images %+v", c.ID, m.Images)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(m.Images[0].Data))
+		if err != nil || cfg.Width != 320 || cfg.Height != 200 {
+			t.Errorf("%s: image %dx%d, %v", c.ID, cfg.Width, cfg.Height, err)
+		}
+		seen[string(m.Images[0].Data)] = true
+	}
+	if len(seen) != 12 {
+		t.Errorf("%d distinct charts, want 12", len(seen))
 	}
 }
