@@ -275,20 +275,11 @@ func generate() []Case {
 			tags["intent"] = in.label
 			cases = append(cases, Case{Text: text, Expected: in.label, FAQ: in.faq, Tags: tags})
 		}
-		r.Shuffle(len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })
-		nTrain := int(float64(len(cases))*trainShare + 0.5)
-		for i := range cases {
-			cases[i].Split = "test"
-			if i < nTrain {
-				cases[i].Split = "train"
-			}
-		}
+		// Stratified split: shuffle within the intent, first 70% train.
+		gencases.SplitStratum(r, cases, trainShare, func(c *Case, split string) { c.Split = split })
 		all = append(all, cases...)
 	}
-	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	for i := range all {
-		all[i].ID = fmt.Sprintf("ko-%04d", i+1)
-	}
+	gencases.ShuffleAndNumber(r, all, "ko", func(c *Case, id string) { c.ID = id })
 	return all
 }
 

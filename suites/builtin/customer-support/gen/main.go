@@ -502,20 +502,10 @@ func generate() []Case {
 			}
 		}
 		// Stratified split: shuffle within the intent, first 70% train.
-		r.Shuffle(len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })
-		nTrain := int(float64(len(cases))*trainShare + 0.5)
-		for i := range cases {
-			cases[i].Split = "test"
-			if i < nTrain {
-				cases[i].Split = "train"
-			}
-		}
+		gencases.SplitStratum(r, cases, trainShare, func(c *Case, split string) { c.Split = split })
 		all = append(all, cases...)
 	}
-	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	for i := range all {
-		all[i].ID = fmt.Sprintf("cs-%04d", i+1)
-	}
+	gencases.ShuffleAndNumber(r, all, "cs", func(c *Case, id string) { c.ID = id })
 	return all
 }
 

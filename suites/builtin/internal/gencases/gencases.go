@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -66,5 +67,29 @@ func CheckCommitted[T any](t testing.TB, path string, cases []T) {
 	}
 	if !bytes.Equal(b.Bytes(), committed) {
 		t.Fatalf("%s differs from the generator's output; run go generate ./suites/builtin/", path)
+	}
+}
+
+// SplitStratum shuffles one stratum (an intent's cases) with r and marks the
+// first share of it "train" and the rest "test" through setSplit, rounding
+// the train count to the nearest case.
+func SplitStratum[T any](r *rand.Rand, cases []T, share float64, setSplit func(*T, string)) {
+	r.Shuffle(len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })
+	nTrain := int(float64(len(cases))*share + 0.5)
+	for i := range cases {
+		split := "test"
+		if i < nTrain {
+			split = "train"
+		}
+		setSplit(&cases[i], split)
+	}
+}
+
+// ShuffleAndNumber shuffles all cases with r and gives them the ids
+// prefix-0001, prefix-0002, … in their new order through setID.
+func ShuffleAndNumber[T any](r *rand.Rand, all []T, prefix string, setID func(*T, string)) {
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for i := range all {
+		setID(&all[i], fmt.Sprintf("%s-%04d", prefix, i+1))
 	}
 }
