@@ -3,9 +3,6 @@ package reports
 import (
 	"cmp"
 	"fmt"
-	"github.com/yardstick-eval/yardstick/analysis/gate"
-	"github.com/yardstick-eval/yardstick/analysis/stats"
-	"github.com/yardstick-eval/yardstick/internal/format"
 	"math"
 	"slices"
 	"strconv"
@@ -14,6 +11,9 @@ import (
 
 	"github.com/yardstick-eval/yardstick/analysis"
 	"github.com/yardstick-eval/yardstick/analysis/compare"
+	"github.com/yardstick-eval/yardstick/analysis/gate"
+	"github.com/yardstick-eval/yardstick/analysis/stats"
+	"github.com/yardstick-eval/yardstick/internal/format"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 

@@ -21,11 +21,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/internal/peakrss"
 	"github.com/yardstick-eval/yardstick/bench/merge"
 	"github.com/yardstick-eval/yardstick/bench/shard"
 	"github.com/yardstick-eval/yardstick/providers"
@@ -104,20 +103,6 @@ func generate(dir string, records, count int) error {
 	return nil
 }
 
-func vmHWM() string {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return fmt.Sprintf("%.1f MB", kb/1024)
-		}
-	}
-	return "unknown"
-}
-
 func runMerge(dir string) error {
 	entries, err := filepath.Glob(filepath.Join(dir, "shard-*"))
 	if err != nil {
@@ -137,7 +122,7 @@ func runMerge(dir string) error {
 	fi, _ := os.Stat(filepath.Join(out, "results.jsonl"))
 	fmt.Printf("merged %d shards, %d records (%.0f MB) in %v: %.0f records/s, %.0f MB/s; peak RSS (VmHWM) %s\n",
 		len(shards), res.Records, float64(fi.Size())/(1<<20), el.Round(time.Millisecond),
-		float64(res.Records)/el.Seconds(), float64(fi.Size())/(1<<20)/el.Seconds(), vmHWM())
+		float64(res.Records)/el.Seconds(), float64(fi.Size())/(1<<20)/el.Seconds(), peakrss.String())
 	return nil
 }
 

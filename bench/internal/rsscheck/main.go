@@ -18,11 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/bench/internal/peakrss"
 	"github.com/yardstick-eval/yardstick/providers"
 )
 
@@ -60,20 +59,6 @@ func cases(n int) iter.Seq2[*bench.Case, error] {
 			}
 		}
 	}
-}
-
-func vmHWM() string {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return fmt.Sprintf("%.1f MB", kb/1024)
-		}
-	}
-	return "unknown"
 }
 
 func main() {
@@ -121,5 +106,5 @@ func main() {
 	fi, _ := f.Stat()
 	fmt.Printf("results %d (file %.1f MB) in %v (%.0f results/s); peak heap in use %.1f MB; peak RSS (VmHWM) %s\n",
 		w.Count(), float64(fi.Size())/(1<<20), el.Round(time.Millisecond), float64(w.Count())/el.Seconds(),
-		float64(peakHeap)/(1<<20), vmHWM())
+		float64(peakHeap)/(1<<20), peakrss.String())
 }
