@@ -271,8 +271,11 @@ func syntaxError(file string, data []byte, err error) *Error {
 				return false
 			}
 		}
+		if perr == nil { // the prefix holds a second document that parses
+			return false
+		}
 		m, _ := message(perr)
-		return perr != nil && m == msg
+		return m == msg
 	}
 	line := 0
 	if hi > 0 && failsAt(hi) {
