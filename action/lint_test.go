@@ -121,12 +121,3 @@ func TestInitWorkflowLints(t *testing.T) {
 		}
 	}
 }
-
-// TestRepositoryWorkflowsLint lints any workflow the repository carries.
-func TestRepositoryWorkflowsLint(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(repoRoot, ".github", "workflows", "*.y*ml"))
-	if len(files) == 0 {
-		t.Skip("the repository has no workflows")
-	}
-	lint(t, repoRoot, files...)
-}
