@@ -20,6 +20,8 @@ package batch
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,13 +53,22 @@ type Status struct {
 
 // Backend speaks one provider's Batch API.
 type Backend interface {
-	// Submit uploads lines and creates a batch, returning its id.
-	Submit(ctx context.Context, lines []Line) (string, error)
+	// Submit uploads lines and creates a batch, returning its id. tag is
+	// unique to this submission; the backend stores it with the batch
+	// (OpenAI: metadata; Gemini: the display name), so a Finder can find a
+	// batch whose id was never recorded.
+	Submit(ctx context.Context, tag string, lines []Line) (string, error)
 	// Status reports a batch's state.
 	Status(ctx context.Context, id string) (Status, error)
 	// Results calls fn for every line of a done batch's output and error
 	// files, in file order: a response, or the line's error.
 	Results(ctx context.Context, st Status, fn func(customID string, resp *providers.Response, lineErr error)) error
+}
+
+// Finder is implemented by backends that can look a batch up by the tag it
+// was submitted with: found is false when no batch carries tag.
+type Finder interface {
+	Find(ctx context.Context, tag string) (id string, found bool, err error)
 }
 
 // Options configures a Provider.
@@ -263,7 +274,7 @@ func (p *Provider) submit(ctx context.Context, q []queued) {
 		lines[i] = Line{CustomID: q[i].id, Request: &q[i].req}
 		ids[i] = q[i].id
 	}
-	b, err := p.o.Backend.Submit(ctx, lines)
+	b, err := p.o.Backend.Submit(ctx, newTag(), lines)
 	if err == nil {
 		err = p.record(record{Target: p.o.Name, Batch: b, IDs: ids})
 	}
@@ -351,6 +362,13 @@ func (p *Provider) poll(ctx context.Context, b string) {
 			p.deliverLocked(id, outcome{err: errors.Join(errUndone, err)})
 		}
 	}
+}
+
+// newTag returns a random submission tag.
+func newTag() string {
+	var b [12]byte
+	rand.Read(b[:]) // never fails: it crashes the program instead
+	return "yardstick-" + hex.EncodeToString(b[:])
 }
 
 func (p *Provider) deliverLocked(id string, o outcome) {

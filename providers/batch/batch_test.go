@@ -22,7 +22,7 @@ type memBackend struct {
 	fail      map[string]bool
 }
 
-func (m *memBackend) Submit(_ context.Context, lines []Line) (string, error) {
+func (m *memBackend) Submit(_ context.Context, _ string, lines []Line) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.submitErr != nil {

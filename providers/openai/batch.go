@@ -19,7 +19,7 @@ func (c *Client) Batches() batch.Backend { return batchBackend{c} }
 
 type batchBackend struct{ c *Client }
 
-func (b batchBackend) Submit(ctx context.Context, lines []batch.Line) (string, error) {
+func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
 	for _, l := range lines {
 		creq, _, err := toChatRequest(l.Request, b.c.conv)
@@ -30,7 +30,7 @@ func (b batchBackend) Submit(ctx context.Context, lines []batch.Line) (string, e
 	}
 	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
 		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
-		Metadata: map[string]any{"created_by": "yardstick"}, UploadBatchFileRequest: up,
+		Metadata: map[string]any{"created_by": "yardstick", "yardstick_tag": tag}, UploadBatchFileRequest: up,
 	})
 	if err != nil {
 		return "", b.c.classify(ctx, &callState{}, err)
