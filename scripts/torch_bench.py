@@ -1,29 +1,34 @@
 #!/usr/bin/env python3
-"""PyTorch-eager side of finetune/torch's throughput benchmark (BenchmarkThroughput; `make bench-torch`).
+"""PyTorch-eager side of finetune/torch's benchmarks (BenchmarkThroughput, BenchmarkBatchedGeneration;
+`make bench-torch`).
 
-Loads the LLaMA model directory the Go benchmark wrote (config.json + model.safetensors with Hugging Face
-names), then measures, with the same shapes and thread count as the Go side:
-  train: one full fine-tuning step = forward + token cross-entropy + backward + clip_grad_norm_(1.0) +
-         torch.optim.AdamW step, on a fixed batch [batch, seq]; tokens/s = batch*seq / fastest of --steps
-  gen:   greedy decoding with a key/value cache, batch 1: prefill `prompt` tokens, then `new` tokens one at a
-         time; tokens/s = new / fastest of --gens generations
+A long-lived worker: the Go benchmark starts it once, and it answers one JSON request per stdin line with one
+JSON line on stdout, so Go and PyTorch rounds interleave (Go, PyTorch, Go, PyTorch, ...) and neither Python's
+start-up nor model loading is timed:
+
+  {"op": "load", "model": DIR, "threads": 2, "seed": 1}
+      loads the LLaMA model directory the Go benchmark wrote (config.json + model.safetensors with Hugging Face
+      names); -> {"torch": version, "threads": n}
+  {"op": "train", "batch": FILE, "steps": n}
+      FILE holds input_ids and targets [batch, seq] (I64). A fresh copy of the loaded weights and a fresh
+      torch.optim.AdamW, one warm-up step, then n timed full fine-tuning steps = forward + token cross-entropy +
+      backward + clip_grad_norm_(1.0) + AdamW step; -> {"train_tok_s": batch*seq / fastest step,
+      "first_loss": the warm-up step's loss, ...}
+  {"op": "gen", "prompts": [[id, ...], ...], "new": n}
+      greedy decoding of all prompts at once (one batch, equal lengths) with a preallocated key/value cache:
+      one prefill forward pass, then n-1 single-token steps (n tokens per row); -> {"seconds": wall time of the
+      whole generation, "ids": [[id, ...], ...]}
+
 The model is a lean eager implementation (nn.Linear, F.scaled_dot_product_attention, preallocated KV cache),
-i.e. the same computation as the Go code, not transformers' LlamaForCausalLM with its extra overhead.
-Prints one JSON object: {"train_tok_s": ..., "gen_tok_s": ..., "train_loss": ..., "torch": ...}.
+i.e. the same computation as the Go code, not transformers' LlamaForCausalLM with its extra overhead. Errors
+come back as {"error": "..."}.
 
-MODEL_DIR/batch.safetensors holds input_ids and targets [batch, seq] and prompt [1, prompt] (I64).
-Usage: torch_bench.py MODEL_DIR --threads 2 --steps 3 --new 64 --gens 3
-
-With --batched (BenchmarkBatchedGeneration), MODEL_DIR/prompts.safetensors holds prompts [8, len] (I64) and
-only generation is measured, at batch 1 (the first prompt) and batch 8 (all of them): prefill tokens/s is
-batch*len / the fastest prefill (one forward pass), decode tokens/s is batch*new / the fastest run of `new`
-greedy decode steps after it. Prints {"prefill_b1": ..., "decode_b1": ..., "prefill_b8": ..., "decode_b8": ...}.
+Usage: torch_bench.py   (requests on stdin)
 """
-import argparse
 import json
-import math
-import os
+import sys
 import time
+import traceback
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +45,7 @@ class Llama(torch.nn.Module):
         self.d = cfg.get("head_dim") or self.h // self.nh
         self.eps = cfg["rms_norm_eps"]
         self.tied = cfg.get("tie_word_embeddings", False)
-        self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.float()) for k, v in w.items()})
+        self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.float().clone()) for k, v in w.items()})
         theta = cfg.get("rope_theta", 10000.0)
         inv = 1.0 / (theta ** (torch.arange(0, self.d, 2, dtype=torch.int64).float() / self.d))
         t = torch.arange(cfg["max_position_embeddings"], dtype=torch.float32)
@@ -96,104 +101,74 @@ class Llama(torch.nn.Module):
         return F.linear(x, head)
 
 
-def batched(m, cfg, a):
-    prompts = load_file(os.path.join(a.model, "prompts.safetensors"))["prompts"]
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-    with torch.no_grad():
-        for b in (1, 8):
-            p = prompts[:b]
-            plen = p.shape[1]
+class Worker:
+    def __init__(self):
+        self.cfg = self.weights = self.model = None
 
-            def run(new):
-                cache = [(torch.zeros(b, m.nkv, plen + new + 1, m.d), torch.zeros(b, m.nkv, plen + new + 1, m.d))
-                         for _ in range(cfg["num_hidden_layers"])]
-                t0 = time.perf_counter()
-                logits = m(p, cache, 0)[:, -1]
-                nxt = logits.argmax(-1)
-                t1 = time.perf_counter()
-                toks = [nxt]
-                for i in range(new):
-                    logits = m(nxt[:, None], cache, plen + i)[:, -1]
-                    nxt = logits.argmax(-1)
-                    toks.append(nxt)
-                return t1 - t0, time.perf_counter() - t1, torch.stack(toks, 1)
+    def load(self, req):
+        torch.set_num_threads(int(req.get("threads", 2)))
+        torch.manual_seed(int(req.get("seed", 1)))
+        with open(req["model"] + "/config.json") as f:
+            self.cfg = json.load(f)
+        self.weights = load_file(req["model"] + "/model.safetensors")
+        self.model = Llama(self.cfg, self.weights)
+        return {"torch": torch.__version__, "threads": torch.get_num_threads()}
 
-            run(2)  # warm-up
-            pre, dec = math.inf, math.inf
-            for _ in range(a.gens):
-                x, y, toks = run(a.new)
-                pre, dec = min(pre, x), min(dec, y)
-            out[f"prefill_b{b}"] = b * plen / pre
-            out[f"decode_b{b}"] = b * a.new / dec
-            out[f"ids_b{b}"] = toks.tolist()
-    print(json.dumps(out))
+    def train(self, req):
+        # Fresh weights and optimizer each time, as the Go side reloads its model each round.
+        m = Llama(self.cfg, self.weights)
+        batch = load_file(req["batch"])
+        ids, targets = batch["input_ids"], batch["targets"]
+        v = self.cfg["vocab_size"]
+        opt = torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
+
+        def step():
+            logits = m(ids)
+            loss = F.cross_entropy(logits.view(-1, v), targets.view(-1), reduction="sum") / targets.numel()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=False)
+            return loss.item()
+
+        first_loss = step()  # warm-up
+        fastest = float("inf")
+        for _ in range(int(req["steps"])):
+            t0 = time.perf_counter()
+            loss = step()
+            fastest = min(fastest, time.perf_counter() - t0)
+        return {"train_tok_s": ids.numel() / fastest, "train_step_s": fastest, "first_loss": first_loss, "train_loss": loss}
+
+    def gen(self, req):
+        m, new = self.model, int(req["new"])
+        p = torch.tensor(req["prompts"], dtype=torch.int64)
+        b, plen = p.shape
+        with torch.no_grad():
+            cache = [(torch.zeros(b, m.nkv, plen + new, m.d), torch.zeros(b, m.nkv, plen + new, m.d))
+                     for _ in range(self.cfg["num_hidden_layers"])]
+            t0 = time.perf_counter()
+            nxt = m(p, cache, 0)[:, -1].argmax(-1)
+            toks = [nxt]
+            for i in range(new - 1):
+                nxt = m(nxt[:, None], cache, plen + i)[:, -1].argmax(-1)
+                toks.append(nxt)
+            seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "ids": torch.stack(toks, 1).tolist()}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--new", type=int, default=64)
-    ap.add_argument("--gens", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--batched", action="store_true")
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    with open(os.path.join(a.model, "config.json")) as f:
-        cfg = json.load(f)
-    m = Llama(cfg, load_file(os.path.join(a.model, "model.safetensors")))
-    if a.batched:
-        return batched(m, cfg, a)
-    v = cfg["vocab_size"]
-    # The Go benchmark writes the batch and prompt, so both sides compute on the same tokens.
-    batch = load_file(os.path.join(a.model, "batch.safetensors"))
-    ids, targets, prompt = batch["input_ids"], batch["targets"], batch["prompt"]
-    a.batch, a.seq, a.prompt = ids.shape[0], ids.shape[1], prompt.shape[1]
-
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
-
-    def step():
-        logits = m(ids)
-        loss = F.cross_entropy(logits.view(-1, v), targets.view(-1), reduction="sum") / targets.numel()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=False)
-        return loss.item()
-
-    first_loss = step()  # warm-up
-    # The fastest step: robust to other processes on a shared machine (the Go side does the same).
-    train_s = math.inf
-    for _ in range(a.steps):
-        t0 = time.perf_counter()
-        loss = step()
-        train_s = min(train_s, time.perf_counter() - t0)
-
-    with torch.no_grad():
-        def generate():
-            cache = [(torch.zeros(1, m.nkv, a.prompt + a.new, m.d), torch.zeros(1, m.nkv, a.prompt + a.new, m.d))
-                     for _ in range(cfg["num_hidden_layers"])]
-            logits = m(prompt, cache, 0)[:, -1]
-            out = []
-            for i in range(a.new):
-                nxt = int(logits.argmax(-1))
-                out.append(nxt)
-                if i + 1 == a.new:
-                    break
-                logits = m(torch.tensor([[nxt]]), cache, a.prompt + i)[:, -1]
-            return out
-        generate()  # warm-up
-        gen_s = math.inf
-        for _ in range(a.gens):
-            t0 = time.perf_counter()
-            toks = generate()
-            gen_s = min(gen_s, time.perf_counter() - t0)
-    print(json.dumps({
-        "train_tok_s": a.batch * a.seq / train_s, "train_step_s": train_s, "train_loss": loss, "first_loss": first_loss,
-        "gen_tok_s": a.new / gen_s, "gen_ids": toks, "torch": torch.__version__, "threads": torch.get_num_threads(),
-    }))
+    w = Worker()
+    ops = {"load": w.load, "train": w.train, "gen": w.gen}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            res = ops[req["op"]](req)
+        except Exception:
+            res = {"error": traceback.format_exc()}
+        sys.stdout.write(json.dumps(res) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -3,20 +3,21 @@
 package torch
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/yardstick-eval/yardstick/finetune"
+	"github.com/yardstick-eval/yardstick/finetune/gguf"
 	"github.com/yardstick-eval/yardstick/finetune/safetensors"
 )
 
@@ -48,29 +49,27 @@ var benchShapes = map[string]benchShape{
 }
 
 type benchResult struct {
-	TrainTokS float64 `json:"train_tok_s"`
-	GenTokS   float64 `json:"gen_tok_s"`
-	FirstLoss float64 `json:"first_loss"`
-	GenIDs    []int32 `json:"gen_ids"`
-	Torch     string  `json:"torch"`
-	Threads   int     `json:"threads"`
+	TrainTokS, GenTokS, FirstLoss float64
+	GenIDs                        []int32
 }
 
 // BenchmarkThroughput compares training-step and generation throughput with PyTorch eager
-// (scripts/torch_bench.py) on the same random model, batch, tokens and thread count. Each side times
-// several training steps and generations and reports its fastest; the sides alternate for
-// YARDSTICK_BENCH_ROUNDS rounds (default 2) and each keeps its best round, so a busy shared machine
-// penalises both alike. Run it with `make bench-torch`, or:
+// (scripts/torch_bench.py, a long-lived worker) on the same random model, batch, tokens and thread count.
+// The sides alternate for YARDSTICK_BENCH_ROUNDS rounds (default 3): Go, PyTorch, Go, PyTorch, ... In a
+// round each side starts from the same fresh weights and a fresh AdamW, takes one warm-up step and reports
+// its fastest of several timed steps, then one warm-up and several timed batch-1 greedy generations (its
+// fastest). The log has every round's figures, and the ratio of the medians with the smallest and largest
+// per-round ratio. Run it with `make bench-torch`, or:
 //
-//	YARDSTICK_TORCH_PYTHON=/tmp/torchvenv/bin/python go test -tags torch -run '^$' -bench Throughput \
-//	    -benchtime 1x ./finetune/torch/
+//	eval "$(scripts/libtorch.sh env)"; OMP_WAIT_POLICY=PASSIVE YARDSTICK_TORCH_PYTHON=~/.cache/yardstick/torch-venv/bin/python \
+//	    go test -tags torch -run '^$' -bench Throughput -benchtime 1x ./finetune/torch/
 //
 // YARDSTICK_BENCH_MODELS (default "tiny,smollm2-135m"), YARDSTICK_TORCH_THREADS (default 2). Without
 // YARDSTICK_TORCH_PYTHON only the Go side runs.
 func BenchmarkThroughput(b *testing.B) {
 	models := strings.Split(envOr("YARDSTICK_BENCH_MODELS", "tiny,smollm2-135m"), ",")
 	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
-	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "2"))
+	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
 	python := os.Getenv("YARDSTICK_TORCH_PYTHON")
 	for _, name := range models {
 		mk, ok := benchModels[name]
@@ -87,45 +86,103 @@ func BenchmarkThroughput(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			onGo(func() { writeBenchModel(b, dir, cfg, sh) })
-			var best, py benchResult
+			var prompt []int32
+			onGo(func() { prompt = writeBenchModel(b, dir, cfg, sh) })
+			var py *benchWorker
+			if python != "" {
+				py = startTorchWorker(b, python, dir, threads)
+			}
+			fig := newRoundFigures("go", "pytorch")
+			var goFirst benchResult
+			var pyFirst struct {
+				FirstLoss float64 `json:"first_loss"`
+			}
+			var pyIDs []int32
 			for r := range rounds {
 				var g benchResult
 				onGo(func() { g = runGoBench(b, dir, cfg, sh) })
 				b.Logf("round %d go:      train %.0f tok/s, generate %.1f tok/s, first loss %.5f", r, g.TrainTokS, g.GenTokS, g.FirstLoss)
-				best = maxResult(best, g)
-				if python == "" {
+				fig.add("train", "go", g.TrainTokS)
+				fig.add("generate", "go", g.GenTokS)
+				if r == 0 {
+					goFirst = g
+				}
+				if py == nil {
 					continue
 				}
-				p, err := runPyBench(python, dir, threads, sh)
-				if err != nil {
-					b.Fatalf("PyTorch side: %v", err)
+				var tr struct {
+					TrainTokS float64 `json:"train_tok_s"`
+					FirstLoss float64 `json:"first_loss"`
 				}
-				b.Logf("round %d pytorch: train %.0f tok/s, generate %.1f tok/s, first loss %.5f (torch %s, %d threads)", r, p.TrainTokS, p.GenTokS, p.FirstLoss, p.Torch, p.Threads)
-				py = maxResult(py, p)
+				if err := py.call(map[string]any{"op": "train", "batch": filepath.Join(dir, "batch.safetensors"), "steps": sh.steps}, &tr); err != nil {
+					b.Fatal(err)
+				}
+				fastest := math.Inf(1)
+				for i := range sh.gens + 1 { // the first is the warm-up
+					var gr genReply
+					if err := py.call(map[string]any{"op": "gen", "prompts": [][]int32{prompt}, "new": sh.newTokens}, &gr); err != nil {
+						b.Fatal(err)
+					}
+					if i > 0 {
+						fastest = min(fastest, gr.Seconds)
+					}
+					pyIDs = gr.IDs[0]
+				}
+				genTokS := float64(sh.newTokens) / fastest
+				b.Logf("round %d pytorch: train %.0f tok/s, generate %.1f tok/s, first loss %.5f", r, tr.TrainTokS, genTokS, tr.FirstLoss)
+				fig.add("train", "pytorch", tr.TrainTokS)
+				fig.add("generate", "pytorch", genTokS)
+				if r == 0 {
+					pyFirst.FirstLoss = tr.FirstLoss
+				}
 			}
-			b.ReportMetric(best.TrainTokS, "go-train-tok/s")
-			b.ReportMetric(best.GenTokS, "go-gen-tok/s")
-			if python == "" {
+			b.Logf("%s (%d params, train batch %dx%d, generate batch 1 × %d new tokens, %d threads, %d interleaved rounds):",
+				name, cfg.NumParams(), sh.batch, sh.seq, sh.newTokens, threads, rounds)
+			fig.report(b, "tok/s")
+			if py == nil {
 				b.Logf("YARDSTICK_TORCH_PYTHON not set: PyTorch side skipped")
 				return
 			}
-			b.ReportMetric(py.TrainTokS, "pytorch-train-tok/s")
-			b.ReportMetric(py.GenTokS, "pytorch-gen-tok/s")
-			b.ReportMetric(best.TrainTokS/py.TrainTokS, "train-ratio")
-			b.ReportMetric(best.GenTokS/py.GenTokS, "gen-ratio")
-			b.Logf("%s (%d params, batch %dx%d, %d threads): train %.0f vs %.0f tok/s (%.2fx), generate %.1f vs %.1f tok/s (%.2fx)",
-				name, cfg.NumParams(), sh.batch, sh.seq, threads, best.TrainTokS, py.TrainTokS, best.TrainTokS/py.TrainTokS,
-				best.GenTokS, py.GenTokS, best.GenTokS/py.GenTokS)
-			// Same weights and tokens: the first step's loss agrees, and greedy decoding agrees on its first tokens.
-			if d := math.Abs(best.FirstLoss - py.FirstLoss); d > 1e-3 {
-				b.Errorf("first-step loss: go %.6f, pytorch %.6f", best.FirstLoss, py.FirstLoss)
+			if err := py.close(); err != nil {
+				b.Errorf("PyTorch worker: %v", err)
 			}
-			if n := commonPrefix(best.GenIDs, py.GenIDs); n < 8 {
-				b.Errorf("greedy tokens agree for only %d positions: go %v, pytorch %v", n, best.GenIDs[:8], py.GenIDs[:8])
+			// Same weights and tokens: the first step's loss agrees, and greedy decoding agrees on its first tokens.
+			if d := math.Abs(goFirst.FirstLoss - pyFirst.FirstLoss); d > 1e-3 {
+				b.Errorf("first-step loss: go %.6f, pytorch %.6f", goFirst.FirstLoss, pyFirst.FirstLoss)
+			}
+			if n := commonPrefix(goFirst.GenIDs, pyIDs); n < 8 {
+				b.Errorf("greedy tokens agree for only %d positions: go %v, pytorch %v", n, goFirst.GenIDs, pyIDs)
 			}
 		})
 	}
+}
+
+// genReply is a worker's answer to a "gen" request.
+type genReply struct {
+	Seconds float64   `json:"seconds"`
+	IDs     [][]int32 `json:"ids"`
+}
+
+// startTorchWorker starts scripts/torch_bench.py and loads the model directory dir into it.
+func startTorchWorker(b *testing.B, python, dir string, threads int) *benchWorker {
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "torch_bench.py"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := startWorker("pytorch", benchEnv(threads), python, script)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { w.in.Close(); w.cmd.Process.Kill(); w.cmd.Wait() })
+	var info struct {
+		Torch   string `json:"torch"`
+		Threads int    `json:"threads"`
+	}
+	if err := w.call(map[string]any{"op": "load", "model": dir, "threads": threads}, &info); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("pytorch worker: torch %s, %d threads", info.Torch, info.Threads)
+	return w
 }
 
 func envOr(k, def string) string {
@@ -133,17 +190,6 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-func maxResult(a, b benchResult) benchResult {
-	if b.TrainTokS > a.TrainTokS {
-		a.TrainTokS = b.TrainTokS
-	}
-	if b.GenTokS > a.GenTokS {
-		a.GenTokS = b.GenTokS
-	}
-	a.FirstLoss, a.GenIDs, a.Torch, a.Threads = b.FirstLoss, b.GenIDs, b.Torch, b.Threads
-	return a
 }
 
 func commonPrefix(a, b []int32) int {
@@ -154,8 +200,9 @@ func commonPrefix(a, b []int32) int {
 	return n
 }
 
-// writeBenchModel writes a random model directory plus batch.safetensors (input_ids, targets, prompt).
-func writeBenchModel(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchShape) {
+// writeBenchModel writes a random model directory plus batch.safetensors (input_ids, targets, prompt) and
+// returns the prompt.
+func writeBenchModel(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchShape) []int32 {
 	params := initParams(cfg, 1)
 	m, err := newModel(cfg, params)
 	if err != nil {
@@ -187,6 +234,15 @@ func writeBenchModel(b *testing.B, dir string, cfg *finetune.ModelConfig, sh ben
 	if err := safetensors.WriteFile(filepath.Join(dir, "batch.safetensors"), ts, nil); err != nil {
 		b.Fatal(err)
 	}
+	pv, err := ts[2].Int64s()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompt := make([]int32, len(pv))
+	for i, x := range pv {
+		prompt[i] = int32(x)
+	}
+	return prompt
 }
 
 func runGoBench(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchShape) benchResult {
@@ -274,146 +330,290 @@ func runGoBench(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchSha
 	return res
 }
 
-func runPyBench(python, dir string, threads int, sh benchShape) (benchResult, error) {
-	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "torch_bench.py"))
-	if err != nil {
-		return benchResult{}, err
-	}
-	cmd := exec.Command(python, script, dir, "--threads", strconv.Itoa(threads),
-		"--steps", strconv.Itoa(sh.steps), "--new", strconv.Itoa(sh.newTokens), "--gens", strconv.Itoa(sh.gens))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return benchResult{}, fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), err)
-	}
-	var r benchResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		return benchResult{}, fmt.Errorf("output %q: %w", out, err)
-	}
-	return r, nil
-}
-
-// BenchmarkBatchedGeneration measures prefill and greedy decode throughput of generateBatch on a random
-// model (YARDSTICK_BENCH_MODEL, default smollm2-135m) at batch 1 and 8: 8 different 32-token prompts, 64
-// new tokens each. Prefill is timed with one new token; decode tokens/s is the extra tokens over the
-// extra time. Each figure is the fastest of YARDSTICK_BENCH_ROUNDS (default 3) runs. With
-// YARDSTICK_TORCH_PYTHON set, PyTorch eager (scripts/torch_bench.py --batched) runs the same model on the
-// same prompts and the ratios are reported (`make bench-torch` runs both):
+// BenchmarkBatchedGeneration measures prefill and greedy decode throughput at batch 1 and 8 (8 different
+// 32-token prompts, 64 new tokens each, no stop tokens) of Yardstick's generateBatch and, side by side, of
+// PyTorch eager (scripts/torch_bench.py) and llama.cpp (scripts/llamacpp_bench.mjs, node-llama-cpp's
+// prebuilt llama.cpp) on the same weights, prompt tokens and thread count. The model is the GGUF file
+// YARDSTICK_BENCH_GGUF (the real SmolLM2-135M-Instruct Q4_1 in `make bench-llamacpp`) or, without it, a
+// random model of SmolLM2-135M's shape (no llama.cpp then).
 //
-//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x ./finetune/torch/
+// What each engine computes with: Yardstick dequantises the GGUF to float32 (float32 KV cache); PyTorch
+// runs those float32 weights (the directory Yardstick saves); llama.cpp runs once on the file as it is
+// (Q4_1 weights, Q8_0 embeddings: its native quantised kernels) and once on the very float32 weights
+// Yardstick computes with (exportGGUF to f32; YARDSTICK_BENCH_LLAMACPP_TYPES, default "file,f32", may add
+// "f16" or "q8_0"), each with its default F16 KV cache. Batch 8 in llama.cpp is 8 sequences of one context,
+// whose pending tokens node-llama-cpp decodes as one batch per step.
+//
+// Every engine is loaded once (the other two are long-lived worker processes), warmed up, and then the
+// engines alternate for YARDSTICK_BENCH_ROUNDS rounds (default 3): in each round and batch size, each engine
+// in turn times its fastest of 3 prefills (generating 1 token) and one generation of 1+64 tokens; prefill
+// tokens/s is batch×32 / the prefill time, decode tokens/s batch×64 / (generation − prefill). Every engine
+// measures its own wall time the same way, around the whole call. The log has every round's figures and, per
+// metric, the ratio of Yardstick's median to each other engine's with the smallest and largest per-round
+// ratio. `make bench-torch` / `make bench-llamacpp` run it; by hand:
+//
+//	eval "$(scripts/libtorch.sh env)"; OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 \
+//	YARDSTICK_TORCH_PYTHON=~/.cache/yardstick/torch-venv/bin/python \
+//	YARDSTICK_BENCH_GGUF=$(scripts/smollm2.sh path) YARDSTICK_LLAMACPP_DIR=$(scripts/llamacpp.sh dir) \
+//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x -v ./finetune/torch/
 func BenchmarkBatchedGeneration(b *testing.B) {
-	name := envOr("YARDSTICK_BENCH_MODEL", "smollm2-135m")
 	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
 	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
 	python := os.Getenv("YARDSTICK_TORCH_PYTHON")
-	const promptLen, newTokens = 32, 64
-	cfg := benchModels[name]()
-	dir := b.TempDir()
-	r := rand.New(rand.NewPCG(3, 3))
-	prompts := make([][]int32, 8)
-	flat := make([]int64, 0, 8*promptLen)
-	for i := range prompts {
-		prompts[i] = make([]int32, promptLen)
-		for j := range prompts[i] {
-			prompts[i][j] = int32(r.IntN(cfg.VocabSize))
-			flat = append(flat, int64(prompts[i][j]))
-		}
+	ggufPath := os.Getenv("YARDSTICK_BENCH_GGUF")
+	llamaDir := os.Getenv("YARDSTICK_LLAMACPP_DIR")
+	llamaTypes := strings.Split(envOr("YARDSTICK_BENCH_LLAMACPP_TYPES", "file,f32"), ",")
+	const promptLen, newTokens, prefills = 32, 64, 3
+	if os.Getenv("OMP_WAIT_POLICY") != "PASSIVE" {
+		b.Logf("warning: OMP_WAIT_POLICY is not PASSIVE in this process: idle OpenMP threads may spin while the workers run")
 	}
-	goRes := map[string]float64{}
-	goIDs := map[int][][]int32{}
-	err := onTorchThread(context.Background(), func() error {
+	dir := b.TempDir()
+	ctx := context.Background()
+	var m *model
+	var cfg *finetune.ModelConfig
+	exports := map[string]string{} // llama.cpp type → GGUF file
+	what := "random weights, SmolLM2-135M shape"
+	err := onTorchThread(ctx, func() error {
 		setThreads(threads)
-		m, err := newModel(cfg, initParams(cfg, 1))
-		if err != nil {
-			return err
+		if ggufPath != "" {
+			g, err := loadGGUF(ggufPath, false)
+			if err != nil {
+				return err
+			}
+			cfg = g.cfg
+			if m, err = newModel(cfg, g.params); err != nil {
+				return err
+			}
+			what = ggufPath + " (" + ggufTypeMix(b, ggufPath) + "), dequantised to float32"
+		} else {
+			cfg = benchModels["smollm2-135m"]()
+			var err error
+			if m, err = newModel(cfg, initParams(cfg, 1)); err != nil {
+				return err
+			}
 		}
-		defer m.free()
 		if python != "" {
 			if err := m.saveModel(dir, false); err != nil {
 				return err
 			}
-			t, err := safetensors.FromInt64s("prompts", []int64{8, promptLen}, flat)
-			if err != nil {
-				return err
-			}
-			if err := safetensors.WriteFile(filepath.Join(dir, "prompts.safetensors"), []safetensors.Tensor{t}, nil); err != nil {
-				return err
-			}
 		}
-		prev := setGradEnabled(false)
-		defer setGradEnabled(prev)
-		for _, batch := range []int{1, 8} {
-			reqs := func(n int) []genRequest {
-				out := make([]genRequest, batch)
-				for i := range out {
-					out[i] = genRequest{Prompt: prompts[i], Opts: genOptions{MaxTokens: n}}
-				}
-				return out
+		if ggufPath == "" || llamaDir == "" {
+			return nil
+		}
+		for _, t := range llamaTypes {
+			if t == "file" {
+				exports[t] = ggufPath
+				continue
 			}
-			timeIt := func(n int) time.Duration {
-				best := time.Duration(math.MaxInt64)
-				for range rounds {
-					start := time.Now()
-					res := m.generateBatch(nil, reqs(n))
-					best = min(best, time.Since(start))
-					if n > 1 {
-						goIDs[batch] = nil
-						for _, r := range res {
-							goIDs[batch] = append(goIDs[batch], r.G.IDs)
-						}
-					}
-				}
-				return best
+			out := filepath.Join(dir, "model-"+t+".gguf")
+			if err := exportGGUF(ggufPath, out, t, false); err != nil {
+				return err
 			}
-			timeIt(2) // warm-up
-			pre := timeIt(1)
-			all := timeIt(1 + newTokens)
-			goRes[fmt.Sprintf("prefill_b%d", batch)] = float64(batch*promptLen) / pre.Seconds()
-			goRes[fmt.Sprintf("decode_b%d", batch)] = float64(batch*newTokens) / (all - pre).Seconds()
+			exports[t] = out
 		}
 		return nil
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
-		b.ReportMetric(goRes[k], "go-"+k+"-tok/s")
+	defer onTorchThread(ctx, func() error { m.free(); return nil })
+
+	r := rand.New(rand.NewPCG(3, 3))
+	prompts := make([][]int32, 8)
+	for i := range prompts {
+		prompts[i] = make([]int32, promptLen)
+		for j := range prompts[i] {
+			prompts[i][j] = int32(r.IntN(cfg.VocabSize))
+		}
 	}
-	b.ReportMetric(goRes["decode_b8"]/goRes["decode_b1"], "go-decode-b8/b1")
-	b.Logf("%s (%d threads) go: prefill %.0f / %.0f tok/s, decode %.1f / %.1f tok/s at batch 1 / 8; decode batch 8 / batch 1: %.2fx",
-		name, threads, goRes["prefill_b1"], goRes["prefill_b8"], goRes["decode_b1"], goRes["decode_b8"], goRes["decode_b8"]/goRes["decode_b1"])
-	if python == "" {
+
+	type engine struct {
+		name, what string
+		gen        func(prompts [][]int32, n int) (genReply, error)
+	}
+	engines := []engine{{name: "go", what: "Yardstick: " + what + ", float32 KV cache", gen: func(ps [][]int32, n int) (genReply, error) {
+		var out genReply
+		err := onTorchThread(ctx, func() error {
+			prev := setGradEnabled(false)
+			defer setGradEnabled(prev)
+			reqs := make([]genRequest, len(ps))
+			for i := range reqs {
+				reqs[i] = genRequest{Prompt: ps[i], Opts: genOptions{MaxTokens: n}}
+			}
+			start := time.Now()
+			res := m.generateBatch(nil, reqs)
+			out.Seconds = time.Since(start).Seconds()
+			for _, r := range res {
+				out.IDs = append(out.IDs, r.G.IDs)
+			}
+			return nil
+		})
+		return out, err
+	}}}
+	workerGen := func(w *benchWorker) func([][]int32, int) (genReply, error) {
+		return func(ps [][]int32, n int) (genReply, error) {
+			var out genReply
+			err := w.call(map[string]any{"op": "gen", "prompts": ps, "new": n}, &out)
+			return out, err
+		}
+	}
+	var workers []*benchWorker
+	if python != "" {
+		w := startTorchWorker(b, python, dir, threads)
+		workers = append(workers, w)
+		engines = append(engines, engine{name: "pytorch", what: "PyTorch eager: the same float32 weights, float32 KV cache", gen: workerGen(w)})
+	} else {
 		b.Logf("YARDSTICK_TORCH_PYTHON not set: PyTorch side skipped")
-		return
 	}
-	script, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "torch_bench.py"))
-	cmd := exec.Command(python, script, dir, "--batched", "--threads", strconv.Itoa(threads), "--new", strconv.Itoa(newTokens), "--gens", strconv.Itoa(rounds))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	switch {
+	case ggufPath == "":
+		b.Logf("YARDSTICK_BENCH_GGUF not set: llama.cpp side skipped (it needs a GGUF file with a tokenizer)")
+	case llamaDir == "":
+		b.Logf("YARDSTICK_LLAMACPP_DIR not set (scripts/llamacpp.sh dir): llama.cpp side skipped")
+	default:
+		script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "llamacpp_bench.mjs"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range llamaTypes {
+			w, err := startWorker("llama.cpp-"+t, benchEnv(threads), "node", script, llamaDir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { w.in.Close(); w.cmd.Process.Kill(); w.cmd.Wait() })
+			var info struct {
+				LlamaCpp string `json:"llama_cpp"`
+				Build    string `json:"build"`
+				Context  int    `json:"context"`
+				Batch    int    `json:"batch"`
+				Flash    any    `json:"flash_attention"`
+				Threads  int    `json:"threads"`
+				System   string `json:"system"`
+			}
+			if err := w.call(map[string]any{"op": "load", "model": exports[t], "threads": threads, "sequences": 8, "context": 256}, &info); err != nil {
+				b.Fatal(err)
+			}
+			label, desc := t, "the same float32 weights as Yardstick, written as "+strings.ToUpper(t)+" by exportGGUF"
+			if t == "file" {
+				label = strings.ToLower(ggufMainType(b, ggufPath))
+				desc = "the file's own " + ggufTypeMix(b, ggufPath) + " weights, native quantised kernels"
+			}
+			b.Logf("llama.cpp-%s worker: llama.cpp %s (%s), context %d, batch %d, flash attention %v, %d threads; %s",
+				label, info.LlamaCpp, info.Build, info.Context, info.Batch, info.Flash, info.Threads, info.System)
+			workers = append(workers, w)
+			engines = append(engines, engine{name: "llama.cpp-" + label, what: "llama.cpp (node-llama-cpp): " + desc + ", F16 KV cache", gen: workerGen(w)})
+		}
+	}
+	names := make([]string, len(engines))
+	for i, e := range engines {
+		names[i] = e.name
+		b.Logf("%-16s %s", e.name, e.what)
+	}
+
+	for _, e := range engines { // warm-up
+		for _, batch := range []int{1, 8} {
+			if _, err := e.gen(prompts[:batch], 2); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	fig := newRoundFigures(names...)
+	ids := map[string]map[int][][]int32{} // engine → batch → greedy ids of round 0
+	for round := range rounds {
+		for _, batch := range []int{1, 8} {
+			for _, e := range engines {
+				pre := math.Inf(1)
+				for range prefills {
+					g, err := e.gen(prompts[:batch], 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pre = min(pre, g.Seconds)
+				}
+				g, err := e.gen(prompts[:batch], 1+newTokens)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(g.IDs) != batch {
+					b.Fatalf("%s: %d rows for batch %d", e.name, len(g.IDs), batch)
+				}
+				for i, row := range g.IDs {
+					if len(row) != 1+newTokens {
+						b.Fatalf("%s batch %d row %d: %d tokens, want %d", e.name, batch, i, len(row), 1+newTokens)
+					}
+				}
+				fig.add(fmt.Sprintf("prefill_b%d", batch), e.name, float64(batch*promptLen)/pre)
+				fig.add(fmt.Sprintf("decode_b%d", batch), e.name, float64(batch*newTokens)/(g.Seconds-pre))
+				if round == 0 {
+					if ids[e.name] == nil {
+						ids[e.name] = map[int][][]int32{}
+					}
+					ids[e.name][batch] = g.IDs
+				}
+			}
+		}
+		b.Logf("round %d done", round)
+	}
+	b.Logf("%d prompts × %d tokens, %d new tokens, greedy, %d threads, %d interleaved rounds (engine order %s in each round and batch size):",
+		len(prompts), promptLen, newTokens, threads, rounds, strings.Join(names, ", "))
+	fig.report(b, "tok/s")
+	for _, e := range engines {
+		d1, d8 := median(fig.vals["decode_b1"][e.name]), median(fig.vals["decode_b8"][e.name])
+		b.ReportMetric(d8/d1, e.name+"-decode-b8/b1")
+		b.Logf("%-16s decode batch 8 / batch 1: %.2fx (medians)", e.name, d8/d1)
+	}
+	// Batched equals unbatched (row 0), and the engines agree with Yardstick's greedy tokens: PyTorch on the
+	// same float32 weights must agree for at least 8 tokens per row; llama.cpp's agreement is reported (its
+	// F16 KV cache and quantised activations round differently, so long greedy runs may part).
+	goIDs := ids["go"]
+	b.Logf("go batch 1 vs batch 8 row 0: greedy tokens agree for %d of %d", commonPrefix(goIDs[1][0], goIDs[8][0]), 1+newTokens)
+	for _, e := range engines[1:] {
+		var agree []string
+		for i, row := range ids[e.name][8] {
+			n := commonPrefix(goIDs[8][i], row)
+			agree = append(agree, strconv.Itoa(n))
+			if e.name == "pytorch" && n < 8 {
+				b.Errorf("pytorch batch 8 row %d: greedy tokens agree with Yardstick's for only %d positions", i, n)
+			}
+		}
+		b.Logf("%-16s batch 8 greedy tokens equal to Yardstick's, per row (of %d): %s", e.name, 1+newTokens, strings.Join(agree, " "))
+	}
+	for _, w := range workers {
+		if err := w.close(); err != nil {
+			b.Errorf("%s worker: %v", w.name, err)
+		}
+	}
+}
+
+// ggufTypeMix describes a GGUF file's tensor types by element count, largest first ("Q4_1 88%, Q8_0 12%, ...").
+func ggufTypeMix(b *testing.B, path string) string {
+	f, err := gguf.Open(path)
 	if err != nil {
-		b.Fatalf("PyTorch side: %v", err)
+		b.Fatal(err)
 	}
-	var py map[string]any
-	if err := json.Unmarshal(out, &py); err != nil {
-		b.Fatalf("PyTorch output %q: %v", out, err)
+	defer f.Close()
+	n := map[string]int64{}
+	var total int64
+	for _, t := range f.Tensors() {
+		n[t.Type.String()] += t.Elements()
+		total += t.Elements()
 	}
-	for _, k := range []string{"prefill_b1", "decode_b1", "prefill_b8", "decode_b8"} {
-		v, _ := py[k].(float64)
-		b.ReportMetric(v, "pytorch-"+k+"-tok/s")
-		b.ReportMetric(goRes[k]/v, k+"-ratio")
-		b.Logf("%-10s go %8.1f tok/s  pytorch %8.1f tok/s  ratio %.2fx", k, goRes[k], v, goRes[k]/v)
+	types := make([]string, 0, len(n))
+	for t := range n {
+		types = append(types, t)
 	}
-	// Same weights and prompts: greedy decoding agrees on its first tokens, row by row.
-	pyIDs, _ := py["ids_b8"].([]any)
-	for i, row := range pyIDs {
-		var ids []int32
-		for _, x := range row.([]any) {
-			ids = append(ids, int32(x.(float64)))
-		}
-		if n := commonPrefix(goIDs[8][i], ids); n < 8 {
-			b.Errorf("batch 8 row %d: greedy tokens agree for only %d positions", i, n)
-		}
+	slices.SortFunc(types, func(x, y string) int { return cmp.Compare(n[y], n[x]) })
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = fmt.Sprintf("%s %.1f%%", t, 100*float64(n[t])/float64(total))
 	}
+	return strings.Join(parts, ", ")
+}
+
+// ggufMainType is the tensor type holding most of a GGUF file's elements.
+func ggufMainType(b *testing.B, path string) string {
+	mix := ggufTypeMix(b, path)
+	return mix[:strings.IndexByte(mix, ' ')]
 }
 
 // BenchmarkLoRAMemory trains LoRA (rank 16, all linear layers, AdamW) on a random SmolLM2-135M-shape model
