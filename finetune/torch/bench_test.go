@@ -616,20 +616,34 @@ func ggufMainType(b *testing.B, path string) string {
 	return mix[:strings.IndexByte(mix, ' ')]
 }
 
-// BenchmarkLoRAMemory trains LoRA (rank 16, all linear layers, AdamW) on a random SmolLM2-135M-shape model
-// at batch 8 × seq 256 with every position a target (the vocabulary head's worst case) and reports the
-// process's peak RSS and the step time. Peak RSS is per process: run it alone, once per setting:
+// BenchmarkLoRAMemory trains LoRA (rank 16, all linear layers, AdamW) on SmolLM2-135M — the GGUF file
+// YARDSTICK_BENCH_GGUF, or without it a random model of its shape — at batch 8 × seq 256 with every
+// position a target (the vocabulary head's worst case) and reports the process's peak RSS and the step
+// time. Peak RSS is per process: run it alone, once per setting:
 //
 //	go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
-//	YARDSTICK_BENCH_CHECKPOINT=1 go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
+//	YARDSTICK_BENCH_CHECKPOINT=1 YARDSTICK_BENCH_GGUF=$(scripts/smollm2.sh path) \
+//	    go test -tags torch -run '^$' -bench LoRAMemory -benchtime 1x ./finetune/torch/
 func BenchmarkLoRAMemory(b *testing.B) {
 	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
 	ckpt := os.Getenv("YARDSTICK_BENCH_CHECKPOINT") == "1"
+	ggufPath := os.Getenv("YARDSTICK_BENCH_GGUF")
 	const batch, seq, steps = 8, 256, 3
 	cfg := benchModels["smollm2-135m"]()
+	what := "random SmolLM2-135M-shape model"
 	err := onTorchThread(context.Background(), func() error {
 		setThreads(threads)
-		m, err := newModel(cfg, initParams(cfg, 1))
+		params := map[string]tensor(nil)
+		if ggufPath != "" {
+			g, err := loadGGUF(ggufPath, false)
+			if err != nil {
+				return err
+			}
+			cfg, params, what = g.cfg, g.params, ggufPath
+		} else {
+			params = initParams(cfg, 1)
+		}
+		m, err := newModel(cfg, params)
 		if err != nil {
 			return err
 		}
@@ -661,8 +675,8 @@ func BenchmarkLoRAMemory(b *testing.B) {
 		peak := peakRSS()
 		b.ReportMetric(float64(peak)/1e9, "peak-RSS-GB")
 		b.ReportMetric(float64(batch*seq)/fastest.Seconds(), "train-tok/s")
-		b.Logf("LoRA r16 all-linear, batch %d × seq %d, checkpointing %v: peak RSS %.2f GB (%.2f GB before training), fastest step %s (%.0f tok/s)",
-			batch, seq, ckpt, float64(peak)/1e9, float64(before)/1e9, fastest.Round(time.Millisecond), float64(batch*seq)/fastest.Seconds())
+		b.Logf("%s: LoRA r16 all-linear, batch %d × seq %d, checkpointing %v: peak RSS %.2f GB (%.2f GB before training), fastest step %s (%.0f tok/s)",
+			what, batch, seq, ckpt, float64(peak)/1e9, float64(before)/1e9, fastest.Round(time.Millisecond), float64(batch*seq)/fastest.Seconds())
 		return nil
 	})
 	if err != nil {
