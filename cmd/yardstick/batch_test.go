@@ -160,3 +160,37 @@ func TestBatchRefusesBudget(t *testing.T) {
 		t.Errorf("--batch --budget: exit %d\n%s", code, c.stderr.String())
 	}
 }
+
+// TestBatchKilledBetweenCreateAndRecord: the run is interrupted while the
+// provider's reply to the batch creation is on its way, so no batch id is
+// recorded; the resumed run finds the batch by its tag and re-attaches:
+// one batch created in all, no real-time request, every line kept.
+func TestBatchKilledBetweenCreateAndRecord(t *testing.T) {
+	srv, c := batchCLI(t, providertest.BatchMode{})
+	out := filepath.Join(c.dir, "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	srv.OnCreate(func() {
+		cancel()
+		time.Sleep(20 * time.Millisecond) // the client gives up before the reply
+	})
+	if code := c.run(ctx, batchArgs(out)...); code != exitInterrupted {
+		t.Fatalf("interrupted run: exit %d, want %d\n%s", code, exitInterrupted, c.stderr.String())
+	}
+	srv.OnCreate(nil)
+	state, _ := os.ReadFile(filepath.Join(out, "batches.jsonl"))
+	if srv.Created() != 1 || strings.Contains(string(state), "batch_id") {
+		t.Fatalf("%d batches created, state %s; want 1 and a pending record alone", srv.Created(), state)
+	}
+	if code := c.run(context.Background(), batchArgs(out, "--resume")...); code != exitOK {
+		t.Fatalf("resumed run: exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() != 1 || srv.Count() != 0 {
+		t.Errorf("%d batches created, %d real-time requests; want 1 and 0", srv.Created(), srv.Count())
+	}
+	if !strings.Contains(c.stderr.String(), "1 submission(s) of the interrupted run have no recorded batch id") {
+		t.Errorf("resume does not say it looks the submission up:\n%s", c.stderr.String())
+	}
+	if got := readRun(t, out); len(got) != 10 {
+		t.Errorf("%d results after resume, want 10", len(got))
+	}
+}

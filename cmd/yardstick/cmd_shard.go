@@ -220,12 +220,16 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 			OnStatus: func(name string, st batch.Status) {
 				fmt.Fprintf(a.stderr, "batch %s (%s): %s, %d of %d done, %d failed\n", st.ID, name, st.State, st.Completed, st.Total, st.Failed)
 			},
+			Warn: func(msg string) { fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", msg) },
 		})
 		if err != nil {
 			return nil, err
 		}
 		if n := p.Attached(); n > 0 {
 			fmt.Fprintf(a.stderr, "%s: re-attaching to %d submitted batch(es)\n", b.Name, n)
+		}
+		if n := p.Unsettled(); n > 0 {
+			fmt.Fprintf(a.stderr, "%s: %d submission(s) of the interrupted run have no recorded batch id; looking them up by tag\n", b.Name, n)
 		}
 		targets[i].Provider, targets[i].Stream = p, false
 		if targets[i].Price != nil {

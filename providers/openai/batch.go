@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -14,10 +15,55 @@ import (
 )
 
 // Batches returns c's Batch API backend (Files + Batches, chat
-// completions endpoint, 24h completion window) for the batch decorator.
+// completions endpoint, 24h completion window) for the batch decorator. It
+// is a batch.Finder: each batch carries its submission tag as metadata
+// yardstick_tag, found again by listing the organization's batches.
 func (c *Client) Batches() batch.Backend { return batchBackend{c} }
 
 type batchBackend struct{ c *Client }
+
+var _ batch.Finder = batchBackend{}
+
+// tagKey is the batch metadata key holding the submission tag.
+const tagKey = "yardstick_tag"
+
+// findSlack is how much older than its tag a batch may look (clocks
+// differ) before Find stops paging.
+const findSlack = time.Hour
+
+// Find pages through the batches, newest first, for the one whose metadata
+// carries tag, stopping at the end of the list or at batches created well
+// before the tag was made.
+func (b batchBackend) Find(ctx context.Context, tag string) (string, bool, error) {
+	since, bounded := batch.TagTime(tag)
+	limit := 100
+	var after *string
+	for {
+		page, err := b.c.api.ListBatch(ctx, after, &limit)
+		if err != nil {
+			return "", false, b.c.classify(ctx, &callState{}, err)
+		}
+		for _, bt := range page.Data {
+			if v, _ := bt.Metadata[tagKey].(string); v == tag {
+				return bt.ID, true, nil
+			}
+		}
+		if !page.HasMore || len(page.Data) == 0 {
+			return "", false, nil
+		}
+		if last := page.Data[len(page.Data)-1]; bounded && time.Unix(int64(last.CreatedAt), 0).Before(since.Add(-findSlack)) {
+			return "", false, nil
+		}
+		next := page.LastID
+		if next == "" {
+			next = page.Data[len(page.Data)-1].ID
+		}
+		if after != nil && next == *after {
+			return "", false, fmt.Errorf("%s: listing batches: the page after %s is the same page again", b.c.name, next)
+		}
+		after = &next
+	}
+}
 
 func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
@@ -30,7 +76,7 @@ func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line
 	}
 	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
 		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
-		Metadata: map[string]any{"created_by": "yardstick", "yardstick_tag": tag}, UploadBatchFileRequest: up,
+		Metadata: map[string]any{"created_by": "yardstick", tagKey: tag}, UploadBatchFileRequest: up,
 	})
 	if err != nil {
 		return "", b.c.classify(ctx, &callState{}, err)

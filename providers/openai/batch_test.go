@@ -2,8 +2,11 @@ package openai_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,13 +51,18 @@ func sendAll(tb testing.TB, p providers.Provider, n int) {
 }
 
 func newBatch(tb testing.TB, srv *providertest.OpenAIBatchServer) (*batch.Provider, providers.Provider) {
+	return newBatchAt(tb, srv, filepath.Join(tb.TempDir(), "batches.jsonl"))
+}
+
+func newBatchAt(tb testing.TB, srv *providertest.OpenAIBatchServer, state string) (*batch.Provider, providers.Provider) {
 	c, err := openai.New(openai.Config{APIKey: "sk-test", BaseURL: srv.URL()})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p, err := batch.New(batch.Options{Backend: c.Batches(), Fallback: c, Name: "openai:gpt-4o-mini",
-		State: filepath.Join(tb.TempDir(), "batches.jsonl"), Idle: 5 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond,
-		ID: func(ctx context.Context) (string, bool) { id, ok := ctx.Value(idKey{}).(string); return id, ok }})
+		State: state, Idle: 5 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond,
+		Warn: func(msg string) { tb.Errorf("warning: %s", msg) },
+		ID:   func(ctx context.Context) (string, bool) { id, ok := ctx.Value(idKey{}).(string); return id, ok }})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -71,6 +79,64 @@ func TestBatchesThroughTheSDK(t *testing.T) {
 	sendAll(t, p, 300)
 	if srv.Created() != 1 || srv.Count() != 0 || p.Submitted() != 1 {
 		t.Errorf("%d batches, %d real-time requests; want 1 and 0", srv.Created(), srv.Count())
+	}
+}
+
+// TestBatchKilledBeforeTheRecord: the state file as it was when the fake
+// created the batch (the process killed before the reply reached it) holds
+// only the pending record; a resumed run finds the batch by its tag, paging
+// through the organization's newer batches (GET /v1/batches?limit&after),
+// and re-attaches: exactly one batch is ever created and no line runs in
+// real time.
+func TestBatchKilledBeforeTheRecord(t *testing.T) {
+	srv := providertest.NewOpenAIBatchServer(t, echo)
+	dir := t.TempDir()
+	state, killed := filepath.Join(dir, "batches.jsonl"), filepath.Join(dir, "killed.jsonl")
+	srv.OnCreate(func() {
+		data, err := os.ReadFile(state)
+		if err != nil {
+			t.Error(err)
+		}
+		os.WriteFile(killed, data, 0o644)
+	})
+	p, _ := newBatchAt(t, srv, state)
+	sendAll(t, p, 20)
+	srv.OnCreate(nil)
+	if data, _ := os.ReadFile(killed); strings.Contains(string(data), "batch_id") || !strings.Contains(string(data), `"tag":`) {
+		t.Fatalf("state at creation: %s; want the pending record alone", data)
+	}
+	srv.AddBatches(250)
+
+	p2, _ := newBatchAt(t, srv, killed)
+	if p2.Unsettled() != 1 {
+		t.Fatalf("unsettled %d, want 1", p2.Unsettled())
+	}
+	sendAll(t, p2, 20)
+	if srv.Created() != 1 || srv.Count() != 0 || p2.Submitted() != 0 {
+		t.Errorf("%d batches created, %d real-time requests, %d submitted on resume; want 1, 0, 0", srv.Created(), srv.Count(), p2.Submitted())
+	}
+	if srv.Lists() != 3 {
+		t.Errorf("%d list pages read, want 3 (251 batches, 100 a page)", srv.Lists())
+	}
+}
+
+// TestBatchPendingNeverCreated: a pending record whose batch the provider
+// never created (killed before the upload finished) is looked up, not found,
+// and its lines are submitted once, under a new tag.
+func TestBatchPendingNeverCreated(t *testing.T) {
+	srv := providertest.NewOpenAIBatchServer(t, echo)
+	srv.AddBatches(3)
+	state := filepath.Join(t.TempDir(), "batches.jsonl")
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%d", i)
+	}
+	line, _ := json.Marshal(map[string]any{"target": "openai:gpt-4o-mini", "tag": "yardstick-1764630000-00ff", "custom_ids": ids})
+	os.WriteFile(state, append(line, '\n'), 0o644)
+	p, _ := newBatchAt(t, srv, state)
+	sendAll(t, p, 20)
+	if srv.Created() != 1 || srv.Count() != 0 || p.Submitted() != 1 || srv.Lists() != 1 {
+		t.Errorf("%d batches created, %d real-time, %d submitted, %d list pages; want 1, 0, 1, 1", srv.Created(), srv.Count(), p.Submitted(), srv.Lists())
 	}
 }
 

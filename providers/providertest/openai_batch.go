@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,20 +29,24 @@ type BatchMode struct {
 }
 
 // OpenAIBatchServer is an OpenAI Files + Batches API fake (upload a JSONL
-// file, create a batch, retrieve it, download its output and error files)
-// in front of an OpenAIServer, which answers the batch lines with its
+// file, create a batch with metadata, retrieve it, list batches newest
+// first with limit/after paging, download its output and error files) in
+// front of an OpenAIServer, which answers the batch lines with its
 // responder and serves every other path (real-time chat completions).
 type OpenAIBatchServer struct {
 	*OpenAIServer
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	mode    BatchMode
-	files   map[string][]byte
-	batches map[string]*fakeBatch
-	created int
-	polls   int
-	seq     int
+	mu       sync.Mutex
+	mode     BatchMode
+	files    map[string][]byte
+	batches  map[string]*fakeBatch
+	created  int
+	polls    int
+	lists    int
+	seq      int
+	order    []*fakeBatch // creation order
+	onCreate func()
 }
 
 type fakeBatch struct {
@@ -49,6 +54,8 @@ type fakeBatch struct {
 	status                    string
 	total, completed, failed  int
 	lines                     []json.RawMessage
+	metadata                  map[string]string
+	createdAt                 int64
 }
 
 // NewOpenAIBatchServer starts the fake; answers come from responder.
@@ -76,12 +83,35 @@ func (s *OpenAIBatchServer) Created() int { s.mu.Lock(); defer s.mu.Unlock(); re
 // Polls is the number of batch retrievals.
 func (s *OpenAIBatchServer) Polls() int { s.mu.Lock(); defer s.mu.Unlock(); return s.polls }
 
+// Lists is the number of list requests (pages) served.
+func (s *OpenAIBatchServer) Lists() int { s.mu.Lock(); defer s.mu.Unlock(); return s.lists }
+
+// OnCreate sets fn to run when a batch has been created, before the reply
+// is sent (to stand for a client killed while the reply is on its way).
+func (s *OpenAIBatchServer) OnCreate(fn func()) { s.mu.Lock(); s.onCreate = fn; s.mu.Unlock() }
+
+// AddBatches creates n completed batches of nobody's (no input, no lines),
+// newer than every batch so far: what a busy organization's list holds.
+func (s *OpenAIBatchServer) AddBatches(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.seq++
+		b := &fakeBatch{id: fmt.Sprintf("batch_%d", s.seq), status: "completed", createdAt: time.Now().Unix(),
+			metadata: map[string]string{"yardstick_tag": fmt.Sprintf("someone-else-%d", s.seq)}}
+		s.batches[b.id] = b
+		s.order = append(s.order, b)
+	}
+}
+
 func (s *OpenAIBatchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/files":
 		s.upload(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/batches":
 		s.create(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/batches":
+		s.list(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/batches/"):
 		s.retrieve(w, strings.TrimPrefix(r.URL.Path, "/v1/batches/"))
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/files/") && strings.HasSuffix(r.URL.Path, "/content"):
@@ -120,9 +150,10 @@ func (s *OpenAIBatchServer) upload(w http.ResponseWriter, r *http.Request) {
 
 func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		InputFileID      string `json:"input_file_id"`
-		Endpoint         string `json:"endpoint"`
-		CompletionWindow string `json:"completion_window"`
+		InputFileID      string            `json:"input_file_id"`
+		Endpoint         string            `json:"endpoint"`
+		CompletionWindow string            `json:"completion_window"`
+		Metadata         map[string]string `json:"metadata"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		batchError(w, 400, err.Error())
@@ -139,7 +170,11 @@ func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
 		batchError(w, 404, "no such file "+req.InputFileID)
 		return
 	}
-	b := &fakeBatch{input: req.InputFileID, status: "validating"}
+	if len(req.Metadata) > 16 {
+		batchError(w, 400, "metadata: at most 16 keys")
+		return
+	}
+	b := &fakeBatch{input: req.InputFileID, status: "validating", metadata: req.Metadata, createdAt: time.Now().Unix()}
 	seen := map[string]bool{}
 	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var l struct {
@@ -163,12 +198,56 @@ func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
 	b.id = fmt.Sprintf("batch_%d", s.seq)
 	b.total = len(b.lines)
 	s.batches[b.id] = b
+	s.order = append(s.order, b)
+	if s.onCreate != nil {
+		s.onCreate()
+	}
 	writeJSON(w, s.batchJSON(b))
+}
+
+// list serves GET /v1/batches?limit=&after=: batches newest first, limit
+// 1–100 (default 20), after the batch id given, with first_id, last_id and
+// has_more.
+func (s *OpenAIBatchServer) list(w http.ResponseWriter, r *http.Request) {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			batchError(w, 400, fmt.Sprintf("limit %q: want 1 to 100", v))
+			return
+		}
+		limit = n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lists++
+	start := len(s.order) - 1
+	if after := r.URL.Query().Get("after"); after != "" {
+		start = -2
+		for i, b := range s.order {
+			if b.id == after {
+				start = i - 1
+			}
+		}
+		if start == -2 {
+			batchError(w, 400, "after: no batch "+after)
+			return
+		}
+	}
+	data := []map[string]any{}
+	for i := start; i >= 0 && len(data) < limit; i-- {
+		data = append(data, s.batchJSON(s.order[i]))
+	}
+	out := map[string]any{"object": "list", "data": data, "has_more": start-len(data) >= 0, "first_id": nil, "last_id": nil}
+	if len(data) > 0 {
+		out["first_id"], out["last_id"] = data[0]["id"], data[len(data)-1]["id"]
+	}
+	writeJSON(w, out)
 }
 
 func (s *OpenAIBatchServer) batchJSON(b *fakeBatch) map[string]any {
 	out := map[string]any{"id": b.id, "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": b.input,
-		"completion_window": "24h", "status": b.status, "created_at": time.Now().Unix(),
+		"completion_window": "24h", "status": b.status, "created_at": b.createdAt, "metadata": b.metadata,
 		"request_counts": map[string]int{"total": b.total, "completed": b.completed, "failed": b.failed}}
 	if b.output != "" {
 		out["output_file_id"] = b.output
