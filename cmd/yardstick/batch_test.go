@@ -173,7 +173,9 @@ func TestBatchKilledBetweenCreateAndRecord(t *testing.T) {
 		cancel()
 		time.Sleep(20 * time.Millisecond) // the client gives up before the reply
 	})
-	if code := c.run(ctx, batchArgs(out)...); code != exitInterrupted {
+	// --batch-poll 100ms: the queue waits 100ms for more calls, so the ten
+	// lines go in one batch even on a loaded machine.
+	if code := c.run(ctx, batchArgs(out, "--batch-poll", "100ms")...); code != exitInterrupted {
 		t.Fatalf("interrupted run: exit %d, want %d\n%s", code, exitInterrupted, c.stderr.String())
 	}
 	srv.OnCreate(nil)
@@ -181,7 +183,7 @@ func TestBatchKilledBetweenCreateAndRecord(t *testing.T) {
 	if srv.Created() != 1 || strings.Contains(string(state), "batch_id") {
 		t.Fatalf("%d batches created, state %s; want 1 and a pending record alone", srv.Created(), state)
 	}
-	if code := c.run(context.Background(), batchArgs(out, "--resume")...); code != exitOK {
+	if code := c.run(context.Background(), batchArgs(out, "--resume", "--batch-poll", "100ms")...); code != exitOK {
 		t.Fatalf("resumed run: exit %d\n%s", code, c.stderr.String())
 	}
 	if srv.Created() != 1 || srv.Count() != 0 {
@@ -192,5 +194,34 @@ func TestBatchKilledBetweenCreateAndRecord(t *testing.T) {
 	}
 	if got := readRun(t, out); len(got) != 10 {
 		t.Errorf("%d results after resume, want 10", len(got))
+	}
+}
+
+// TestBatchBehindTheCache: with the response cache on, a --batch run's
+// answers are stored, and a second --batch run is answered from the cache:
+// no submission, no real-time request.
+func TestBatchBehindTheCache(t *testing.T) {
+	srv, c := batchCLI(t, providertest.BatchMode{})
+	args := func(out string) []string {
+		return []string{"run", "testdata/tiny.yaml", "-m", "openai:gpt-4o-mini", "--batch", "--batch-poll", "5ms", "--format", "none", "--out", filepath.Join(c.dir, out)}
+	}
+	if code := c.run(context.Background(), args("first")...); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() == 0 || !strings.Contains(c.stderr.String(), "cache: 0 hits, 10 misses") {
+		t.Fatalf("first run: %d batches\n%s", srv.Created(), c.stderr.String())
+	}
+	created := srv.Created()
+	if code := c.run(context.Background(), args("second")...); code != exitOK {
+		t.Fatalf("second run: exit %d\n%s", code, c.stderr.String())
+	}
+	if srv.Created() != created || srv.Count() != 0 {
+		t.Errorf("second run: %d batches created, %d real-time requests; want 0 and 0", srv.Created()-created, srv.Count())
+	}
+	if !strings.Contains(c.stderr.String(), "cache: 10 hits, 0 misses") {
+		t.Errorf("second run not answered from the cache:\n%s", c.stderr.String())
+	}
+	if got := readRun(t, filepath.Join(c.dir, "second")); len(got) != 10 {
+		t.Errorf("%d results, want 10", len(got))
 	}
 }
