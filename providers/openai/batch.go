@@ -68,11 +68,16 @@ func (b batchBackend) Find(ctx context.Context, tag string) (string, bool, error
 func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
 	for _, l := range lines {
-		creq, _, err := toChatRequest(l.Request, b.c.conv)
+		creq, patch, err := toChatRequest(l.Request, b.c.conv)
+		var body []byte
+		if err == nil {
+			body, err = chatBody(creq, patch)
+		}
 		if err != nil {
+			err = fmt.Errorf("batch line %s: %w", l.CustomID, err)
 			return "", &providers.Error{Kind: providers.KindInvalidRequest, Provider: b.c.name, Message: err.Error(), Err: err}
 		}
-		up.AddChatCompletion(l.CustomID, creq)
+		up.Lines = append(up.Lines, batchLine{CustomID: l.CustomID, Method: "POST", URL: goopenai.BatchEndpointChatCompletions, Body: body})
 	}
 	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
 		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
@@ -82,6 +87,22 @@ func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line
 		return "", b.c.classify(ctx, &callState{}, err)
 	}
 	return resp.ID, nil
+}
+
+// batchLine is one line of a batch input file. Its body is the one the
+// real-time path sends (chatBody), patch included: go-openai's own line
+// type holds a ChatCompletionRequest, which would drop an explicit
+// temperature 0 and round 0.7 to float32.
+type batchLine struct {
+	CustomID string                 `json:"custom_id"`
+	Method   string                 `json:"method"`
+	URL      goopenai.BatchEndpoint `json:"url"`
+	Body     json.RawMessage        `json:"body"`
+}
+
+func (l batchLine) MarshalBatchLineItem() []byte {
+	data, _ := json.Marshal(l) // a RawMessage of valid JSON and strings: cannot fail
+	return data
 }
 
 func (b batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {

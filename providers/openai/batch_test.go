@@ -164,3 +164,48 @@ func BenchmarkRealtime10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/line")
 }
+
+// TestBatchLineBody: a batch line carries exactly the body the real-time
+// path sends, the transport's patch included: temperature 0 (which
+// go-openai's omitempty float32 would drop) and top_p 0.7 (which it would
+// round to 0.699999988).
+func TestBatchLineBody(t *testing.T) {
+	var mu sync.Mutex
+	bodies := map[string][]byte{} // prompt → body the fake received
+	srv := providertest.NewOpenAIBatchServer(t, func(req providertest.WireRequest) string {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies[req.Prompt()] = req.Body
+		if req.Temperature == nil || req.TopP == nil {
+			return "no sampling parameters"
+		}
+		return fmt.Sprintf("t=%v p=%v", *req.Temperature, *req.TopP)
+	})
+	p, c := newBatch(t, srv)
+	send := func(p providers.Provider, q string) string {
+		ctx := context.WithValue(context.Background(), idKey{}, "line-"+q)
+		req := &providers.Request{Model: "gpt-4o-mini", System: "be brief", MaxTokens: 16, Seed: new(int64(7)), Stop: []string{"\n"},
+			Temperature: providers.Float64(0), TopP: providers.Float64(0.7), Messages: []providers.Message{{Role: providers.RoleUser, Content: q}}}
+		resp, err := p.Generate(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Text
+	}
+	if got := send(p, "q"); got != "t=0 p=0.7" {
+		t.Errorf("batch line answered %q, want t=0 p=0.7", got)
+	}
+	if got := send(c, "q-rt"); got != "t=0 p=0.7" {
+		t.Errorf("real-time answered %q", got)
+	}
+	if srv.Created() != 1 || srv.Count() != 1 {
+		t.Fatalf("%d batches, %d real-time requests; want 1 and 1", srv.Created(), srv.Count())
+	}
+	batchBody := strings.Replace(string(bodies["q"]), `"content":"q"`, `"content":"q-rt"`, 1)
+	if batchBody != string(bodies["q-rt"]) {
+		t.Errorf("the batch line's body differs from the real-time body:\nbatch     %s\nreal-time %s", bodies["q"], bodies["q-rt"])
+	}
+	if !strings.Contains(batchBody, `"temperature":0`) || !strings.Contains(batchBody, `"top_p":0.7`) {
+		t.Errorf("batch body without the patch: %s", batchBody)
+	}
+}
