@@ -18,6 +18,13 @@ import (
 // completions endpoint, 24h completion window) for the batch decorator. It
 // is a batch.Finder: each batch carries its submission tag as metadata
 // yardstick_tag, found again by listing the organization's batches.
+//
+// For Azure OpenAI (Config.Azure) go-openai puts the same calls under
+// {endpoint}/openai/… with the api-version query and the api-key header;
+// the backend writes Azure's endpoint and line url, "/chat/completions",
+// and each line's body names the deployment (Config.BatchDeployment, else
+// the real-time one), which must be a Global-Batch deployment. An api-version without the batch API
+// (before 2024-10-21) is refused by Azure at the first call.
 func (c *Client) Batches() batch.Backend { return batchBackend{c} }
 
 type batchBackend struct{ c *Client }
@@ -66,21 +73,28 @@ func (b batchBackend) Find(ctx context.Context, tag string) (string, bool, error
 }
 
 func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
+	endpoint := goopenai.BatchEndpointChatCompletions
+	if b.c.deployment != nil {
+		endpoint = "/chat/completions" // Azure's batch endpoint and line url
+	}
 	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
 	for _, l := range lines {
 		creq, patch, err := toChatRequest(l.Request, b.c.conv)
 		var body []byte
 		if err == nil {
+			if b.c.deployment != nil {
+				creq.Model = b.c.deployment(creq.Model)
+			}
 			body, err = chatBody(creq, patch)
 		}
 		if err != nil {
 			err = fmt.Errorf("batch line %s: %w", l.CustomID, err)
 			return "", &providers.Error{Kind: providers.KindInvalidRequest, Provider: b.c.name, Message: err.Error(), Err: err}
 		}
-		up.Lines = append(up.Lines, batchLine{CustomID: l.CustomID, Method: "POST", URL: goopenai.BatchEndpointChatCompletions, Body: body})
+		up.Lines = append(up.Lines, batchLine{CustomID: l.CustomID, Method: "POST", URL: endpoint, Body: body})
 	}
 	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
-		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
+		Endpoint: endpoint, CompletionWindow: "24h",
 		Metadata: map[string]any{"created_by": "yardstick", tagKey: tag}, UploadBatchFileRequest: up,
 	})
 	if err != nil {
@@ -111,6 +125,15 @@ func (b batchBackend) Status(ctx context.Context, id string) (batch.Status, erro
 		return batch.Status{}, b.c.classify(ctx, &callState{}, err)
 	}
 	st := batch.Status{ID: r.ID, State: r.Status, Total: r.RequestCounts.Total, Completed: r.RequestCounts.Completed, Failed: r.RequestCounts.Failed}
+	if r.Errors != nil && len(r.Errors.Data) > 0 {
+		// A batch that failed validation says why: name the first reason.
+		e := r.Errors.Data[0]
+		st.State += " (" + e.Code + ": " + shorten(e.Message)
+		if e.Line != nil {
+			st.State += fmt.Sprintf(", input line %d", *e.Line)
+		}
+		st.State += ")"
+	}
 	switch r.Status {
 	case "completed", "failed", "expired", "cancelled":
 		st.Done = true

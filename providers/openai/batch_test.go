@@ -50,17 +50,22 @@ func sendAll(tb testing.TB, p providers.Provider, n int) {
 	}
 }
 
+// testIdle is how long the tests' queues wait for another call: long enough
+// that concurrent calls go in one batch on a loaded machine (-race, shared
+// cores). The benchmarks use 5ms.
+const testIdle = 50 * time.Millisecond
+
 func newBatch(tb testing.TB, srv *providertest.OpenAIBatchServer) (*batch.Provider, providers.Provider) {
-	return newBatchAt(tb, srv, filepath.Join(tb.TempDir(), "batches.jsonl"))
+	return newBatchAt(tb, srv, filepath.Join(tb.TempDir(), "batches.jsonl"), testIdle)
 }
 
-func newBatchAt(tb testing.TB, srv *providertest.OpenAIBatchServer, state string) (*batch.Provider, providers.Provider) {
+func newBatchAt(tb testing.TB, srv *providertest.OpenAIBatchServer, state string, idle time.Duration) (*batch.Provider, providers.Provider) {
 	c, err := openai.New(openai.Config{APIKey: "sk-test", BaseURL: srv.URL()})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p, err := batch.New(batch.Options{Backend: c.Batches(), Fallback: c, Name: "openai:gpt-4o-mini",
-		State: state, Idle: 5 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond,
+		State: state, Idle: idle, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond,
 		Warn: func(msg string) { tb.Errorf("warning: %s", msg) },
 		ID:   func(ctx context.Context) (string, bool) { id, ok := ctx.Value(idKey{}).(string); return id, ok }})
 	if err != nil {
@@ -99,7 +104,7 @@ func TestBatchKilledBeforeTheRecord(t *testing.T) {
 		}
 		os.WriteFile(killed, data, 0o644)
 	})
-	p, _ := newBatchAt(t, srv, state)
+	p, _ := newBatchAt(t, srv, state, testIdle)
 	sendAll(t, p, 20)
 	srv.OnCreate(nil)
 	if data, _ := os.ReadFile(killed); strings.Contains(string(data), "batch_id") || !strings.Contains(string(data), `"tag":`) {
@@ -107,7 +112,7 @@ func TestBatchKilledBeforeTheRecord(t *testing.T) {
 	}
 	srv.AddBatches(250)
 
-	p2, _ := newBatchAt(t, srv, killed)
+	p2, _ := newBatchAt(t, srv, killed, testIdle)
 	if p2.Unsettled() != 1 {
 		t.Fatalf("unsettled %d, want 1", p2.Unsettled())
 	}
@@ -133,7 +138,7 @@ func TestBatchPendingNeverCreated(t *testing.T) {
 	}
 	line, _ := json.Marshal(map[string]any{"target": "openai:gpt-4o-mini", "tag": "yardstick-1764630000-00ff", "custom_ids": ids})
 	os.WriteFile(state, append(line, '\n'), 0o644)
-	p, _ := newBatchAt(t, srv, state)
+	p, _ := newBatchAt(t, srv, state, testIdle)
 	sendAll(t, p, 20)
 	if srv.Created() != 1 || srv.Count() != 0 || p.Submitted() != 1 || srv.Lists() != 1 {
 		t.Errorf("%d batches created, %d real-time, %d submitted, %d list pages; want 1, 0, 1, 1", srv.Created(), srv.Count(), p.Submitted(), srv.Lists())
@@ -146,7 +151,7 @@ func TestBatchPendingNeverCreated(t *testing.T) {
 func BenchmarkBatch10k(b *testing.B) {
 	srv := providertest.NewOpenAIBatchServer(b, echo)
 	for b.Loop() {
-		p, _ := newBatch(b, srv)
+		p, _ := newBatchAt(b, srv, filepath.Join(b.TempDir(), "batches.jsonl"), 5*time.Millisecond)
 		sendAll(b, p, 10000)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/line")
@@ -207,5 +212,70 @@ func TestBatchLineBody(t *testing.T) {
 	}
 	if !strings.Contains(batchBody, `"temperature":0`) || !strings.Contains(batchBody, `"top_p":0.7`) {
 		t.Errorf("batch body without the patch: %s", batchBody)
+	}
+}
+
+// TestAzureBatch: go-openai with an Azure config makes Azure's batch calls
+// ({endpoint}/openai/files and /openai/batches with api-version and
+// api-key, endpoint and line url /chat/completions), and each line names
+// the deployment; the batch is found again by its tag through Azure's list.
+// A model mapped to no global-batch deployment fails validation, shown in
+// the state, and its lines run in real time.
+func TestAzureBatch(t *testing.T) {
+	tests := []struct {
+		name        string
+		deployments map[string]string
+		wantState   string
+		realtime    int
+	}{
+		{name: "deployment mapped", deployments: map[string]string{"gpt-4o-mini": "mini-batch"}, wantState: "completed"},
+		{name: "not a batch deployment", wantState: "failed (model_not_found: The provided model deployment 'gpt-4o-mini' does not exist", realtime: 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := providertest.NewAzureBatchServer(t, echo, "az-key", "mini-batch")
+			c, err := openai.New(openai.Config{Azure: true, APIKey: "az-key", BaseURL: srv.Endpoint(), Deployments: tt.deployments})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var states []string
+			statePath := filepath.Join(t.TempDir(), "batches.jsonl")
+			p, err := batch.New(batch.Options{Backend: c.Batches(), Fallback: c, Name: "azure:gpt-4o-mini",
+				State: statePath, Idle: testIdle, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond,
+				ID:       func(ctx context.Context) (string, bool) { id, ok := ctx.Value(idKey{}).(string); return id, ok },
+				OnStatus: func(_ string, st batch.Status) { mu.Lock(); states = append(states, st.State); mu.Unlock() },
+				Warn:     func(msg string) { t.Errorf("warning: %s", msg) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sendAll(t, p, 20)
+			if srv.Created() != 1 || srv.Count() != tt.realtime {
+				t.Errorf("%d batches, %d real-time requests; want 1 and %d", srv.Created(), srv.Count(), tt.realtime)
+			}
+			if last := states[len(states)-1]; !strings.HasPrefix(last, tt.wantState) {
+				t.Errorf("last state %q, want %q…", last, tt.wantState)
+			}
+			// The tag and batch id recorded: Find gets the one from the other.
+			data, _ := os.ReadFile(statePath)
+			var rec struct {
+				Tag   string `json:"tag"`
+				Batch string `json:"batch_id"`
+			}
+			json.Unmarshal([]byte(strings.Split(strings.TrimSpace(string(data)), "\n")[1]), &rec)
+			f := c.Batches().(batch.Finder)
+			if id, found, err := f.Find(context.Background(), rec.Tag); err != nil || !found || id != rec.Batch || rec.Batch == "" {
+				t.Errorf("Find(%q) = %q, %v, %v; want %q", rec.Tag, id, found, err, rec.Batch)
+			}
+			if id, found, err := f.Find(context.Background(), "yardstick-1-none"); err != nil || found || id != "" {
+				t.Errorf("Find of an unknown tag: %q, %v, %v", id, found, err)
+			}
+		})
+	}
+	// Without the key, or the api-version, Azure refuses; the fake too.
+	srv := providertest.NewAzureBatchServer(t, echo, "az-key", "mini-batch")
+	bad, _ := openai.New(openai.Config{Azure: true, APIKey: "wrong", BaseURL: srv.Endpoint()})
+	if _, err := bad.Batches().Submit(context.Background(), "t", []batch.Line{{CustomID: "a", Request: &providers.Request{Model: "m", Messages: []providers.Message{{Role: "user", Content: "x"}}}}}); err == nil {
+		t.Error("a wrong api-key was accepted")
 	}
 }

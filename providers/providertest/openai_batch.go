@@ -33,9 +33,21 @@ type BatchMode struct {
 // first with limit/after paging, download its output and error files) in
 // front of an OpenAIServer, which answers the batch lines with its
 // responder and serves every other path (real-time chat completions).
+//
+// Made by NewAzureBatchServer it is Azure OpenAI's batch API instead: the
+// same calls under {endpoint}/openai/… with a required api-version query
+// (404 "Resource not found" without) and api-key header (401 otherwise),
+// endpoint and line url "/chat/completions", and each line's body model
+// naming a global-batch deployment: a batch with another fails validation
+// (status "failed", errors naming the line), as Azure's does.
 type OpenAIBatchServer struct {
 	*OpenAIServer
 	srv *httptest.Server
+
+	prefix      string // "/v1", or Azure's "/openai"
+	endpoint    string // the batch endpoint and line url
+	azureKey    string
+	deployments map[string]bool // Azure: the global-batch deployments
 
 	mu       sync.Mutex
 	mode     BatchMode
@@ -56,17 +68,39 @@ type fakeBatch struct {
 	lines                     []json.RawMessage
 	metadata                  map[string]string
 	createdAt                 int64
+	invalid                   map[string]any // a validation error: the batch fails
 }
 
 // NewOpenAIBatchServer starts the fake; answers come from responder.
 func NewOpenAIBatchServer(tb testing.TB, responder Responder) *OpenAIBatchServer {
 	chat := NewOpenAIServer(tb, WithoutRecording())
 	chat.SetResponder(responder)
-	s := &OpenAIBatchServer{OpenAIServer: chat, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
+	s := &OpenAIBatchServer{OpenAIServer: chat, prefix: "/v1", endpoint: "/v1/chat/completions", files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
 	s.srv = httptest.NewServer(s)
 	tb.Cleanup(s.srv.Close)
 	return s
 }
+
+// NewAzureBatchServer starts the Azure OpenAI batch fake: key is the
+// api-key every request must carry, deployments the global-batch
+// deployments batch lines may name. Real-time requests
+// (/openai/deployments/{d}/chat/completions) need the key too. Give clients
+// Endpoint().
+func NewAzureBatchServer(tb testing.TB, responder Responder, key string, deployments ...string) *OpenAIBatchServer {
+	chat := NewOpenAIServer(tb, WithoutRecording(), WithAPIKey(key))
+	chat.SetResponder(responder)
+	s := &OpenAIBatchServer{OpenAIServer: chat, prefix: "/openai", endpoint: "/chat/completions", azureKey: key,
+		deployments: map[string]bool{}, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
+	for _, d := range deployments {
+		s.deployments[d] = true
+	}
+	s.srv = httptest.NewServer(s)
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// Endpoint is the Azure resource endpoint to give the client.
+func (s *OpenAIBatchServer) Endpoint() string { return s.srv.URL }
 
 // URL is the base URL to give the client (OPENAI_BASE_URL).
 func (s *OpenAIBatchServer) URL() string { return s.srv.URL + "/v1" }
@@ -105,17 +139,30 @@ func (s *OpenAIBatchServer) AddBatches(n int) {
 }
 
 func (s *OpenAIBatchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.azureKey != "" && !strings.HasPrefix(r.URL.Path, "/openai/deployments/") {
+		if r.URL.Query().Get("api-version") == "" {
+			writeOpenAIError(w, http.StatusNotFound, "", "404", "Resource not found")
+			return
+		}
+		if r.Header.Get("api-key") != s.azureKey {
+			writeOpenAIError(w, http.StatusUnauthorized, "", "401", "Access denied due to invalid subscription key or wrong API endpoint.")
+			return
+		}
+	}
+	path, ok := strings.CutPrefix(r.URL.Path, s.prefix)
 	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/v1/files":
+	case !ok || strings.HasPrefix(r.URL.Path, "/openai/deployments/"):
+		s.OpenAIServer.ServeHTTP(w, r)
+	case r.Method == http.MethodPost && path == "/files":
 		s.upload(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/v1/batches":
+	case r.Method == http.MethodPost && path == "/batches":
 		s.create(w, r)
-	case r.Method == http.MethodGet && r.URL.Path == "/v1/batches":
+	case r.Method == http.MethodGet && path == "/batches":
 		s.list(w, r)
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/batches/"):
-		s.retrieve(w, strings.TrimPrefix(r.URL.Path, "/v1/batches/"))
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/files/") && strings.HasSuffix(r.URL.Path, "/content"):
-		s.content(w, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/files/"), "/content"))
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/batches/"):
+		s.retrieve(w, strings.TrimPrefix(path, "/batches/"))
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/files/") && strings.HasSuffix(path, "/content"):
+		s.content(w, strings.TrimSuffix(strings.TrimPrefix(path, "/files/"), "/content"))
 	default:
 		s.OpenAIServer.ServeHTTP(w, r)
 	}
@@ -159,8 +206,8 @@ func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
 		batchError(w, 400, err.Error())
 		return
 	}
-	if req.Endpoint != "/v1/chat/completions" || req.CompletionWindow != "24h" {
-		batchError(w, 400, "endpoint must be /v1/chat/completions and completion_window 24h")
+	if req.Endpoint != s.endpoint || req.CompletionWindow != "24h" {
+		batchError(w, 400, "endpoint must be "+s.endpoint+" and completion_window 24h")
 		return
 	}
 	s.mu.Lock()
@@ -178,13 +225,24 @@ func (s *OpenAIBatchServer) create(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var l struct {
-			CustomID string `json:"custom_id"`
-			Method   string `json:"method"`
-			URL      string `json:"url"`
+			CustomID string          `json:"custom_id"`
+			Method   string          `json:"method"`
+			URL      string          `json:"url"`
+			Body     json.RawMessage `json:"body"`
 		}
-		if err := json.Unmarshal([]byte(line), &l); err != nil || l.CustomID == "" || l.Method != "POST" || l.URL != "/v1/chat/completions" {
-			batchError(w, 400, fmt.Sprintf("input line %d: want custom_id, method POST, url /v1/chat/completions", i+1))
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.CustomID == "" || l.Method != "POST" || l.URL != s.endpoint {
+			batchError(w, 400, fmt.Sprintf("input line %d: want custom_id, method POST, url %s", i+1, s.endpoint))
 			return
+		}
+		if s.deployments != nil && b.invalid == nil {
+			var body struct {
+				Model string `json:"model"`
+			}
+			json.Unmarshal(l.Body, &body)
+			if !s.deployments[body.Model] {
+				b.invalid = map[string]any{"code": "model_not_found", "line": i + 1,
+					"message": fmt.Sprintf("The provided model deployment '%s' does not exist or is not a global batch deployment.", body.Model)}
+			}
 		}
 		if seen[l.CustomID] {
 			batchError(w, 400, fmt.Sprintf("input line %d: duplicate custom_id %q", i+1, l.CustomID))
@@ -246,7 +304,7 @@ func (s *OpenAIBatchServer) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *OpenAIBatchServer) batchJSON(b *fakeBatch) map[string]any {
-	out := map[string]any{"id": b.id, "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": b.input,
+	out := map[string]any{"id": b.id, "object": "batch", "endpoint": s.endpoint, "input_file_id": b.input,
 		"completion_window": "24h", "status": b.status, "created_at": b.createdAt, "metadata": b.metadata,
 		"request_counts": map[string]int{"total": b.total, "completed": b.completed, "failed": b.failed}}
 	if b.output != "" {
@@ -254,6 +312,9 @@ func (s *OpenAIBatchServer) batchJSON(b *fakeBatch) map[string]any {
 	}
 	if b.errors != "" {
 		out["error_file_id"] = b.errors
+	}
+	if b.invalid != nil && b.status == "failed" {
+		out["errors"] = map[string]any{"object": "list", "data": []any{b.invalid}}
 	}
 	return out
 }
@@ -270,6 +331,9 @@ func (s *OpenAIBatchServer) retrieve(w http.ResponseWriter, id string) {
 	switch b.status {
 	case "validating":
 		b.status = "in_progress"
+		if b.invalid != nil {
+			b.status = "failed"
+		}
 	case "in_progress":
 		if !s.mode.Hold {
 			s.finish(b)
@@ -297,7 +361,7 @@ func (s *OpenAIBatchServer) finish(b *fakeBatch) {
 			b.failed++
 			continue
 		}
-		wr := WireRequest{Method: "POST", Path: "/v1/chat/completions", Body: l.Body}
+		wr := WireRequest{Method: "POST", Path: s.endpoint, Body: l.Body}
 		if err := decodeOpenAI(&wr); err != nil {
 			errs = append(errs, mustJSON(map[string]any{"custom_id": l.CustomID, "response": nil, "error": map[string]any{"code": "invalid_request", "message": err.Error()}}))
 			b.failed++

@@ -139,6 +139,7 @@ func TestBuildErrors(t *testing.T) {
 		{registry.Config{Type: "openai", Model: "m", BaseURL: "ftp://x"}, "base URL"},
 		{registry.Config{Type: "openai", Model: "m", Limits: registry.Limits{RPM: -1}}, "negative"},
 		{registry.Config{Type: "openai", Model: "m", Options: map[string]string{"colour": "blue"}}, "options.colour"},
+		{registry.Config{Type: "openai", Model: "m", Options: map[string]string{"batch_deployment": "b"}}, "options.batch_deployment: only azure targets"},
 		{registry.Config{Type: "azure", Model: "m", APIKeyEnv: "MY_AZ_KEY"}, "MY_AZ_KEY"},
 		{registry.Config{Type: "azure", Model: "m", APIKeyEnv: "OPENAI_API_KEY"}, "AZURE_OPENAI_ENDPOINT"},
 		{registry.Config{Name: "mine", Type: "groq", Model: "m", APIKeyEnv: "MY_GROQ"}, `provider "mine": MY_GROQ is not set`},
