@@ -279,3 +279,22 @@ func TestAzureBatch(t *testing.T) {
 		t.Error("a wrong api-key was accepted")
 	}
 }
+
+// TestFindStopsAtOlderBatches: Find reads no further than batches created
+// an hour before its tag was made (the list is newest first).
+func TestFindStopsAtOlderBatches(t *testing.T) {
+	srv := providertest.NewOpenAIBatchServer(t, echo)
+	srv.AddBatches(250)
+	c, err := openai.New(openai.Config{APIKey: "sk-test", BaseURL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Batches().(batch.Finder)
+	later := fmt.Sprintf("yardstick-%d-00", time.Now().Add(2*time.Hour).Unix())
+	if _, found, err := f.Find(context.Background(), later); err != nil || found || srv.Lists() != 1 {
+		t.Errorf("tag made 2h after every batch: found %v, %v, after %d pages; want 1 page", found, err, srv.Lists())
+	}
+	if _, found, err := f.Find(context.Background(), "not-a-yardstick-tag"); err != nil || found || srv.Lists() != 1+3 {
+		t.Errorf("a tag without a time: found %v, %v, after %d pages in all; want 1+3", found, err, srv.Lists())
+	}
+}
