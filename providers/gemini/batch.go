@@ -1,0 +1,470 @@
+package gemini
+
+// The Gemini API's Batch Mode (models/{model}:batchGenerateContent) as a
+// backend for the batch decorator in providers/batch, through genai's
+// Batches and Files.
+//
+// Each line is the real-time request: prepare builds its contents and
+// GenerateContentConfig, so the sampling knobs (temperature 0 included),
+// max tokens, stop sequences, system instruction, JSON schema and images
+// reach the batch exactly as they reach generateContent.
+//
+// Two ways in, one rule for mapping answers back: a line's custom id is its
+// key, and an answer is taken only under the key it carries.
+//   - File (the default): the lines go up as a JSONL file of
+//     {"key", "request"} objects through the Files API (resumable upload),
+//     the batch reads it by file name, and its output file has one
+//     {"key", "response"|"error"} line per request. Keys make the mapping
+//     exact whatever the order of the output lines.
+//   - Inline (Config.BatchInline): lines of at most that many bytes of JSON
+//     in all are sent in the create request (the API takes up to 20 MB),
+//     each with metadata {"key": id}. The API documents inlined responses
+//     as positional, but they have been seen out of order
+//     (googleapis/python-genai#1909) and without the request's metadata
+//     (#2008), so a position is never trusted: a response without its key
+//     is dropped and its line goes through the real-time path.
+//
+// The JSONL request lines are genai's own encoding of an inlined request
+// (the SDK exports no REST encoder): an encoder client, whose transport
+// keeps the body genai built and never reaches the network, turns the
+// lines into the create request, and each {request, metadata.key} of it
+// becomes a file line {key, request}.
+//
+// genai's BatchJob drops the batch's batchStats, so Status reads the
+// counts from the response body, recorded by the adapter's transport.
+// Batch Mode is a Gemini API feature: Vertex AI's batch prediction jobs read
+// from Cloud Storage or BigQuery, and Batches returns nil for Vertex.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genai"
+
+	"github.com/yardstick-eval/yardstick/providers"
+	"github.com/yardstick-eval/yardstick/providers/batch"
+	"github.com/yardstick-eval/yardstick/providers/internal/httprec"
+)
+
+// keyField is the inlined request's metadata key holding the custom id.
+const keyField = "key"
+
+// Batch Mode's exchanges take at least these bounds.
+const (
+	batchMaxBytes    = 2 << 30 // the Files API's largest file
+	batchMaxDuration = time.Hour
+)
+
+// Batches returns the Gemini API's Batch Mode backend for the batch
+// decorator, or nil for Vertex AI (whose batch prediction needs Cloud
+// Storage or BigQuery). The backend is also a batch.Finder: the submission
+// tag is the batch's display name.
+func (c *Client) Batches() batch.Backend {
+	if c.backend != BackendGeminiAPI {
+		return nil
+	}
+	return &batchBackend{c: c}
+}
+
+type batchBackend struct {
+	c *Client
+
+	once sync.Once
+	enc  *genai.Client // encodes lines; never reaches the network
+	err  error
+}
+
+var (
+	_ batch.Backend = (*batchBackend)(nil)
+	_ batch.Finder  = (*batchBackend)(nil)
+)
+
+func (b *batchBackend) fail(kind providers.Kind, msg string) error {
+	return &providers.Error{Kind: kind, Provider: b.c.name, Message: msg}
+}
+
+// call runs f with a context recording its exchanges and classifies its
+// error as Generate does.
+func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) error) error {
+	x := &exchange{}
+	if err := f(withExchange(ctx, x)); err != nil {
+		return b.c.tag(fromError(ctx, err, x))
+	}
+	return nil
+}
+
+func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
+	if len(lines) == 0 {
+		return "", b.fail(providers.KindInvalidRequest, "batch: no lines")
+	}
+	var model string
+	inlined := make([]*genai.InlinedRequest, len(lines))
+	for i, l := range lines {
+		m, contents, cfg, err := b.c.prepare(l.Request)
+		if err != nil {
+			return "", b.c.tag(err)
+		}
+		if model == "" {
+			model = m
+		} else if m != model {
+			return "", b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: line %q asks for model %q, the batch is for %q (one model per batch)", l.CustomID, m, model))
+		}
+		inlined[i] = &genai.InlinedRequest{Model: m, Contents: contents, Config: cfg, Metadata: map[string]string{keyField: l.CustomID}}
+	}
+	jsonl, size, err := b.encode(ctx, model, tag, inlined)
+	if err != nil {
+		return "", err
+	}
+	src := &genai.BatchJobSource{InlinedRequests: inlined}
+	if size > b.c.batchInline {
+		var f *genai.File
+		err := b.call(ctx, func(ctx context.Context) (err error) {
+			f, err = b.c.bgc.Files.Upload(ctx, bytes.NewReader(jsonl), &genai.UploadFileConfig{MIMEType: "jsonl", DisplayName: tag})
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		if f == nil || f.Name == "" {
+			return "", b.fail(providers.KindBadResponse, "batch: the uploaded file has no name")
+		}
+		src = &genai.BatchJobSource{FileName: f.Name}
+	}
+	var job *genai.BatchJob
+	err = b.call(ctx, func(ctx context.Context) (err error) {
+		job, err = b.c.bgc.Batches.Create(ctx, model, src, &genai.CreateBatchJobConfig{DisplayName: tag})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if job == nil || job.Name == "" {
+		return "", b.fail(providers.KindBadResponse, "batch: the created batch has no name")
+	}
+	return job.Name, nil
+}
+
+// encode returns the lines as the JSONL input file and the size of their
+// JSON in the create request.
+func (b *batchBackend) encode(ctx context.Context, model, tag string, inlined []*genai.InlinedRequest) ([]byte, int64, error) {
+	b.once.Do(func() {
+		b.enc, b.err = genai.NewClient(ctx, &genai.ClientConfig{
+			Backend: genai.BackendGeminiAPI, APIKey: "encode-only",
+			HTTPOptions: genai.HTTPOptions{BaseURL: "http://encode.invalid/"},
+			HTTPClient:  &http.Client{Transport: captureTransport{}},
+		})
+	})
+	if b.err != nil {
+		return nil, 0, b.c.tag(&providers.Error{Kind: providers.KindInvalidRequest, Err: b.err})
+	}
+	capt := &captured{}
+	_, err := b.enc.Batches.Create(context.WithValue(ctx, captureKey{}, capt), model, &genai.BatchJobSource{InlinedRequests: inlined}, &genai.CreateBatchJobConfig{DisplayName: tag})
+	if capt.body == nil {
+		// genai refused the lines before building a request.
+		return nil, 0, b.c.tag(&providers.Error{Kind: providers.KindInvalidRequest, Message: "batch: encoding the lines", Err: err})
+	}
+	var body struct {
+		Batch struct {
+			InputConfig struct {
+				Requests struct {
+					Requests []struct {
+						Request  json.RawMessage   `json:"request"`
+						Metadata map[string]string `json:"metadata"`
+					} `json:"requests"`
+				} `json:"requests"`
+			} `json:"inputConfig"`
+		} `json:"batch"`
+	}
+	if err := json.Unmarshal(capt.body, &body); err != nil {
+		return nil, 0, b.c.tag(&providers.Error{Kind: providers.KindInvalidRequest, Message: "batch: encoding the lines", Err: err})
+	}
+	reqs := body.Batch.InputConfig.Requests.Requests
+	if len(reqs) != len(inlined) {
+		return nil, 0, b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: genai encoded %d of %d lines", len(reqs), len(inlined)))
+	}
+	var out bytes.Buffer
+	for i, r := range reqs {
+		if k := r.Metadata[keyField]; k != inlined[i].Metadata[keyField] {
+			return nil, 0, b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: line %d encoded with key %q, want %q", i+1, k, inlined[i].Metadata[keyField]))
+		}
+		line, err := json.Marshal(fileLine{Key: r.Metadata[keyField], Request: r.Request})
+		if err != nil {
+			return nil, 0, b.c.tag(&providers.Error{Kind: providers.KindInvalidRequest, Err: err})
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return out.Bytes(), int64(len(capt.body)), nil
+}
+
+// fileLine is one line of a batch input file.
+type fileLine struct {
+	Key     string          `json:"key"`
+	Request json.RawMessage `json:"request"`
+}
+
+type captureKey struct{}
+
+type captured struct{ body []byte }
+
+var errCaptured = errors.New("gemini: request captured, not sent")
+
+// captureTransport keeps the body of the request genai built in the
+// context's *captured and sends nothing.
+type captureTransport struct{}
+
+func (captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	c, ok := r.Context().Value(captureKey{}).(*captured)
+	if !ok {
+		return nil, errors.New("gemini: the batch encoder sends nothing")
+	}
+	body := []byte{}
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
+	}
+	c.body = body
+	return nil, errCaptured
+}
+
+// bodyExchange is an exchange that also keeps a copy of the response body
+// (genai keeps only what its types have).
+type bodyExchange struct {
+	exchange
+	bmu  sync.Mutex
+	body bytes.Buffer
+}
+
+func (x *bodyExchange) Record(resp *http.Response) {
+	x.exchange.Record(resp)
+	resp.Body = teeBody{ReadCloser: resp.Body, x: x}
+}
+
+func (x *bodyExchange) bytes() []byte {
+	x.bmu.Lock()
+	defer x.bmu.Unlock()
+	return bytes.Clone(x.body.Bytes())
+}
+
+type teeBody struct {
+	io.ReadCloser
+	x *bodyExchange
+}
+
+func (t teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	t.x.bmu.Lock()
+	t.x.body.Write(p[:n])
+	t.x.bmu.Unlock()
+	return n, err
+}
+
+var _ httprec.Recorder = (*bodyExchange)(nil)
+
+// count is an int64 as proto3 JSON spells it (a string), or a number.
+type count int64
+
+func (n *count) UnmarshalJSON(data []byte) error {
+	s := strings.Trim(string(data), `"`)
+	if s == "" || s == "null" {
+		return nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	*n = count(v)
+	return err
+}
+
+// batchStats is GenerateContentBatch.batchStats.
+type batchStats struct {
+	RequestCount           count `json:"requestCount"`
+	SuccessfulRequestCount count `json:"successfulRequestCount"`
+	FailedRequestCount     count `json:"failedRequestCount"`
+	PendingRequestCount    count `json:"pendingRequestCount"`
+}
+
+func (b *batchBackend) get(ctx context.Context, id string) (*genai.BatchJob, batchStats, error) {
+	x := &bodyExchange{}
+	job, err := b.c.bgc.Batches.Get(httprec.WithRecorder(ctx, x), id, nil)
+	if err != nil {
+		return nil, batchStats{}, b.c.tag(fromError(ctx, err, &x.exchange))
+	}
+	var op struct {
+		Metadata struct {
+			BatchStats batchStats `json:"batchStats"`
+		} `json:"metadata"`
+	}
+	json.Unmarshal(x.bytes(), &op) // counts are for progress only
+	return job, op.Metadata.BatchStats, nil
+}
+
+// terminal reports whether nothing more will happen to a batch in state s.
+func terminal(s genai.JobState) bool {
+	switch s {
+	case genai.JobStateSucceeded, genai.JobStateFailed, genai.JobStateCancelled, genai.JobStateExpired, genai.JobStatePartiallySucceeded:
+		return true
+	}
+	return false
+}
+
+func (b *batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
+	job, stats, err := b.get(ctx, id)
+	if err != nil {
+		return batch.Status{}, err
+	}
+	st := batch.Status{ID: job.Name, State: string(job.State), Done: terminal(job.State),
+		Total: int(stats.RequestCount), Completed: int(stats.SuccessfulRequestCount), Failed: int(stats.FailedRequestCount)}
+	if st.ID == "" {
+		st.ID = id
+	}
+	if job.Error != nil && job.Error.Message != "" {
+		st.State += " (" + job.Error.Message + ")"
+	}
+	if job.Dest != nil && job.Dest.FileName != "" {
+		st.Files = []string{job.Dest.FileName}
+	}
+	return st, nil
+}
+
+// lineError is the google.rpc.Status of a failed line.
+type lineError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Status  string `json:"status"`
+}
+
+func (b *batchBackend) lineErr(code int, msg, status string) error {
+	return b.c.tag(fromAPIError(genai.APIError{Code: code, Message: msg, Status: status}, &exchange{}))
+}
+
+// answer converts one line's response with the real-time converter.
+func (b *batchBackend) answer(r *genai.GenerateContentResponse, model string) (*providers.Response, error) {
+	resp, err := toResponse(r, model)
+	if err != nil {
+		return nil, b.c.tag(err)
+	}
+	resp.Attempts = 1
+	return resp, nil
+}
+
+// Results reads a done batch's answers: its output file, or its inlined
+// responses. Every answer is mapped by the key it carries; output lines in
+// any order are fine, inlined responses without a key are dropped (their
+// lines go through the real-time path).
+func (b *batchBackend) Results(ctx context.Context, st batch.Status, fn func(string, *providers.Response, error)) error {
+	job, _, err := b.get(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	model := strings.TrimPrefix(job.Model, "models/")
+	if job.Dest == nil {
+		return nil // no output (a failed or cancelled batch)
+	}
+	if name := job.Dest.FileName; name != "" {
+		return b.readFile(ctx, st.ID, name, model, fn)
+	}
+	unkeyed := 0
+	for _, r := range job.Dest.InlinedResponses {
+		key := r.Metadata[keyField]
+		if key == "" {
+			unkeyed++
+			continue
+		}
+		switch {
+		case r.Error != nil:
+			code := 0
+			if r.Error.Code != nil {
+				code = int(*r.Error.Code)
+			}
+			fn(key, nil, b.lineErr(code, r.Error.Message, ""))
+		case r.Response == nil:
+			fn(key, nil, b.fail(providers.KindBadResponse, "batch response without response or error"))
+		default:
+			resp, err := b.answer(r.Response, model)
+			fn(key, resp, err)
+		}
+	}
+	if unkeyed > 0 {
+		return fmt.Errorf("batch %s: %d inlined responses carry no %q metadata; their lines are not mapped by position", st.ID, unkeyed, keyField)
+	}
+	return nil
+}
+
+// readFile downloads and reads an output file.
+func (b *batchBackend) readFile(ctx context.Context, id, name, model string, fn func(string, *providers.Response, error)) error {
+	x := &exchange{}
+	data, err := b.c.bgc.Files.Download(withExchange(ctx, x), genai.NewDownloadURIFromFile(&genai.File{DownloadURI: name}), nil)
+	if err != nil {
+		return b.c.tag(fromError(ctx, err, x))
+	}
+	if status, _ := x.snapshot(); status >= http.StatusBadRequest {
+		// genai returns an error page's body as the file's content.
+		var body struct {
+			Error lineError `json:"error"`
+		}
+		json.Unmarshal(data, &body)
+		if body.Error.Code == 0 {
+			body.Error.Code = status
+		}
+		return fmt.Errorf("batch %s: downloading %s: %w", id, name, b.lineErr(body.Error.Code, body.Error.Message, body.Error.Status))
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var l struct {
+			Key      string                         `json:"key"`
+			Response *genai.GenerateContentResponse `json:"response"`
+			Error    *lineError                     `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return fmt.Errorf("batch %s: output file %s: line %d: %v", id, name, n, err)
+		}
+		switch {
+		case l.Key == "":
+			return fmt.Errorf("batch %s: output file %s: line %d: no key", id, name, n)
+		case l.Error != nil:
+			fn(l.Key, nil, b.lineErr(l.Error.Code, l.Error.Message, l.Error.Status))
+		case l.Response == nil:
+			fn(l.Key, nil, b.fail(providers.KindBadResponse, "batch output line without response or error"))
+		default:
+			resp, err := b.answer(l.Response, model)
+			fn(l.Key, resp, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("batch %s: output file %s: %v", id, name, err)
+	}
+	return nil
+}
+
+// Find looks a batch up by the tag it was submitted with (its display
+// name), listing every batch job page by page.
+func (b *batchBackend) Find(ctx context.Context, tag string) (string, bool, error) {
+	x := &exchange{}
+	for job, err := range b.c.bgc.Batches.All(withExchange(ctx, x)) {
+		if err != nil {
+			return "", false, b.c.tag(fromError(ctx, err, x))
+		}
+		if job != nil && job.DisplayName == tag && job.Name != "" {
+			return job.Name, true, nil
+		}
+	}
+	return "", false, nil
+}
