@@ -190,7 +190,8 @@ func mergeErr(err error) error {
 	return err
 }
 
-// batchBackends is implemented by adapters with a Batch API (openai).
+// batchBackends is implemented by adapters with a Batch API (openai,
+// gemini); a nil Backend means this configuration has none (Vertex AI).
 type batchBackends interface{ Batches() batch.Backend }
 
 // useBatch puts every target whose adapter has a Batch API behind the batch
@@ -205,13 +206,16 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 	}
 	var out []*batch.Provider
 	for i, b := range built {
-		bb, ok := b.Bare.(batchBackends)
-		if !ok {
+		var be batch.Backend
+		if bb, ok := b.Bare.(batchBackends); ok {
+			be = bb.Batches()
+		}
+		if be == nil {
 			fmt.Fprintf(a.stderr, "yardstick: warning: %s has no Batch API in yardstick; it runs in real time\n", b.Name)
 			continue
 		}
 		p, err := batch.New(batch.Options{
-			Backend: bb.Batches(), Fallback: targets[i].Provider, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
+			Backend: be, Fallback: targets[i].Provider, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
 			ID: func(ctx context.Context) (string, bool) {
 				k, ok := bench.KeyFrom(ctx)
 				return k.String(), ok
