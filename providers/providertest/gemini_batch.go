@@ -146,6 +146,9 @@ func (s *GeminiBatchServer) Uploads() int {
 	return n
 }
 
+// Chunks is the number of upload chunks received.
+func (s *GeminiBatchServer) Chunks() int { s.mu.Lock(); defer s.mu.Unlock(); return s.chunks }
+
 // Lines returns every batch line received, decoded as a generateContent
 // request (Path names the batch's model).
 func (s *GeminiBatchServer) Lines() []WireRequest {
