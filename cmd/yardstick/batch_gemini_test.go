@@ -178,3 +178,31 @@ func TestGeminiBatchInterruptedThenResumed(t *testing.T) {
 	}
 	summaryCost(t, out)
 }
+
+// TestVertexBatchRunsRealTime: Vertex AI has no Batch Mode in Yardstick
+// (its batch prediction reads Cloud Storage or BigQuery): under --batch a
+// vertex target runs in real time, with a warning, at its full price.
+func TestVertexBatchRunsRealTime(t *testing.T) {
+	srv := providertest.NewGeminiServer(t, providertest.WithGeminiAPIKey("vertex-token"), providertest.WithGeminiResponder(capitalResponder))
+	c := newCLI(t, nil)
+	config := filepath.Join(c.dir, "yardstick.yaml")
+	writeFile(t, config, `
+providers:
+  - name: vertex
+    type: vertex
+    model: gemini-2.5-flash
+    base_url: `+srv.URL()+`
+    headers: {Authorization: Bearer vertex-token}
+    options: {project: p, location: us-central1, auth: none}
+`)
+	out := filepath.Join(c.dir, "run")
+	if code := c.run(context.Background(), "--config", config, "run", "testdata/tiny.yaml", "-m", "vertex", "--no-cache", "--batch", "--format", "none", "--out", out); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "vertex has no Batch API in yardstick; it runs in real time") {
+		t.Errorf("no warning:\n%s", c.stderr.String())
+	}
+	if srv.Count() != 10 || len(readRun(t, out)) != 10 {
+		t.Errorf("%d real-time requests, %d results; want 10 and 10", srv.Count(), len(readRun(t, out)))
+	}
+}

@@ -30,8 +30,9 @@ package gemini
 // lines into the create request, and each {request, metadata.key} of it
 // becomes a file line {key, request}.
 //
-// genai's BatchJob drops the batch's batchStats, so Status reads the
-// counts from the response body, recorded by the adapter's transport.
+// genai's BatchJob drops the batch's batchStats and the Operation's error,
+// so Status reads them from the response body, recorded by the adapter's
+// transport.
 // Batch Mode is a Gemini API feature: Vertex AI's batch prediction jobs read
 // from Cloud Storage or BigQuery, and Batches returns nil for Vertex.
 
@@ -297,19 +298,23 @@ type batchStats struct {
 	PendingRequestCount    count `json:"pendingRequestCount"`
 }
 
-func (b *batchBackend) get(ctx context.Context, id string) (*genai.BatchJob, batchStats, error) {
+// opExtras is what genai's BatchJob leaves out of the Operation.
+type opExtras struct {
+	Metadata struct {
+		BatchStats batchStats `json:"batchStats"`
+	} `json:"metadata"`
+	Error *lineError `json:"error"` // why a batch failed
+}
+
+func (b *batchBackend) get(ctx context.Context, id string) (*genai.BatchJob, opExtras, error) {
 	x := &bodyExchange{}
 	job, err := b.c.bgc.Batches.Get(httprec.WithRecorder(ctx, x), id, nil)
 	if err != nil {
-		return nil, batchStats{}, b.c.tag(fromError(ctx, err, &x.exchange))
+		return nil, opExtras{}, b.c.tag(fromError(ctx, err, &x.exchange))
 	}
-	var op struct {
-		Metadata struct {
-			BatchStats batchStats `json:"batchStats"`
-		} `json:"metadata"`
-	}
-	json.Unmarshal(x.bytes(), &op) // counts are for progress only
-	return job, op.Metadata.BatchStats, nil
+	var op opExtras
+	json.Unmarshal(x.bytes(), &op) // for progress only
+	return job, op, nil
 }
 
 // terminal reports whether nothing more will happen to a batch in state s.
@@ -322,17 +327,21 @@ func terminal(s genai.JobState) bool {
 }
 
 func (b *batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
-	job, stats, err := b.get(ctx, id)
+	job, op, err := b.get(ctx, id)
 	if err != nil {
 		return batch.Status{}, err
 	}
+	stats := op.Metadata.BatchStats
 	st := batch.Status{ID: job.Name, State: string(job.State), Done: terminal(job.State),
 		Total: int(stats.RequestCount), Completed: int(stats.SuccessfulRequestCount), Failed: int(stats.FailedRequestCount)}
 	if st.ID == "" {
 		st.ID = id
 	}
-	if job.Error != nil && job.Error.Message != "" {
+	switch {
+	case job.Error != nil && job.Error.Message != "":
 		st.State += " (" + job.Error.Message + ")"
+	case op.Error != nil && op.Error.Message != "":
+		st.State += " (" + op.Error.Message + ")"
 	}
 	if job.Dest != nil && job.Dest.FileName != "" {
 		st.Files = []string{job.Dest.FileName}

@@ -173,7 +173,7 @@ func TestBatchFailed(t *testing.T) {
 	if srv.Count() != 5 {
 		t.Errorf("%d real-time requests, want 5", srv.Count())
 	}
-	if st := seen.last(); !strings.HasPrefix(st.State, "JOB_STATE_FAILED") || !st.Done {
+	if st := seen.last(); st.State != "JOB_STATE_FAILED (quota exceeded for batch jobs)" || !st.Done {
 		t.Errorf("last status %+v", st)
 	}
 }
