@@ -30,9 +30,8 @@ package gemini
 // lines into the create request, and each {request, metadata.key} of it
 // becomes a file line {key, request}.
 //
-// genai's BatchJob drops the batch's batchStats and the Operation's error,
-// so Status reads them from the response body, recorded by the adapter's
-// transport.
+// Batches are read from the Operation's wire body, recorded by the
+// adapter's transport, rather than from genai's BatchJob (see operation).
 // Batch Mode is a Gemini API feature: Vertex AI's batch prediction jobs read
 // from Cloud Storage or BigQuery, and Batches returns nil for Vertex.
 
@@ -64,6 +63,7 @@ const keyField = "key"
 const (
 	batchMaxBytes    = 2 << 30 // the Files API's largest file
 	batchMaxDuration = time.Hour
+	maxListPages     = 10000 // Find gives up after this many pages
 )
 
 // Batches returns the Gemini API's Batch Mode backend for the batch
@@ -298,23 +298,77 @@ type batchStats struct {
 	PendingRequestCount    count `json:"pendingRequestCount"`
 }
 
-// opExtras is what genai's BatchJob leaves out of the Operation.
-type opExtras struct {
+// operation is a batch's long-running Operation as the API sends it:
+// {"name", "metadata": GenerateContentBatch, "done", "error"}. It is read
+// from the wire body, not from genai's BatchJob, which drops batchStats and
+// the Operation's error, and whose JobError cannot hold a google.rpc.Status
+// with details (objects, not strings): an inlined response carrying one
+// makes genai fail to decode the whole batch.
+type operation struct {
+	Name     string `json:"name"`
 	Metadata struct {
-		BatchStats batchStats `json:"batchStats"`
+		DisplayName string     `json:"displayName"`
+		Model       string     `json:"model"`
+		State       string     `json:"state"`
+		BatchStats  batchStats `json:"batchStats"`
+		Output      *struct {
+			ResponsesFile    string `json:"responsesFile"`
+			InlinedResponses *struct {
+				InlinedResponses []inlinedResponse `json:"inlinedResponses"`
+			} `json:"inlinedResponses"`
+		} `json:"output"`
 	} `json:"metadata"`
 	Error *lineError `json:"error"` // why a batch failed
 }
 
-func (b *batchBackend) get(ctx context.Context, id string) (*genai.BatchJob, opExtras, error) {
-	x := &bodyExchange{}
-	job, err := b.c.bgc.Batches.Get(httprec.WithRecorder(ctx, x), id, nil)
-	if err != nil {
-		return nil, opExtras{}, b.c.tag(fromError(ctx, err, &x.exchange))
+type inlinedResponse struct {
+	Response *genai.GenerateContentResponse `json:"response"`
+	Metadata map[string]string              `json:"metadata"`
+	Error    *lineError                     `json:"error"`
+}
+
+// state is the SDK's word for the batch's state (genai's JobState, as
+// Batches.Get gives it: BATCH_STATE_X is JOB_STATE_X).
+func (op *operation) state() genai.JobState {
+	if rest, ok := strings.CutPrefix(op.Metadata.State, "BATCH_STATE_"); ok {
+		return genai.JobState("JOB_STATE_" + rest)
 	}
-	var op opExtras
-	json.Unmarshal(x.bytes(), &op) // for progress only
-	return job, op, nil
+	return genai.JobState(op.Metadata.State)
+}
+
+// raw calls f (a genai call) with a context recording its exchange and
+// decodes the response body into v. A body that genai could not decode
+// but v can is no failure.
+func (b *batchBackend) raw(ctx context.Context, v any, f func(ctx context.Context) error) error {
+	x := &bodyExchange{}
+	err := f(httprec.WithRecorder(ctx, x))
+	status, _ := x.snapshot()
+	var pe *providers.Error // a transport limit, or ADC
+	if err != nil && (status != http.StatusOK || ctx.Err() != nil || errors.As(err, &pe)) {
+		return b.c.tag(fromError(ctx, err, &x.exchange))
+	}
+	if derr := json.Unmarshal(x.bytes(), v); derr != nil {
+		if err == nil {
+			err = derr
+		}
+		return b.c.tag(&providers.Error{Kind: providers.KindBadResponse, StatusCode: status, Message: "malformed batch operation", Err: err})
+	}
+	return nil
+}
+
+func (b *batchBackend) get(ctx context.Context, id string) (*operation, error) {
+	op := &operation{}
+	err := b.raw(ctx, op, func(ctx context.Context) error {
+		_, err := b.c.bgc.Batches.Get(ctx, id, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if op.Name == "" {
+		op.Name = id
+	}
+	return op, nil
 }
 
 // terminal reports whether nothing more will happen to a batch in state s.
@@ -327,41 +381,42 @@ func terminal(s genai.JobState) bool {
 }
 
 func (b *batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
-	job, op, err := b.get(ctx, id)
+	op, err := b.get(ctx, id)
 	if err != nil {
 		return batch.Status{}, err
 	}
 	stats := op.Metadata.BatchStats
-	st := batch.Status{ID: job.Name, State: string(job.State), Done: terminal(job.State),
+	st := batch.Status{ID: op.Name, State: string(op.state()), Done: terminal(op.state()),
 		Total: int(stats.RequestCount), Completed: int(stats.SuccessfulRequestCount), Failed: int(stats.FailedRequestCount)}
-	if st.ID == "" {
-		st.ID = id
-	}
-	switch {
-	case job.Error != nil && job.Error.Message != "":
-		st.State += " (" + job.Error.Message + ")"
-	case op.Error != nil && op.Error.Message != "":
+	if op.Error != nil && op.Error.Message != "" {
 		st.State += " (" + op.Error.Message + ")"
 	}
-	if job.Dest != nil && job.Dest.FileName != "" {
-		st.Files = []string{job.Dest.FileName}
+	if out := op.Metadata.Output; out != nil && out.ResponsesFile != "" {
+		st.Files = []string{out.ResponsesFile}
 	}
 	return st, nil
 }
 
-// lineError is the google.rpc.Status of a failed line.
+// lineError is the google.rpc.Status of a failed line (details ignored).
 type lineError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Status  string `json:"status"`
 }
 
-func (b *batchBackend) lineErr(code int, msg, status string) error {
-	return b.c.tag(fromAPIError(genai.APIError{Code: code, Message: msg, Status: status}, &exchange{}))
+func (b *batchBackend) lineErr(e *lineError) error {
+	return b.c.tag(fromAPIError(genai.APIError{Code: e.Code, Message: e.Message, Status: e.Status}, &exchange{}))
 }
 
-// answer converts one line's response with the real-time converter.
-func (b *batchBackend) answer(r *genai.GenerateContentResponse, model string) (*providers.Response, error) {
+// line converts one line's answer with the real-time converter, or its
+// error as the real-time path classifies it.
+func (b *batchBackend) line(r *genai.GenerateContentResponse, e *lineError, model string) (*providers.Response, error) {
+	switch {
+	case e != nil:
+		return nil, b.lineErr(e)
+	case r == nil:
+		return nil, b.fail(providers.KindBadResponse, "batch line without response or error")
+	}
 	resp, err := toResponse(r, model)
 	if err != nil {
 		return nil, b.c.tag(err)
@@ -375,40 +430,32 @@ func (b *batchBackend) answer(r *genai.GenerateContentResponse, model string) (*
 // any order are fine, inlined responses without a key are dropped (their
 // lines go through the real-time path).
 func (b *batchBackend) Results(ctx context.Context, st batch.Status, fn func(string, *providers.Response, error)) error {
-	job, _, err := b.get(ctx, st.ID)
+	op, err := b.get(ctx, st.ID)
 	if err != nil {
 		return err
 	}
-	model := strings.TrimPrefix(job.Model, "models/")
-	if job.Dest == nil {
+	model := strings.TrimPrefix(op.Metadata.Model, "models/")
+	out := op.Metadata.Output
+	switch {
+	case out == nil:
 		return nil // no output (a failed or cancelled batch)
-	}
-	if name := job.Dest.FileName; name != "" {
-		return b.readFile(ctx, st.ID, name, model, fn)
+	case out.ResponsesFile != "":
+		return b.readFile(ctx, op.Name, out.ResponsesFile, model, fn)
+	case out.InlinedResponses == nil:
+		return nil
 	}
 	unkeyed := 0
-	for _, r := range job.Dest.InlinedResponses {
+	for _, r := range out.InlinedResponses.InlinedResponses {
 		key := r.Metadata[keyField]
 		if key == "" {
 			unkeyed++
 			continue
 		}
-		switch {
-		case r.Error != nil:
-			code := 0
-			if r.Error.Code != nil {
-				code = int(*r.Error.Code)
-			}
-			fn(key, nil, b.lineErr(code, r.Error.Message, ""))
-		case r.Response == nil:
-			fn(key, nil, b.fail(providers.KindBadResponse, "batch response without response or error"))
-		default:
-			resp, err := b.answer(r.Response, model)
-			fn(key, resp, err)
-		}
+		resp, err := b.line(r.Response, r.Error, model)
+		fn(key, resp, err)
 	}
 	if unkeyed > 0 {
-		return fmt.Errorf("batch %s: %d inlined responses carry no %q metadata; their lines are not mapped by position", st.ID, unkeyed, keyField)
+		return fmt.Errorf("batch %s: %d inlined responses carry no %q metadata; their lines are not mapped by position", op.Name, unkeyed, keyField)
 	}
 	return nil
 }
@@ -429,7 +476,7 @@ func (b *batchBackend) readFile(ctx context.Context, id, name, model string, fn 
 		if body.Error.Code == 0 {
 			body.Error.Code = status
 		}
-		return fmt.Errorf("batch %s: downloading %s: %w", id, name, b.lineErr(body.Error.Code, body.Error.Message, body.Error.Status))
+		return fmt.Errorf("batch %s: downloading %s: %w", id, name, b.lineErr(&body.Error))
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -445,17 +492,11 @@ func (b *batchBackend) readFile(ctx context.Context, id, name, model string, fn 
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return fmt.Errorf("batch %s: output file %s: line %d: %v", id, name, n, err)
 		}
-		switch {
-		case l.Key == "":
+		if l.Key == "" {
 			return fmt.Errorf("batch %s: output file %s: line %d: no key", id, name, n)
-		case l.Error != nil:
-			fn(l.Key, nil, b.lineErr(l.Error.Code, l.Error.Message, l.Error.Status))
-		case l.Response == nil:
-			fn(l.Key, nil, b.fail(providers.KindBadResponse, "batch output line without response or error"))
-		default:
-			resp, err := b.answer(l.Response, model)
-			fn(l.Key, resp, err)
 		}
+		resp, err := b.line(l.Response, l.Error, model)
+		fn(l.Key, resp, err)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("batch %s: output file %s: %v", id, name, err)
@@ -466,14 +507,28 @@ func (b *batchBackend) readFile(ctx context.Context, id, name, model string, fn 
 // Find looks a batch up by the tag it was submitted with (its display
 // name), listing every batch job page by page.
 func (b *batchBackend) Find(ctx context.Context, tag string) (string, bool, error) {
-	x := &exchange{}
-	for job, err := range b.c.bgc.Batches.All(withExchange(ctx, x)) {
+	token := ""
+	for range maxListPages {
+		var page struct {
+			Operations    []operation `json:"operations"`
+			NextPageToken string      `json:"nextPageToken"`
+		}
+		err := b.raw(ctx, &page, func(ctx context.Context) error {
+			_, err := b.c.bgc.Batches.List(ctx, &genai.ListBatchJobsConfig{PageToken: token})
+			return err
+		})
 		if err != nil {
-			return "", false, b.c.tag(fromError(ctx, err, x))
+			return "", false, err
 		}
-		if job != nil && job.DisplayName == tag && job.Name != "" {
-			return job.Name, true, nil
+		for _, op := range page.Operations {
+			if op.Metadata.DisplayName == tag && op.Name != "" {
+				return op.Name, true, nil
+			}
 		}
+		if page.NextPageToken == "" || page.NextPageToken == token {
+			return "", false, nil
+		}
+		token = page.NextPageToken
 	}
-	return "", false, nil
+	return "", false, b.fail(providers.KindBadResponse, fmt.Sprintf("batch: listing batches: more than %d pages", maxListPages))
 }

@@ -363,6 +363,9 @@ func TestBatchRefusals(t *testing.T) {
 	if srv.Created() != 0 || srv.Uploads() != 0 {
 		t.Errorf("%d batches, %d uploads after refusals", srv.Created(), srv.Uploads())
 	}
+	if _, err := c.Batches().Status(ctx, "batches/404"); providers.KindOf(err) != providers.KindNotFound {
+		t.Errorf("status of an unknown batch: %v, want not_found", err)
+	}
 }
 
 func TestBatchesVertex(t *testing.T) {

@@ -25,8 +25,8 @@ type GeminiBatchMode struct {
 	// Reverse writes the output (file lines or inlined responses) in
 	// reverse input order.
 	Reverse bool
-	// FailEvery gives every n-th line (1-based) an error (500 INTERNAL)
-	// instead of a response.
+	// FailEvery gives every n-th line (1-based) an error (500 INTERNAL,
+	// with a google.rpc.DebugInfo detail) instead of a response.
 	FailEvery int
 	// DropMetadata sends inlined responses without their request's
 	// metadata, as the API has been seen to do.
@@ -353,7 +353,7 @@ func (s *GeminiBatchServer) finish(b *geminiBatch) {
 	for i, rq := range b.reqs[:n] {
 		item := map[string]any{}
 		if s.mode.FailEvery > 0 && (i+1)%s.mode.FailEvery == 0 {
-			item["error"] = map[string]any{"code": 500, "message": "An internal error has occurred.", "status": "INTERNAL"}
+			item["error"] = map[string]any{"code": 500, "message": "An internal error has occurred.", "status": "INTERNAL", "details": []any{map[string]any{"@type": "type.googleapis.com/google.rpc.DebugInfo", "detail": "backend"}}}
 			b.failed++
 		} else {
 			wr := WireRequest{Method: http.MethodPost, Path: "/v1beta/models/" + b.model + ":generateContent", Body: rq, Model: b.model}
