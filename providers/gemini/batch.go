@@ -38,6 +38,7 @@ package gemini
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,23 +105,32 @@ func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) err
 	return nil
 }
 
+// Submit sends the lines that the real-time path would send as one batch
+// for the first line's model. A line the real-time path refuses (or for
+// another model) is left out: the batch ends without it and the decorator
+// sends it the normal way, which fails it (or answers it) as a real-time
+// run would. When no line is left, Submit fails with the first refusal.
 func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	if len(lines) == 0 {
 		return "", b.fail(providers.KindInvalidRequest, "batch: no lines")
 	}
 	var model string
-	inlined := make([]*genai.InlinedRequest, len(lines))
-	for i, l := range lines {
+	var refused error
+	inlined := make([]*genai.InlinedRequest, 0, len(lines))
+	for _, l := range lines {
 		m, contents, cfg, err := b.c.prepare(l.Request)
+		if err == nil && model != "" && m != model {
+			err = b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: line %q asks for model %q, the batch is for %q (one model per batch)", l.CustomID, m, model))
+		}
 		if err != nil {
-			return "", b.c.tag(err)
+			refused = cmp.Or(refused, b.c.tag(err))
+			continue
 		}
-		if model == "" {
-			model = m
-		} else if m != model {
-			return "", b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: line %q asks for model %q, the batch is for %q (one model per batch)", l.CustomID, m, model))
-		}
-		inlined[i] = &genai.InlinedRequest{Model: m, Contents: contents, Config: cfg, Metadata: map[string]string{keyField: l.CustomID}}
+		model = m
+		inlined = append(inlined, &genai.InlinedRequest{Model: m, Contents: contents, Config: cfg, Metadata: map[string]string{keyField: l.CustomID}})
+	}
+	if len(inlined) == 0 {
+		return "", refused
 	}
 	jsonl, size, err := b.encode(ctx, model, tag, inlined)
 	if err != nil {

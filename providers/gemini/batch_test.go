@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -344,27 +343,53 @@ func TestBatchLargeUpload(t *testing.T) {
 	}
 }
 
-// TestBatchRefusals: a request the real-time path refuses, or lines for two
-// models, are refused before anything is sent.
+// TestBatchRefusals: a line the real-time path refuses, or one for another
+// model, is left out of the batch (the decorator sends it the normal way);
+// a batch with no line left is refused before anything is sent.
 func TestBatchRefusals(t *testing.T) {
 	srv := providertest.NewGeminiBatchServer(t, "test-key", echo)
 	c := newBatchClient(t, srv, 0)
 	ctx := context.Background()
-	_, err := c.Batches().Submit(ctx, "t", []batch.Line{{CustomID: "a", Request: &providers.Request{Model: model}}})
-	if providers.KindOf(err) != providers.KindInvalidRequest {
-		t.Errorf("no messages: %v", err)
+	empty := &providers.Request{Model: model}
+	_, err := c.Batches().Submit(ctx, "t", []batch.Line{{CustomID: "a", Request: empty}})
+	if providers.KindOf(err) != providers.KindInvalidRequest || srv.Created() != 0 || srv.Uploads() != 0 {
+		t.Errorf("no valid line: %v; %d batches, %d uploads", err, srv.Created(), srv.Uploads())
 	}
 	other := req("y")
 	other.Model = "gemini-2.5-pro"
-	_, err = c.Batches().Submit(ctx, "t", []batch.Line{{CustomID: "a", Request: req("x")}, {CustomID: "b", Request: other}})
-	if providers.KindOf(err) != providers.KindInvalidRequest || !strings.Contains(err.Error(), "one model per batch") {
-		t.Errorf("two models: %v", err)
-	}
-	if srv.Created() != 0 || srv.Uploads() != 0 {
-		t.Errorf("%d batches, %d uploads after refusals", srv.Created(), srv.Uploads())
+	seed := req("z")
+	seed.Seed = providers.Int64(1 << 40)
+	id, err := c.Batches().Submit(ctx, "t", []batch.Line{{CustomID: "a", Request: empty}, {CustomID: "b", Request: req("x")}, {CustomID: "c", Request: other}, {CustomID: "d", Request: seed}})
+	if err != nil || srv.Created() != 1 || len(srv.Lines()) != 1 || srv.Lines()[0].Prompt() != "x" {
+		t.Fatalf("mixed lines: %q, %v; %d batches, lines %+v", id, err, srv.Created(), srv.Lines())
 	}
 	if _, err := c.Batches().Status(ctx, "batches/404"); providers.KindOf(err) != providers.KindNotFound {
 		t.Errorf("status of an unknown batch: %v, want not_found", err)
+	}
+	// Through the decorator: the refused lines fail as in real time, the
+	// other model's line is answered in real time, nothing is lost.
+	srv2 := providertest.NewGeminiBatchServer(t, "test-key", echo)
+	p, _ := newGeminiBatch(t, srv2, 0)
+	var wg sync.WaitGroup
+	got := make([]error, 3)
+	texts := make([]string, 3)
+	for i, r := range []*providers.Request{req("x"), other, seed} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := p.Generate(context.WithValue(ctx, idKey{}, fmt.Sprint(i)), r)
+			got[i] = err
+			if resp != nil {
+				texts[i] = resp.Text
+			}
+		}()
+	}
+	wg.Wait()
+	if got[0] != nil || texts[0] != "re: x" || got[1] != nil || texts[1] != "re: y" || providers.KindOf(got[2]) != providers.KindInvalidRequest {
+		t.Errorf("answers %q, errors %v", texts, got)
+	}
+	if srv2.Created() != 1 || srv2.Count() != 1 {
+		t.Errorf("%d batches, %d real-time requests; want 1 and 1", srv2.Created(), srv2.Count())
 	}
 }
 
