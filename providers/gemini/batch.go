@@ -65,7 +65,11 @@ const (
 	batchMaxBytes    = 2 << 30 // the Files API's largest file
 	batchMaxDuration = time.Hour
 	maxListPages     = 10000 // Find gives up after this many pages
+	batchAttempts    = 4     // per Batch Mode call (see retry)
 )
+
+// retryWait is the first wait between attempts of a Batch Mode call.
+var retryWait = time.Second
 
 // Batches returns the Gemini API's Batch Mode backend for the batch
 // decorator, or nil for Vertex AI (whose batch prediction needs Cloud
@@ -96,13 +100,25 @@ func (b *batchBackend) fail(kind providers.Kind, msg string) error {
 }
 
 // call runs f with a context recording its exchanges and classifies its
-// error as Generate does.
+// error as Generate does. genai's Files.Upload flattens the API's error
+// into text, so an error body is read again from the wire.
 func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) error) error {
-	x := &exchange{}
-	if err := f(withExchange(ctx, x)); err != nil {
-		return b.c.tag(fromError(ctx, err, x))
+	x := &bodyExchange{}
+	err := f(httprec.WithRecorder(ctx, x))
+	if err == nil {
+		return nil
 	}
-	return nil
+	var ae genai.APIError
+	var aep *genai.APIError
+	if status, _ := x.snapshot(); status >= http.StatusBadRequest && ctx.Err() == nil && !errors.As(err, &ae) && !errors.As(err, &aep) {
+		var body struct {
+			Error *genai.APIError `json:"error"`
+		}
+		if json.Unmarshal(x.bytes(), &body) == nil && body.Error != nil {
+			return b.c.tag(fromAPIError(*body.Error, &x.exchange))
+		}
+	}
+	return b.c.tag(fromError(ctx, err, &x.exchange))
 }
 
 // Submit sends the lines that the real-time path would send as one batch
@@ -110,6 +126,36 @@ func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) err
 // another model) is left out: the batch ends without it and the decorator
 // sends it the normal way, which fails it (or answers it) as a real-time
 // run would. When no line is left, Submit fails with the first refusal.
+// retry runs f (which returns classified errors) until it succeeds, fails
+// for good, or batchAttempts are spent, waiting the error's RetryAfter or
+// 1s, 2s, 4s in between. Only Batch Mode's idempotent calls, and creates
+// the server refused, are retried: without it one 503 would send a whole
+// batch's lines through the real-time path at twice the price.
+func (b *batchBackend) retry(ctx context.Context, f func() error) error {
+	wait := retryWait
+	for attempt := 1; ; attempt++ {
+		err := f()
+		var pe *providers.Error
+		if err == nil || attempt == batchAttempts || !errors.As(err, &pe) || !pe.Kind.Temporary() {
+			return err
+		}
+		d := cmp.Or(pe.RetryAfter, wait)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return err
+		}
+		wait *= 2
+	}
+}
+
+// refused reports whether a create failed with the server's refusal (429,
+// 503): no batch was made, so sending it again cannot make a second one.
+func refused(err error) bool {
+	var pe *providers.Error
+	return errors.As(err, &pe) && (pe.StatusCode == http.StatusTooManyRequests || pe.StatusCode == http.StatusServiceUnavailable)
+}
+
 func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	if len(lines) == 0 {
 		return "", b.fail(providers.KindInvalidRequest, "batch: no lines")
@@ -139,9 +185,11 @@ func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Lin
 	src := &genai.BatchJobSource{InlinedRequests: inlined}
 	if size > b.c.batchInline {
 		var f *genai.File
-		err := b.call(ctx, func(ctx context.Context) (err error) {
-			f, err = b.c.bgc.Files.Upload(ctx, bytes.NewReader(jsonl), &genai.UploadFileConfig{MIMEType: "jsonl", DisplayName: tag})
-			return err
+		err := b.retry(ctx, func() error { // an orphan upload is harmless
+			return b.call(ctx, func(ctx context.Context) (err error) {
+				f, err = b.c.bgc.Files.Upload(ctx, bytes.NewReader(jsonl), &genai.UploadFileConfig{MIMEType: "jsonl", DisplayName: tag})
+				return err
+			})
 		})
 		if err != nil {
 			return "", err
@@ -151,9 +199,31 @@ func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Lin
 		}
 		src = &genai.BatchJobSource{FileName: f.Name}
 	}
+	return b.create(ctx, model, tag, src)
+}
+
+// create creates the batch. A create that failed with the server's refusal
+// is sent again; one whose fate is unknown (the connection dropped, a
+// timeout) is looked up by its tag first, so it is never made twice.
+func (b *batchBackend) create(ctx context.Context, model, tag string, src *genai.BatchJobSource) (string, error) {
 	var job *genai.BatchJob
-	err = b.call(ctx, func(ctx context.Context) (err error) {
-		job, err = b.c.bgc.Batches.Create(ctx, model, src, &genai.CreateBatchJobConfig{DisplayName: tag})
+	unsure := false
+	err := b.retry(ctx, func() error {
+		if unsure {
+			id, found, err := b.Find(ctx, tag)
+			if err != nil {
+				return err
+			}
+			if found {
+				job = &genai.BatchJob{Name: id}
+				return nil
+			}
+		}
+		err := b.call(ctx, func(ctx context.Context) (err error) {
+			job, err = b.c.bgc.Batches.Create(ctx, model, src, &genai.CreateBatchJobConfig{DisplayName: tag})
+			return err
+		})
+		unsure = err != nil && !refused(err)
 		return err
 	})
 	if err != nil {
@@ -367,10 +437,13 @@ func (b *batchBackend) raw(ctx context.Context, v any, f func(ctx context.Contex
 }
 
 func (b *batchBackend) get(ctx context.Context, id string) (*operation, error) {
-	op := &operation{}
-	err := b.raw(ctx, op, func(ctx context.Context) error {
-		_, err := b.c.bgc.Batches.Get(ctx, id, nil)
-		return err
+	var op *operation
+	err := b.retry(ctx, func() error {
+		op = &operation{}
+		return b.raw(ctx, op, func(ctx context.Context) error {
+			_, err := b.c.bgc.Batches.Get(ctx, id, nil)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -472,21 +545,26 @@ func (b *batchBackend) Results(ctx context.Context, st batch.Status, fn func(str
 
 // readFile downloads and reads an output file.
 func (b *batchBackend) readFile(ctx context.Context, id, name, model string, fn func(string, *providers.Response, error)) error {
-	x := &exchange{}
-	data, err := b.c.bgc.Files.Download(withExchange(ctx, x), genai.NewDownloadURIFromFile(&genai.File{DownloadURI: name}), nil)
+	var data []byte
+	err := b.retry(ctx, func() error {
+		x := &exchange{}
+		var err error
+		data, err = b.c.bgc.Files.Download(withExchange(ctx, x), genai.NewDownloadURIFromFile(&genai.File{DownloadURI: name}), nil)
+		if err != nil {
+			return b.c.tag(fromError(ctx, err, x))
+		}
+		if status, _ := x.snapshot(); status >= http.StatusBadRequest {
+			// genai returns an error page's body as the file's content.
+			var body struct {
+				Error lineError `json:"error"`
+			}
+			json.Unmarshal(data, &body)
+			return b.c.tag(fromAPIError(genai.APIError{Code: status, Message: body.Error.Message, Status: body.Error.Status}, x))
+		}
+		return nil
+	})
 	if err != nil {
-		return b.c.tag(fromError(ctx, err, x))
-	}
-	if status, _ := x.snapshot(); status >= http.StatusBadRequest {
-		// genai returns an error page's body as the file's content.
-		var body struct {
-			Error lineError `json:"error"`
-		}
-		json.Unmarshal(data, &body)
-		if body.Error.Code == 0 {
-			body.Error.Code = status
-		}
-		return fmt.Errorf("batch %s: downloading %s: %w", id, name, b.lineErr(&body.Error))
+		return fmt.Errorf("batch %s: downloading %s: %w", id, name, err)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -523,9 +601,11 @@ func (b *batchBackend) Find(ctx context.Context, tag string) (string, bool, erro
 			Operations    []operation `json:"operations"`
 			NextPageToken string      `json:"nextPageToken"`
 		}
-		err := b.raw(ctx, &page, func(ctx context.Context) error {
-			_, err := b.c.bgc.Batches.List(ctx, &genai.ListBatchJobsConfig{PageToken: token})
-			return err
+		err := b.retry(ctx, func() error {
+			return b.raw(ctx, &page, func(ctx context.Context) error {
+				_, err := b.c.bgc.Batches.List(ctx, &genai.ListBatchJobsConfig{PageToken: token})
+				return err
+			})
 		})
 		if err != nil {
 			return "", false, err

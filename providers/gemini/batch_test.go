@@ -279,6 +279,37 @@ func TestBatchFind(t *testing.T) {
 	}
 }
 
+// TestBatchTransientFailures: 503s on the upload, the create, the polls and
+// the download are retried (each call is idempotent, or the create was
+// refused), and a create whose answer was lost is found by its tag, not
+// made twice: one batch, no line sent in real time.
+func TestBatchTransientFailures(t *testing.T) {
+	srv := providertest.NewGeminiBatchServer(t, "test-key", echo)
+	srv.SetMode(providertest.GeminiBatchMode{Unavailable: 2})
+	p, _ := newGeminiBatch(t, srv, 0)
+	sendAll(t, p, 5)
+	if srv.Created() != 1 || srv.Count() != 0 {
+		t.Errorf("after 503s: %d batches, %d real-time requests; want 1 and 0", srv.Created(), srv.Count())
+	}
+
+	srv = providertest.NewGeminiBatchServer(t, "test-key", echo)
+	c := newBatchClient(t, srv, 0)
+	ctx := context.Background()
+	srv.SetMode(providertest.GeminiBatchMode{DropCreate: 1})
+	id, err := c.Batches().Submit(ctx, "tag-lost", []batch.Line{{CustomID: "a", Request: req("x")}})
+	if err != nil || id != "batches/2" || srv.Created() != 1 || srv.Lists() == 0 {
+		t.Errorf("lost create answer: %q, %v; %d batches, %d list pages; want batches/2, one batch, found by listing", id, err, srv.Created(), srv.Lists())
+	}
+	// Each call gives up after four attempts.
+	srv.SetMode(providertest.GeminiBatchMode{Unavailable: 4})
+	if _, err := c.Batches().Status(ctx, id); providers.KindOf(err) != providers.KindUnavailable {
+		t.Errorf("four 503s: %v, want unavailable", err)
+	}
+	if st, err := c.Batches().Status(ctx, id); err != nil || st.ID != id {
+		t.Errorf("after the outage: %+v, %v", st, err)
+	}
+}
+
 // TestBatchLinesAreRealTimeRequests: a batch line carries what the
 // real-time request carries (temperature 0, top-p, seed, max tokens, stop
 // sequences, system instruction, JSON schema, an image), byte for byte.

@@ -36,6 +36,12 @@ type GeminiBatchMode struct {
 	// PageSize is the list page size when the client asks for none
 	// (default 2, so that listing pages).
 	PageSize int
+	// Unavailable makes the next n Batch Mode and Files requests answer
+	// 503 UNAVAILABLE (with a RetryInfo of 10ms).
+	Unavailable int
+	// DropCreate makes the next n creates make their batch, then close the
+	// connection without answering.
+	DropCreate int
 }
 
 // GeminiBatchServer is a fake of the Gemini API's Batch Mode as
@@ -183,6 +189,17 @@ func (s *GeminiBatchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeGeminiError(w, http.StatusForbidden, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
 		return
 	}
+	s.mu.Lock()
+	down := s.mode.Unavailable > 0
+	if down {
+		s.mode.Unavailable--
+	}
+	s.mu.Unlock()
+	if down {
+		writeGeminiError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The service is currently unavailable.",
+			[]any{map[string]any{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.010s"}})
+		return
+	}
 	switch {
 	case batchPath:
 		s.create(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "/v1beta/models/"), ":batchGenerateContent"))
@@ -284,6 +301,11 @@ func (s *GeminiBatchServer) create(w http.ResponseWriter, r *http.Request, model
 	s.created++
 	b.id = fmt.Sprintf("batches/%d", s.seq)
 	s.batches = append(s.batches, b)
+	if s.mode.DropCreate > 0 {
+		s.mode.DropCreate--
+		hijackAndClose(w)
+		return
+	}
 	writeJSON(w, s.operation(b))
 }
 
