@@ -121,16 +121,11 @@ func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) err
 	return b.c.tag(fromError(ctx, err, &x.exchange))
 }
 
-// Submit sends the lines that the real-time path would send as one batch
-// for the first line's model. A line the real-time path refuses (or for
-// another model) is left out: the batch ends without it and the decorator
-// sends it the normal way, which fails it (or answers it) as a real-time
-// run would. When no line is left, Submit fails with the first refusal.
 // retry runs f (which returns classified errors) until it succeeds, fails
 // for good, or batchAttempts are spent, waiting the error's RetryAfter or
-// 1s, 2s, 4s in between. Only Batch Mode's idempotent calls, and creates
-// the server refused, are retried: without it one 503 would send a whole
-// batch's lines through the real-time path at twice the price.
+// 1s, 2s, 4s in between. f must be safe to repeat (create makes sure).
+// Without it one 503 would send a whole batch's lines through the
+// real-time path at twice the price.
 func (b *batchBackend) retry(ctx context.Context, f func() error) error {
 	wait := retryWait
 	for attempt := 1; ; attempt++ {
@@ -156,12 +151,17 @@ func refused(err error) bool {
 	return errors.As(err, &pe) && (pe.StatusCode == http.StatusTooManyRequests || pe.StatusCode == http.StatusServiceUnavailable)
 }
 
+// Submit sends the lines that the real-time path would send as one batch
+// for the first line's model. A line the real-time path refuses (or for
+// another model) is left out: the batch ends without it and the decorator
+// sends it the normal way, which fails it (or answers it) as a real-time
+// run would. When no line is left, Submit fails with the first refusal.
 func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
 	if len(lines) == 0 {
 		return "", b.fail(providers.KindInvalidRequest, "batch: no lines")
 	}
 	var model string
-	var refused error
+	var firstRefusal error
 	inlined := make([]*genai.InlinedRequest, 0, len(lines))
 	for _, l := range lines {
 		m, contents, cfg, err := b.c.prepare(l.Request)
@@ -169,14 +169,14 @@ func (b *batchBackend) Submit(ctx context.Context, tag string, lines []batch.Lin
 			err = b.fail(providers.KindInvalidRequest, fmt.Sprintf("batch: line %q asks for model %q, the batch is for %q (one model per batch)", l.CustomID, m, model))
 		}
 		if err != nil {
-			refused = cmp.Or(refused, b.c.tag(err))
+			firstRefusal = cmp.Or(firstRefusal, b.c.tag(err))
 			continue
 		}
 		model = m
 		inlined = append(inlined, &genai.InlinedRequest{Model: m, Contents: contents, Config: cfg, Metadata: map[string]string{keyField: l.CustomID}})
 	}
 	if len(inlined) == 0 {
-		return "", refused
+		return "", firstRefusal
 	}
 	jsonl, size, err := b.encode(ctx, model, tag, inlined)
 	if err != nil {
@@ -239,7 +239,7 @@ func (b *batchBackend) create(ctx context.Context, model, tag string, src *genai
 // JSON in the create request.
 func (b *batchBackend) encode(ctx context.Context, model, tag string, inlined []*genai.InlinedRequest) ([]byte, int64, error) {
 	b.once.Do(func() {
-		b.enc, b.err = genai.NewClient(ctx, &genai.ClientConfig{
+		b.enc, b.err = genai.NewClient(context.Background(), &genai.ClientConfig{
 			Backend: genai.BackendGeminiAPI, APIKey: "encode-only",
 			HTTPOptions: genai.HTTPOptions{BaseURL: "http://encode.invalid/"},
 			HTTPClient:  &http.Client{Transport: captureTransport{}},
