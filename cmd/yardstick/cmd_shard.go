@@ -191,7 +191,8 @@ func mergeErr(err error) error {
 	return err
 }
 
-// batchBackends is implemented by adapters with a Batch API (openai).
+// batchBackends is implemented by adapters with a Batch API (openai,
+// gemini); a nil Backend means this configuration has none (Vertex AI).
 type batchBackends interface{ Batches() batch.Backend }
 
 // useBatch puts every target whose adapter has a Batch API behind the batch
@@ -206,8 +207,11 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 	}
 	var out []*batch.Provider
 	for i, b := range built {
-		bb, ok := b.Bare.(batchBackends)
-		if !ok {
+		var be batch.Backend
+		if bb, ok := b.Bare.(batchBackends); ok {
+			be = bb.Batches()
+		}
+		if be == nil {
 			fmt.Fprintf(a.stderr, "yardstick: warning: %s has no Batch API in yardstick; it runs in real time\n", b.Name)
 			continue
 		}
@@ -215,7 +219,7 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 		err := b.Insert(func(realtime providers.Provider) (providers.Provider, error) {
 			var err error
 			p, err = batch.New(batch.Options{
-				Backend: bb.Batches(), Fallback: realtime, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
+				Backend: be, Fallback: realtime, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
 				ID: func(ctx context.Context) (string, bool) {
 					k, ok := bench.KeyFrom(ctx)
 					return k.String(), ok

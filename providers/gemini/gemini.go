@@ -6,7 +6,9 @@
 //
 // The adapter converts a providers.Request to a generateContent call and the
 // answer back to a providers.Response, and every failure to a
-// *providers.Error. It implements providers.Provider and providers.Streamer.
+// *providers.Error. It implements providers.Provider and providers.Streamer,
+// and Batches gives the Gemini API's Batch Mode to providers/batch (half
+// price; see batch.go).
 //
 // What it maps where:
 //   - Request.System and any "system" messages become the system instruction;
@@ -138,6 +140,11 @@ type Config struct {
 	// Bounds limit each HTTP exchange (headers timeout, idle timeout, total
 	// time, response size); zero fields take providers' defaults.
 	Bounds providers.Bounds
+	// BatchInline is the largest batch, in bytes of request JSON, that
+	// Batches sends inline in the create request (the API takes up to
+	// 20 MB); larger ones, and every batch when it is 0, go up as a JSONL
+	// file, whose output lines carry their keys (see batch.go).
+	BatchInline int64
 }
 
 // DefaultConfig returns the Gemini API configuration with the key taken from
@@ -168,10 +175,13 @@ func VertexDefaultConfig() Config {
 // Client is a Gemini provider. It is safe for concurrent use and keeps no
 // per-call state.
 type Client struct {
-	gc      *genai.Client
-	name    string
-	model   string
-	timeout time.Duration
+	gc          *genai.Client
+	bgc         *genai.Client // Batch Mode's, with larger bounds
+	name        string
+	model       string
+	timeout     time.Duration
+	backend     Backend
+	batchInline int64
 }
 
 var (
@@ -243,7 +253,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return fail(providers.KindInvalidRequest, "", err)
 	}
-	return &Client{gc: gc, name: name, model: cfg.Model, timeout: cfg.Timeout}, nil
+	// Batch Mode moves whole files: its client takes bodies up to the Files
+	// API's 2 GB and an hour per exchange (silences stay bounded).
+	bcc := *cc
+	bb := cfg.Bounds
+	if bb.MaxResponseBytes >= 0 { // negative: no limit
+		bb.MaxResponseBytes = max(bb.MaxResponseBytes, batchMaxBytes)
+	}
+	if bb.MaxDuration >= 0 {
+		bb.MaxDuration = max(bb.MaxDuration, batchMaxDuration)
+	}
+	bcc.HTTPClient = transportFor(cfg.HTTPClient, adc, name, bb)
+	bgc, err := genai.NewClient(ctx, &bcc)
+	if err != nil {
+		return fail(providers.KindInvalidRequest, "", err)
+	}
+	backend := cfg.Backend
+	if backend == "" {
+		backend = BackendGeminiAPI
+	}
+	return &Client{gc: gc, bgc: bgc, name: name, model: cfg.Model, timeout: cfg.Timeout, backend: backend, batchInline: cfg.BatchInline}, nil
 }
 
 // BaseURL returns the endpoint requests go to, as genai resolved it.
