@@ -62,10 +62,8 @@ const keyField = "key"
 
 // Batch Mode's exchanges take at least these bounds.
 const (
-	batchMaxBytes    = 2 << 30 // the Files API's largest file
-	batchMaxDuration = time.Hour
-	maxListPages     = 10000 // Find gives up after this many pages
-	batchAttempts    = 4     // per Batch Mode call (see retry)
+	maxListPages  = 10000 // Find gives up after this many pages
+	batchAttempts = 4     // per Batch Mode call (see retry)
 )
 
 // retryWait is the first wait between attempts of a Batch Mode call.

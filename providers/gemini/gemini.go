@@ -253,17 +253,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return fail(providers.KindInvalidRequest, "", err)
 	}
-	// Batch Mode moves whole files: its client takes bodies up to the Files
-	// API's 2 GB and an hour per exchange (silences stay bounded).
+	// Batch Mode moves whole files: its client has providers.Bounds.ForBulk
+	// (bodies up to the Files API's 2 GB, an hour per exchange; silences stay
+	// bounded).
 	bcc := *cc
-	bb := cfg.Bounds
-	if bb.MaxResponseBytes >= 0 { // negative: no limit
-		bb.MaxResponseBytes = max(bb.MaxResponseBytes, batchMaxBytes)
-	}
-	if bb.MaxDuration >= 0 {
-		bb.MaxDuration = max(bb.MaxDuration, batchMaxDuration)
-	}
-	bcc.HTTPClient = transportFor(cfg.HTTPClient, adc, name, bb)
+	bcc.HTTPClient = transportFor(cfg.HTTPClient, adc, name, cfg.Bounds.ForBulk())
 	bgc, err := genai.NewClient(ctx, &bcc)
 	if err != nil {
 		return fail(providers.KindInvalidRequest, "", err)

@@ -46,7 +46,7 @@ func (b batchBackend) Find(ctx context.Context, tag string) (string, bool, error
 	limit := 100
 	var after *string
 	for {
-		page, err := b.c.api.ListBatch(ctx, after, &limit)
+		page, err := b.c.bulk.ListBatch(ctx, after, &limit)
 		if err != nil {
 			return "", false, b.c.classify(ctx, &callState{}, err)
 		}
@@ -93,7 +93,7 @@ func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line
 		}
 		up.Lines = append(up.Lines, batchLine{CustomID: l.CustomID, Method: "POST", URL: endpoint, Body: body})
 	}
-	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
+	resp, err := b.c.bulk.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
 		Endpoint: endpoint, CompletionWindow: "24h",
 		Metadata: map[string]any{"created_by": "yardstick", tagKey: tag}, UploadBatchFileRequest: up,
 	})
@@ -120,7 +120,7 @@ func (l batchLine) MarshalBatchLineItem() []byte {
 }
 
 func (b batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
-	r, err := b.c.api.RetrieveBatch(ctx, id)
+	r, err := b.c.bulk.RetrieveBatch(ctx, id)
 	if err != nil {
 		return batch.Status{}, b.c.classify(ctx, &callState{}, err)
 	}
@@ -167,7 +167,7 @@ func (b batchBackend) Results(ctx context.Context, st batch.Status, fn func(stri
 		if fid == "" {
 			continue
 		}
-		raw, err := b.c.api.GetFileContent(ctx, fid)
+		raw, err := b.c.bulk.GetFileContent(ctx, fid)
 		if err != nil {
 			return b.c.classify(ctx, &callState{}, err)
 		}

@@ -298,3 +298,57 @@ func TestFindStopsAtOlderBatches(t *testing.T) {
 		t.Errorf("a tag without a time: found %v, %v, after %d pages in all; want 1+3", found, err, srv.Lists())
 	}
 }
+
+// TestBatchOutputLargerThanAnAnswer: an output file far larger than the
+// target's response cap (which bounds one answer) is read whole: the Batch
+// API's files go through the bulk bounds.
+func TestBatchOutputLargerThanAnAnswer(t *testing.T) {
+	srv := providertest.NewOpenAIBatchServer(t, func(req providertest.WireRequest) string {
+		return echo(req) + " " + strings.Repeat("x", 1500)
+	})
+	c, err := openai.New(openai.Config{APIKey: "sk-test", BaseURL: srv.URL(), Bounds: providers.Bounds{MaxResponseBytes: 4 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	st := batchRoundTrip(t, c, 40, func(id string, resp *providers.Response, err error) {
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			return
+		}
+		got = append(got, id)
+	})
+	if len(got) != 40 || srv.Count() != 0 {
+		t.Errorf("%d of 40 lines read from batch %s, %d real-time requests", len(got), st.ID, srv.Count())
+	}
+}
+
+// batchRoundTrip submits n lines through c's backend, waits for the batch
+// and passes every result to fn.
+func batchRoundTrip(t *testing.T, c *openai.Client, n int, fn func(string, *providers.Response, error)) batch.Status {
+	t.Helper()
+	ctx := context.Background()
+	be := c.Batches()
+	lines := make([]batch.Line, n)
+	for i := range lines {
+		lines[i] = batch.Line{CustomID: fmt.Sprintf("id-%d", i), Request: &providers.Request{Model: "gpt-4o-mini",
+			Messages: []providers.Message{{Role: providers.RoleUser, Content: fmt.Sprintf("question %d", i)}}}}
+	}
+	id, err := be.Submit(ctx, "yardstick-test", lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := be.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Done {
+			if err := be.Results(ctx, st, fn); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -160,6 +160,7 @@ type Client struct {
 	name    string
 	baseURL string
 	api     *goopenai.Client
+	bulk    *goopenai.Client // the Batch API's files and batches, with bulk bounds
 	conv    convertOptions
 	stream  bool // send stream_options.include_usage
 	// deployment maps a model to its Azure deployment; nil for other
@@ -241,11 +242,16 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc.Transport = &transport{base: httpguard.Wrap(rt, cfg.Bounds), headers: cfg.Headers}
 	cc.HTTPClient = hc
+	// The Batch API moves whole files: its client has Bounds.ForBulk.
+	bcc, bhc := cc, *hc
+	bhc.Transport = &transport{base: httpguard.Wrap(rt, cfg.Bounds.ForBulk()), headers: cfg.Headers}
+	bcc.HTTPClient = &bhc
 
 	c := &Client{
 		name:    name,
 		baseURL: strings.TrimRight(base, "/"),
 		api:     goopenai.NewClientWithConfig(cc),
+		bulk:    goopenai.NewClientWithConfig(bcc),
 		conv:    convertOptions{maxTokensParam: cfg.MaxTokensParam, strictSchema: cfg.StrictJSONSchema, structuredOutput: cfg.StructuredOutput},
 		stream:  !cfg.NoStreamUsage,
 	}
