@@ -521,6 +521,19 @@ func (p *Provider) poll(ctx context.Context, b string) {
 			if st.Done {
 				break
 			}
+		} else if pe := (*providers.Error)(nil); errors.As(err, &pe) && !pe.Kind.Temporary() && ctx.Err() == nil {
+			// The provider refuses to say (the batch is gone, the key
+			// revoked): polling again cannot help. Its lines take the
+			// real-time path, which reports the cause if it persists.
+			p.warn(fmt.Sprintf("batch %s: status refused (%v): its lines run in real time", b, err))
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			for id, bid := range p.known {
+				if bid == b {
+					p.deliverLocked(id, outcome{err: errors.Join(errUndone, err)})
+				}
+			}
+			return
 		}
 		select {
 		case <-time.After(wait):

@@ -28,6 +28,8 @@ type memBackend struct {
 	// process killed there has told the provider but recorded no id.
 	afterSubmit func()
 	finds       int
+	statusErr   error // every Status call fails with it
+	statusCalls int
 }
 
 func (m *memBackend) Submit(_ context.Context, tag string, lines []Line) (string, error) {
@@ -80,6 +82,10 @@ func (n noFinder) Results(ctx context.Context, st Status, fn func(string, *provi
 func (m *memBackend) Status(_ context.Context, id string) (Status, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.statusCalls++
+	if m.statusErr != nil {
+		return Status{}, m.statusErr
+	}
 	return Status{ID: id, State: "completed", Total: len(m.batches[id]), Done: true}, nil
 }
 
@@ -304,5 +310,35 @@ func TestTagTime(t *testing.T) {
 		if _, ok := TagTime(bad); ok {
 			t.Errorf("TagTime(%q) ok", bad)
 		}
+	}
+}
+
+// TestStatusRefused: a batch whose status the provider refuses (gone, key
+// revoked) is not polled forever: its lines take the real-time path, with a
+// warning; a temporary failure is polled again.
+func TestStatusRefused(t *testing.T) {
+	for _, kind := range []providers.Kind{providers.KindNotFound, providers.KindAuth} {
+		be := &memBackend{statusErr: &providers.Error{Kind: kind, Message: "no such batch"}}
+		p, rt, warnings := newWarned(t, be, filepath.Join(t.TempDir(), "batches.jsonl"))
+		got, err := call(p, "k1", "q")
+		if err != nil || got != "rt:q" || rt.n.Load() != 1 {
+			t.Errorf("%s: got %q, %v, %d real-time calls", kind, got, err, rt.n.Load())
+		}
+		if be.statusCalls != 1 || len(*warnings) != 1 || !strings.Contains((*warnings)[0], "status refused") {
+			t.Errorf("%s: %d status calls, warnings %q", kind, be.statusCalls, *warnings)
+		}
+	}
+	// A temporary failure is polled again until the run gives up.
+	be := &memBackend{statusErr: &providers.Error{Kind: providers.KindUnavailable, Message: "503"}}
+	p, rt, _ := newWarned(t, be, filepath.Join(t.TempDir(), "batches.jsonl"))
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), idKey{}, "k1"), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Generate(ctx, &providers.Request{Messages: []providers.Message{{Role: providers.RoleUser, Content: "q"}}}); err == nil || rt.n.Load() != 0 {
+		t.Errorf("temporary status failure: %v, %d real-time calls", err, rt.n.Load())
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.statusCalls < 2 {
+		t.Errorf("temporary status failure polled %d times", be.statusCalls)
 	}
 }
