@@ -45,8 +45,11 @@
 //     ends cleanly without a finish reason is KindStreamTruncated, one cut
 //     mid-body KindBadResponse.
 //
+//   - Images in user messages go as inline data parts; Batches (batch.go)
+//     sends requests through the Gemini API's Batch Mode.
+//
 // What it does not do: retry, rate-limit or cache (decorators in package
-// providers do), tools, multimodal input, or several candidates. genai's
+// providers do), tools, audio or video input, or several candidates. genai's
 // own retries are off (its default) and so is its automatic continuation, so
 // one call is one HTTP request.
 package gemini
