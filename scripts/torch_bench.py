@@ -13,7 +13,8 @@ start-up nor model loading is timed:
       FILE holds input_ids and targets [batch, seq] (I64). A fresh copy of the loaded weights and a fresh
       torch.optim.AdamW, one warm-up step, then n timed full fine-tuning steps = forward + token cross-entropy +
       backward + clip_grad_norm_(1.0) + AdamW step; -> {"train_tok_s": batch*seq / fastest step,
-      "first_loss": the warm-up step's loss, ...}
+      "first_loss": the warm-up step's loss, ...}. Later "gen" requests use the weights it trained (the Go
+      side, too, generates after training).
   {"op": "gen", "prompts": [[id, ...], ...], "new": n}
       greedy decoding of all prompts at once (one batch, equal lengths) with a preallocated key/value cache:
       one prefill forward pass, then n-1 single-token steps (n tokens per row); -> {"seconds": wall time of the
@@ -137,6 +138,7 @@ class Worker:
             t0 = time.perf_counter()
             loss = step()
             fastest = min(fastest, time.perf_counter() - t0)
+        self.model = m  # later "gen" requests decode with the trained weights, as the Go side does
         return {"train_tok_s": ids.numel() / fastest, "train_step_s": fastest, "first_loss": first_loss, "train_loss": loss}
 
     def gen(self, req):
