@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # llamacpp.sh — llama.cpp for the generation benchmark (BenchmarkBatchedGeneration's third column), once,
-# outside the repo: the npm package node-llama-cpp, pinned, ships prebuilt llama.cpp binaries (CPU build
-# for linux-x64), so nothing compiles. (llama-cpp-python, the Python binding the issue names, compiles
-# llama.cpp from source — about half an hour on this 2-core machine — so the benchmark uses this instead.)
+# outside the repo: the npm package node-llama-cpp, pinned, ships prebuilt llama.cpp binaries (CPU builds
+# for linux-x64), so nothing compiles. Its postinstall script, which would build llama.cpp when no prebuilt
+# binary fits, is skipped: the benchmark loads the prebuilt one with build: "never". (llama-cpp-python, the
+# Python binding the issue names, compiles llama.cpp from source — about half an hour on this 2-core
+# machine — so the benchmark uses node-llama-cpp instead.)
 #
 # Usage:
 #   scripts/llamacpp.sh setup   # idempotent: npm install -E node-llama-cpp@$VERSION into $CACHE/node-llama-cpp
-#   scripts/llamacpp.sh dir     # setup, then print the directory holding node_modules/ (NODE_PATH's parent)
+#   scripts/llamacpp.sh dir     # setup, then print the directory holding node_modules/node-llama-cpp
 #
 # Never part of `make test`; `make bench-llamacpp` runs setup. Environment knobs: YARDSTICK_CACHE (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/yardstick), NPM (default npm).
@@ -35,7 +37,7 @@ setup() {
 	mkdir -p "$DIR"
 	[[ -f "$DIR/package.json" ]] || echo '{"name": "yardstick-llamacpp-bench", "private": true}' >"$DIR/package.json"
 	log "installing node-llama-cpp@$VERSION (prebuilt llama.cpp) into $DIR"
-	(cd "$DIR" && "$NPM" install --no-audit --no-fund -E "node-llama-cpp@$VERSION" >&2)
+	(cd "$DIR" && "$NPM" install --no-audit --no-fund --ignore-scripts -E "node-llama-cpp@$VERSION" >&2)
 	installed || { log "node-llama-cpp@$VERSION did not install into $DIR"; exit 1; }
 }
 

@@ -355,7 +355,7 @@ func runGoBench(b *testing.B, dir string, cfg *finetune.ModelConfig, sh benchSha
 //	eval "$(scripts/libtorch.sh env)"; OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 \
 //	YARDSTICK_TORCH_PYTHON=~/.cache/yardstick/torch-venv/bin/python \
 //	YARDSTICK_BENCH_GGUF=$(scripts/smollm2.sh path) YARDSTICK_LLAMACPP_DIR=$(scripts/llamacpp.sh dir) \
-//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x -v ./finetune/torch/
+//	go test -tags torch -run '^$' -bench BatchedGeneration -benchtime 1x -timeout 60m -v ./finetune/torch/
 func BenchmarkBatchedGeneration(b *testing.B) {
 	threads, _ := strconv.Atoi(envOr("YARDSTICK_TORCH_THREADS", "2"))
 	rounds, _ := strconv.Atoi(envOr("YARDSTICK_BENCH_ROUNDS", "3"))
