@@ -102,6 +102,7 @@ func BenchmarkThroughput(b *testing.B) {
 				var g benchResult
 				onGo(func() { g = runGoBench(b, dir, cfg, sh) })
 				b.Logf("round %d go:      train %.0f tok/s, generate %.1f tok/s, first loss %.5f", r, g.TrainTokS, g.GenTokS, g.FirstLoss)
+				fmt.Fprintf(os.Stderr, "%s round %d go:      train %.0f tok/s, generate %.1f tok/s (load %s)\n", time.Now().UTC().Format("15:04:05"), r, g.TrainTokS, g.GenTokS, loadAvg())
 				fig.add("train", "go", g.TrainTokS)
 				fig.add("generate", "go", g.GenTokS)
 				if r == 0 {
@@ -130,6 +131,7 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 				genTokS := float64(sh.newTokens) / fastest
 				b.Logf("round %d pytorch: train %.0f tok/s, generate %.1f tok/s, first loss %.5f", r, tr.TrainTokS, genTokS, tr.FirstLoss)
+				fmt.Fprintf(os.Stderr, "%s round %d pytorch: train %.0f tok/s, generate %.1f tok/s (load %s)\n", time.Now().UTC().Format("15:04:05"), r, tr.TrainTokS, genTokS, loadAvg())
 				fig.add("train", "pytorch", tr.TrainTokS)
 				fig.add("generate", "pytorch", genTokS)
 				if r == 0 {
@@ -542,8 +544,12 @@ func BenchmarkBatchedGeneration(b *testing.B) {
 						b.Fatalf("%s batch %d row %d: %d tokens, want %d", e.name, batch, i, len(row), 1+newTokens)
 					}
 				}
-				fig.add(fmt.Sprintf("prefill_b%d", batch), e.name, float64(batch*promptLen)/pre)
-				fig.add(fmt.Sprintf("decode_b%d", batch), e.name, float64(batch*newTokens)/(g.Seconds-pre))
+				pf, dc := float64(batch*promptLen)/pre, float64(batch*newTokens)/(g.Seconds-pre)
+				fig.add(fmt.Sprintf("prefill_b%d", batch), e.name, pf)
+				fig.add(fmt.Sprintf("decode_b%d", batch), e.name, dc)
+				// Progress as it happens (b.Logf prints only at the end), with the load it ran under.
+				fmt.Fprintf(os.Stderr, "%s round %d batch %d %-16s prefill %7.1f tok/s  decode %6.1f tok/s  (load %s)\n",
+					time.Now().UTC().Format("15:04:05"), round, batch, e.name, pf, dc, loadAvg())
 				if round == 0 {
 					if ids[e.name] == nil {
 						ids[e.name] = map[int][][]int32{}
@@ -583,6 +589,15 @@ func BenchmarkBatchedGeneration(b *testing.B) {
 			b.Errorf("%s worker: %v", w.name, err)
 		}
 	}
+}
+
+// loadAvg is the 1-minute load average (Linux), or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // ggufTypeMix describes a GGUF file's tensor types by element count, largest first ("Q4_1 88%, Q8_0 12%, ...").
