@@ -190,7 +190,6 @@ type Builder struct {
 	opts    Options
 	sum     *Summarizer
 	baseSum *Summarizer
-	flaky   *FlakyTracker
 	ev      *gate.Evaluator
 	cmp     *compare.Comparer
 	sub     map[int]*compare.Comparer // delta thresholds with non-row filters, by index
@@ -215,7 +214,6 @@ func New(opts Options) *Builder {
 		opts:    opts,
 		sum:     NewSummarizer(opts),
 		baseSum: NewSummarizer(opts),
-		flaky:   NewFlakyTracker(),
 		ev:      gate.NewEvaluator(opts.Thresholds, gopts),
 		cmp:     compare.New(compare.Options{Options: opts.Options, Force: opts.Force, IncludeCachedLatency: opts.IncludeCachedLatency}),
 		sub:     map[int]*compare.Comparer{},
@@ -254,7 +252,6 @@ func (b *Builder) Add(r *bench.Result) {
 	}
 	b.seen[r.Key()] = struct{}{}
 	b.sum.Add(r)
-	b.flaky.Add(r)
 	b.ev.Add(r)
 	b.cmp.Add(RunArm, r)
 	for i, c := range b.sub {
@@ -344,7 +341,7 @@ func (b *Builder) Close() (*Analysis, error) {
 	if b.base {
 		an.Baseline = b.baseSum.Close()
 	}
-	an.Flaky = b.flaky.Flaky()
+	an.Flaky = b.sum.Flaky()
 	for _, s := range an.Summaries {
 		an.FailedCases = append(an.FailedCases, b.failed[[2]string{s.Suite, s.Target}]...)
 	}

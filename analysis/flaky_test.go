@@ -49,12 +49,14 @@ var example = []run{
 	{"e", false, 0.2, false}, {"e", true, 0.9, false},
 }
 
-func TestTracker(t *testing.T) {
+// TestFlakyAndPassHatK: the flaky cases and pass^k come from the
+// Summarizer's per-case tallies.
+func TestFlakyAndPassHatK(t *testing.T) {
 	tests := []struct {
-		name   string
-		in     []*bench.Result
-		flaky  []FlakyCase
-		groups []FlakyGroup
+		name  string
+		in    []*bench.Result
+		flaky []FlakyCase
+		hat   map[string]map[int]float64 // by target
 	}{
 		{
 			name: "hand-computed",
@@ -63,45 +65,48 @@ func TestTracker(t *testing.T) {
 				{Suite: "s", Target: "t", CaseID: "a", Runs: 3, Passed: 2, Failed: 1, ScoreMin: 0.4, ScoreMax: 1},
 				{Suite: "s", Target: "t", CaseID: "e", Runs: 2, Passed: 1, Failed: 1, ScoreMin: 0.2, ScoreMax: 0.9},
 			},
-			groups: []FlakyGroup{{Suite: "s", Target: "t", Cases: 5, Flaky: 2, MaxRuns: 3,
-				PassHatK: map[int]float64{1: 8.0 / 15, 2: 4.0 / 15, 3: 1.0 / 3}}},
+			hat: map[string]map[int]float64{"t": {1: 8.0 / 15, 2: 4.0 / 15, 3: 1.0 / 3}},
 		},
 		{
-			name:   "one run each: nothing flaky, pass^1 is the pass rate",
-			in:     results("u", []run{{"x", true, 1, false}, {"y", false, 0, false}, {"z", false, 0, true}}),
-			groups: []FlakyGroup{{Suite: "s", Target: "u", Cases: 3, MaxRuns: 1, PassHatK: map[int]float64{1: 1.0 / 3}}},
+			name: "one run each: nothing flaky, pass^1 is the pass rate",
+			in:   results("u", []run{{"x", true, 1, false}, {"y", false, 0, false}, {"z", false, 0, true}}),
+			hat:  map[string]map[int]float64{"u": {1: 1.0 / 3}},
 		},
 		{
 			name:  "two targets sorted",
 			in:    append(results("z", []run{{"a", true, 1, false}}), results("a", []run{{"a", false, 0, false}, {"a", true, 1, false}})...),
 			flaky: []FlakyCase{{Suite: "s", Target: "a", CaseID: "a", Runs: 2, Passed: 1, Failed: 1, ScoreMin: 0, ScoreMax: 1}},
-			groups: []FlakyGroup{
-				{Suite: "s", Target: "a", Cases: 1, Flaky: 1, MaxRuns: 2, PassHatK: map[int]float64{1: 0.5, 2: 0}},
-				{Suite: "s", Target: "z", Cases: 1, MaxRuns: 1, PassHatK: map[int]float64{1: 1}},
-			},
+			hat:   map[string]map[int]float64{"a": {1: 0.5, 2: 0}, "z": {1: 1}},
+		},
+		{
+			name: "an error and a duplicate key count once, as everywhere",
+			in: append(results("d", []run{{"a", true, 1, false}, {"a", false, 0.5, false}, {"a", false, 0, true}}),
+				results("d", []run{{"a", true, 1, false}})...),
+			flaky: []FlakyCase{{Suite: "s", Target: "d", CaseID: "a", Runs: 3, Passed: 1, Failed: 1, Errors: 1, ScoreMin: 0.5, ScoreMax: 1}},
+			hat:   map[string]map[int]float64{"d": {1: 1.0 / 3, 2: 0, 3: 0}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := NewFlakyTracker()
+			sum := NewSummarizer(Options{})
 			for _, r := range tc.in {
-				tr.Add(r)
+				sum.Add(r)
 			}
-			if got := tr.Flaky(); !slices.Equal(got, tc.flaky) {
+			if got := sum.Flaky(); !slices.Equal(got, tc.flaky) {
 				t.Errorf("Flaky\n got %+v\nwant %+v", got, tc.flaky)
 			}
-			got := tr.Groups()
-			if len(got) != len(tc.groups) {
-				t.Fatalf("Groups = %+v", got)
+			sums := sum.Close()
+			if len(sums) != len(tc.hat) {
+				t.Fatalf("%d summaries", len(sums))
 			}
-			for i, g := range got {
-				w := tc.groups[i]
-				if g.Suite != w.Suite || g.Target != w.Target || g.Cases != w.Cases || g.Flaky != w.Flaky || g.MaxRuns != w.MaxRuns || len(g.PassHatK) != len(w.PassHatK) {
-					t.Errorf("group %d = %+v, want %+v", i, g, w)
+			for _, s := range sums {
+				want := tc.hat[s.Target]
+				if len(s.PassHatK) != len(want) {
+					t.Errorf("%s: pass^k %v, want %v", s.Target, s.PassHatK, want)
 				}
-				for k, v := range w.PassHatK {
-					if math.Abs(g.PassHatK[k]-v) > 1e-12 {
-						t.Errorf("group %d pass^%d = %v, want %v", i, k, g.PassHatK[k], v)
+				for k, v := range want {
+					if math.Abs(s.PassHatK[k]-v) > 1e-12 {
+						t.Errorf("%s: pass^%d = %v, want %v", s.Target, k, s.PassHatK[k], v)
 					}
 				}
 			}
@@ -109,10 +114,10 @@ func TestTracker(t *testing.T) {
 	}
 }
 
-// TestAgreesWithSummarizer checks the shared definitions against
-// the Summarizer: the same flaky IDs, pass^1 = pass@1, and pass^n =
-// PassAllK when every case ran n times.
-func TestAgreesWithSummarizer(t *testing.T) {
+// TestFlakyAgreesWithSummary: the flaky list and Summary.FlakyCases name
+// the same cases, pass^1 = pass@1, and pass^n = PassAllK when every case
+// ran n times.
+func TestFlakyAgreesWithSummary(t *testing.T) {
 	var in []run
 	for i, id := range []string{"a", "b", "c", "d", "e", "f"} {
 		for rep := range 4 {
@@ -120,24 +125,22 @@ func TestAgreesWithSummarizer(t *testing.T) {
 			in = append(in, run{id, pass, float64(rep) / 4, i == 5 && rep == 3})
 		}
 	}
-	tr, sum := NewFlakyTracker(), NewSummarizer(Options{})
+	sum := NewSummarizer(Options{})
 	for _, r := range results("t", in) {
-		tr.Add(r)
 		sum.Add(r)
 	}
 	s := sum.Close()[0]
 	var ids []string
-	for _, c := range tr.Flaky() {
+	for _, c := range sum.Flaky() {
 		ids = append(ids, c.CaseID)
 	}
 	if !slices.Equal(ids, s.FlakyCases) {
-		t.Errorf("flaky %v, Summarizer %v", ids, s.FlakyCases)
+		t.Errorf("flaky %v, Summary %v", ids, s.FlakyCases)
 	}
-	g := tr.Groups()[0]
-	if math.Abs(g.PassHatK[1]-s.PassAtK[1]) > 1e-12 || math.Abs(g.PassHatK[4]-s.PassAllK) > 1e-12 {
-		t.Errorf("pass^1 %v vs pass@1 %v; pass^4 %v vs PassAllK %v", g.PassHatK[1], s.PassAtK[1], g.PassHatK[4], s.PassAllK)
+	if math.Abs(s.PassHatK[1]-s.PassAtK[1]) > 1e-12 || math.Abs(s.PassHatK[4]-s.PassAllK) > 1e-12 {
+		t.Errorf("pass^1 %v vs pass@1 %v; pass^4 %v vs PassAllK %v", s.PassHatK[1], s.PassAtK[1], s.PassHatK[4], s.PassAllK)
 	}
-	if len(ids) == 0 || g.PassHatK[4] == 0 {
+	if len(ids) == 0 || s.PassHatK[4] == 0 {
 		t.Fatal("example too degenerate to check anything")
 	}
 }

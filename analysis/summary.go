@@ -19,6 +19,7 @@ package analysis
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -46,6 +47,9 @@ type caseTally struct {
 	scoreSum        float64
 	scoredPass      int // results without error that passed
 	scoredFail      int // results without error that failed
+	errors          int
+	scoreMin        float64 // over results without error
+	scoreMax        float64
 }
 
 type summaryAcc struct {
@@ -105,12 +109,15 @@ func (s *Summarizer) Add(r *bench.Result) {
 	a.scores = append(a.scores, r.Score)
 	ct := a.cases[r.CaseID]
 	if ct == nil {
-		ct = &caseTally{}
+		ct = &caseTally{scoreMin: math.Inf(1), scoreMax: math.Inf(-1)}
 		a.cases[r.CaseID] = ct
 	}
 	ct.results++
 	if r.Error == nil {
 		ct.scoreSum += r.Score
+		ct.scoreMin, ct.scoreMax = math.Min(ct.scoreMin, r.Score), math.Max(ct.scoreMax, r.Score)
+	} else {
+		ct.errors++
 	}
 	if r.Attempts > 1 {
 		a.retries += r.Attempts - 1
@@ -202,6 +209,10 @@ func (s *Summarizer) Add(r *bench.Result) {
 //     pass@k estimator (stats.PassAtK) with n = the case's results and c = its
 //     passes; a case with fewer than k results is left out of PassAtK[k], and
 //     k is omitted when no case has k results.
+//   - PassHatK[k], likewise, is the mean of the unbiased pass^k estimator
+//     (stats.PassHatK): the chance that k runs of a case all pass. PassHatK[1]
+//     equals PassAtK[1]; with every case run n times PassHatK[n] equals
+//     PassAllK.
 //   - PassAllK is the share of cases all of whose results passed.
 //   - FlakyCases lists, sorted, the case IDs that both passed and failed
 //     across repeats, among results without an error (an infrastructure error
@@ -265,18 +276,20 @@ func (a *summaryAcc) summary(k summaryKey, o Options) Summary {
 	}
 
 	sm.PassAtK = make(map[int]float64, sm.Repeats)
+	sm.PassHatK = make(map[int]float64, sm.Repeats)
 	for kk := 1; kk <= sm.Repeats; kk++ {
-		var sum float64
+		var at, hat float64
 		var m int
 		for _, id := range ids {
 			ct := a.cases[id]
 			if ct.results >= kk {
-				sum += stats.PassAtK(ct.results, ct.passed, kk)
+				at += stats.PassAtK(ct.results, ct.passed, kk)
+				hat += stats.PassHatK(ct.results, ct.passed, kk)
 				m++
 			}
 		}
 		if m > 0 {
-			sm.PassAtK[kk] = sum / float64(m)
+			sm.PassAtK[kk], sm.PassHatK[kk] = at/float64(m), hat/float64(m)
 		}
 	}
 	allPass := 0
@@ -285,7 +298,7 @@ func (a *summaryAcc) summary(k summaryKey, o Options) Summary {
 		if ct.passed == ct.results {
 			allPass++
 		}
-		if ct.scoredPass > 0 && ct.scoredFail > 0 {
+		if ct.flaky() {
 			sm.FlakyCases = append(sm.FlakyCases, id)
 		}
 	}
@@ -355,6 +368,7 @@ type Summary struct {
 	Retries              int             `json:"retries"`              // provider calls beyond the first, over every result
 	Repeats              int             `json:"repeats"`              // distinct repeat indexes seen
 	PassAtK              map[int]float64 `json:"pass_at_k,omitempty"`  // unbiased pass@k over cases, k ≤ repeats
+	PassHatK             map[int]float64 `json:"pass_hat_k,omitempty"` // unbiased pass^k over cases: k runs all pass
 	PassAllK             float64         `json:"pass_all_k,omitempty"` // share of cases passing every repeat
 	FlakyCases           []string        `json:"flaky_cases,omitempty"`
 }

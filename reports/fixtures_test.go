@@ -74,7 +74,9 @@ func sampleInput() *Input {
 	s3 := sum("math", "openai:gpt-4o-mini", 120, 97, 0, 0.8083, 0.7284, 0.8692, 0.8083, 0.74, 0.87, 950*time.Millisecond, 2200*time.Millisecond, 2900*time.Millisecond, 300*time.Millisecond, 0.0131, true)
 	s4 := sum("math", "ollama:llama3.1:8b", 120, 64, 0, 0.5333, 0.4446, 0.62, 0.5333, 0.45, 0.62, 2600*time.Millisecond, 5100*time.Millisecond, 7200*time.Millisecond, 0, 0, false)
 	s1.Repeats, s1.PassAtK, s1.PassAllK, s1.FlakyCases = 3, map[int]float64{1: 0.89, 3: 0.945}, 0.83, []string{"refund-17", "order-204"}
+	s1.PassHatK = map[int]float64{1: 0.89, 3: 0.83}
 	s2.Repeats, s2.PassAtK, s2.PassAllK = 3, map[int]float64{1: 0.805, 3: 0.88}, 0.74
+	s2.PassHatK = map[int]float64{1: 0.805, 3: 0.74}
 
 	b1, b2 := s1, s2
 	b1.PassRate.Value, b1.CostUSD, b1.Latency.P50, b1.Latency.P95 = 0.915, 0.0398, 790*time.Millisecond, 1700*time.Millisecond

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yardstick-eval/yardstick/analysis"
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 )
 
 //go:embed assets/report.css
@@ -93,7 +94,10 @@ func HTML(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error], opts 
 		return err
 	}
 
-	bw := bufio.NewWriterSize(w, 256<<10)
+	// No bidi control belongs anywhere in the document: model output with
+	// one cannot reorder what a reader sees.
+	bidi := safetext.NewBidiWriter(w)
+	bw := bufio.NewWriterSize(bidi, 256<<10)
 	page := buildPage(in, sp)
 	if err := pageTemplate.ExecuteTemplate(bw, "top", page); err != nil {
 		return fmt.Errorf("reports: html: %w", err)
@@ -108,7 +112,10 @@ func HTML(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error], opts 
 	if err := pageTemplate.ExecuteTemplate(bw, "bottom", page); err != nil {
 		return fmt.Errorf("reports: html: %w", err)
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return bidi.Flush()
 }
 
 // spool turns the results stream into two temporary files of compact JSON

@@ -169,6 +169,7 @@ type jsonSummary struct {
 	Cases                int                    `json:"cases"`
 	Repeats              int                    `json:"repeats"`
 	PassAtK              map[int]num            `json:"pass_at_k"`
+	PassHatK             map[int]num            `json:"pass_hat_k"`
 	PassAllK             num                    `json:"pass_all_k"`
 	FlakyCases           []string               `json:"flaky_cases"`
 }
@@ -221,9 +222,12 @@ func jsonSummaries(in []analysis.Summary) []jsonSummary {
 		if j.ErrorsByKind == nil {
 			j.ErrorsByKind = map[providers.Kind]int{}
 		}
-		j.PassAtK = make(map[int]num, len(s.PassAtK))
+		j.PassAtK, j.PassHatK = make(map[int]num, len(s.PassAtK)), make(map[int]num, len(s.PassHatK))
 		for k, v := range s.PassAtK {
 			j.PassAtK[k] = num(v)
+		}
+		for k, v := range s.PassHatK {
+			j.PassHatK[k] = num(v)
 		}
 		if j.FlakyCases == nil {
 			j.FlakyCases = []string{}

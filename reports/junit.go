@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/yardstick-eval/yardstick/bench"
+	"github.com/yardstick-eval/yardstick/internal/safetext"
 )
 
 // Limits on text carried into JUnit failure bodies, in characters.
@@ -87,7 +88,10 @@ func JUnit(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error]) erro
 		}
 	}, func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) })
 
-	bw := bufio.NewWriterSize(w, 64<<10)
+	// No bidi control belongs anywhere in the document: model output with
+	// one cannot reorder what a reader sees.
+	bidi := safetext.NewBidiWriter(w)
+	bw := bufio.NewWriterSize(bidi, 64<<10)
 	bw.WriteString(xml.Header)
 	bw.WriteString("<testsuites>\n")
 	id := 0
@@ -112,7 +116,10 @@ func JUnit(w io.Writer, in *Input, results iter.Seq2[*bench.Result, error]) erro
 		writeThresholdSuite(bw, in, id)
 	}
 	bw.WriteString("</testsuites>\n")
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return bidi.Flush()
 }
 
 // junitGroup accumulates one suite × target's counts and spools its test cases.

@@ -52,3 +52,31 @@ func TestModelOutputIsNeutralised(t *testing.T) {
 		}
 	}
 }
+
+// The HTML page and junit.xml carry no bidi control from model output,
+// reasons or case ids, wherever in the document it would land.
+func TestDocumentsCarryNoBidiControls(t *testing.T) {
+	rs := sampleResults()
+	rs[0].Output, rs[1].Output = "\u202eevil\u202c", "\u202eevil\u202c"
+	rs[1].Reason = "\u2066reason\u2069"
+	rs[1].CaseID = "case-\u200f1"
+	render := map[string]func(*bytes.Buffer) error{
+		"html":  func(b *bytes.Buffer) error { return HTML(b, sampleInput(), seqOf(rs), HTMLOptions{}) },
+		"junit": func(b *bytes.Buffer) error { return JUnit(b, sampleInput(), seqOf(rs)) },
+	}
+	for name, fn := range render {
+		var b bytes.Buffer
+		if err := fn(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if !strings.Contains(out, "evil") || !strings.Contains(out, "reason") {
+			t.Fatalf("%s: the hostile text is not shown", name)
+		}
+		for _, bad := range []string{"\u202e", "\u202c", "\u2066", "\u2069", "\u200f"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: bidi control %q survived", name, bad)
+			}
+		}
+	}
+}

@@ -329,7 +329,8 @@ func thresholdTable(in *Input, st style) *table {
 	return t
 }
 
-// repeatsTable shows pass@k and all-k pass rates when any target repeated.
+// repeatsTable shows pass@k (some of k runs pass), pass^k (all k runs
+// pass, k ≥ 2) and all-k pass rates when any target repeated.
 func repeatsTable(sums []analysis.Summary, st style) *table {
 	var ks []int
 	any := false
@@ -348,19 +349,28 @@ func repeatsTable(sums []analysis.Summary, st style) *table {
 	}
 	slices.Sort(ks)
 	t := &table{header: []string{"suite", "target", "repeats"}}
+	hatKs := slices.DeleteFunc(slices.Clone(ks), func(k int) bool { return k < 2 }) // pass^1 is pass@1
 	for _, k := range ks {
 		t.header = append(t.header, "pass@"+strconv.Itoa(k))
 	}
+	for _, k := range hatKs {
+		t.header = append(t.header, "pass^"+strconv.Itoa(k))
+	}
 	t.header = append(t.header, "all-k pass", "flaky cases")
-	t.align = alignCols("ll" + strings.Repeat("r", len(ks)+3))
+	t.align = alignCols("ll" + strings.Repeat("r", len(ks)+len(hatKs)+3))
+	cell := func(m map[int]float64, k int) string {
+		if v, ok := m[k]; ok {
+			return fmtPct(v)
+		}
+		return dash
+	}
 	for _, s := range sums {
 		row := []string{cellFor(st, s.Suite), cellFor(st, s.Target), strconv.Itoa(s.Repeats)}
 		for _, k := range ks {
-			if v, ok := s.PassAtK[k]; ok {
-				row = append(row, fmtPct(v))
-			} else {
-				row = append(row, dash)
-			}
+			row = append(row, cell(s.PassAtK, k))
+		}
+		for _, k := range hatKs {
+			row = append(row, cell(s.PassHatK, k))
 		}
 		allK := dash
 		if s.Repeats > 1 {

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,10 @@ import (
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/shard"
 )
+
+// beforePublish, when set by a test, runs just before the merged results
+// file is put in place.
+var beforePublish func()
 
 // Options configures Merge. The zero value refuses every problem.
 type Options struct {
@@ -425,7 +430,15 @@ func Merge(ctx context.Context, shards []Shard, out string, opts Options) (*Resu
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp.Name(), resultsPath); err != nil {
+	if beforePublish != nil {
+		beforePublish()
+	}
+	// Link, not Rename: a merge into the same --out that finished first
+	// keeps its file, and this one fails instead of replacing it.
+	if err := os.Link(tmp.Name(), resultsPath); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%s already exists (another merge into this folder finished first): choose another --out", resultsPath)
+		}
 		return nil, err
 	}
 

@@ -368,3 +368,26 @@ func TestMergeKeepsRetriedErrors(t *testing.T) {
 		t.Errorf("a repeated success was not refused: %v", err)
 	}
 }
+
+// Two merges into one --out: the one that finishes second fails and the
+// first one's results file stays.
+func TestMergeRacingIntoOneOut(t *testing.T) {
+	f := newFixture(t, 20, 2)
+	shards, err := Open(f.dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	results := filepath.Join(out, "results.jsonl")
+	beforePublish = func() { os.WriteFile(results, []byte("the other merge\n"), 0o644) }
+	defer func() { beforePublish = nil }()
+	if _, err := Merge(context.Background(), shards, out, Options{}); err == nil || !strings.Contains(err.Error(), "another merge") {
+		t.Errorf("merge losing the race: %v", err)
+	}
+	if data, _ := os.ReadFile(results); string(data) != "the other merge\n" {
+		t.Errorf("the first merge's file was replaced: %q", data)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+}

@@ -11,7 +11,9 @@
 //   - Markdown also breaks GitHub @mentions (which would notify people and
 //     teams from a PR comment) and autolinks (bare http://, https:// and
 //     www. URLs, and e-mail addresses) by inserting a zero-width space
-//     (U+200B): the text reads the same and nothing links or pings.
+//     (U+200B): the text reads the same and nothing links or pings;
+//   - BidiWriter does what Bidi does to a whole document as it streams (the
+//     HTML report, junit.xml).
 //
 // Neither function escapes Markdown or HTML syntax, strips other control
 // characters or limits length: the reports package's escapers do that and

@@ -1,8 +1,10 @@
 package safetext
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestMarkdown(t *testing.T) {
@@ -54,4 +56,59 @@ func TestTerminal(t *testing.T) {
 			t.Errorf("Terminal(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestBidiWriter: a document written in pieces split at every byte comes
+// out as Bidi makes it, with other bytes (invalid UTF-8 too) unchanged.
+func TestBidiWriter(t *testing.T) {
+	docs := []string{
+		"",
+		"plain ascii",
+		"\u202eevil\u202c and \u2066iso\u2069 \u200e\u200f \u061c",
+		"한국어 — “quotes” … ‘x’ \u2028 ؀ \xe2\x80 \xd8 \xff end \xe2",
+		"\u202e",
+		"\xe2\x80\xae",
+		"tail \xe2\x81",
+	}
+	for _, doc := range docs {
+		want := bidiBytesOnly(doc)
+		if utf8.ValidString(doc) && want != Bidi(doc) {
+			t.Fatalf("%q: reference %q differs from Bidi %q", doc, want, Bidi(doc))
+		}
+		for split := 0; split <= len(doc); split++ {
+			for _, step := range []int{1, 2, 3, len(doc) + 1} {
+				var out bytes.Buffer
+				w := NewBidiWriter(&out)
+				w.Write([]byte(doc[:split]))
+				for rest := doc[split:]; len(rest) > 0; {
+					k := min(step, len(rest))
+					if n, err := w.Write([]byte(rest[:k])); n != k || err != nil {
+						t.Fatalf("Write = %d, %v", n, err)
+					}
+					rest = rest[k:]
+				}
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if out.String() != want {
+					t.Fatalf("%q split at %d step %d: %q, want %q", doc, split, step, out.String(), want)
+				}
+			}
+		}
+	}
+}
+
+// bidiBytesOnly replaces the bidi controls of s, keeping invalid bytes.
+func bidiBytesOnly(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError && IsBidi(r) {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
