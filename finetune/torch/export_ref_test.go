@@ -25,7 +25,8 @@ import (
 
 // The reference check of every export: TestExportReference re-creates, from tiny_llama.gguf and adapters
 // with fixed weights, each file `yardstick finetune export` writes (PEFT adapter for every --lora-targets
-// form, GGUF LoRA adapter, merged GGUF F16 and Q8_0, merged safetensors directory) and checks that
+// form, GGUF LoRA adapter, merged GGUF F16 and Q8_0, merged safetensors directory; and, on a
+// tied-embeddings base written by gguf.WriteModel, adapter, merged F16 and GGUF LoRA) and checks that
 //
 //   - it is byte-identical to the file the reference implementations read when
 //     testdata/exports/{reference,llamacpp}.json were recorded (sha256), so a writer change fails here
@@ -43,6 +44,9 @@ var exportRefOut = flag.String("export-ref", "", "write the reference exports an
 const (
 	refFixtures = "testdata/exports"
 	refBase     = "tiny_llama.gguf"
+	// refTiedBase is tiny_llama.gguf with tied embeddings (no output.weight, as SmolLM2 and most small
+	// LLaMAs ship), written by gguf.WriteModel in F32: itself an export the references read.
+	refTiedBase = "tiny_llama_tied.gguf"
 	refRank     = 4
 	refAlpha    = 8
 	// refStride: logits are recorded at vocabulary ids 0, refStride, 2·refStride, … of every position (and
@@ -51,15 +55,17 @@ const (
 )
 
 // refForms are the --lora-targets forms the CLI accepts: the default list, one module, an explicit list
-// (attention with the permuted Q/K, and MLP), and "all-linear".
+// (attention with the permuted Q/K, and MLP), and "all-linear"; and the default list on the tied base.
 var refForms = []struct {
 	name    string
 	targets []string
+	base    string
 }{
-	{"default", finetune.DefaultLoRAConfig().TargetModules},
-	{"single", []string{"up_proj"}},
-	{"list", []string{"q_proj", "k_proj", "down_proj"}},
-	{"all-linear", []string{finetune.LoRAAllLinear}},
+	{"default", finetune.DefaultLoRAConfig().TargetModules, refBase},
+	{"single", []string{"up_proj"}, refBase},
+	{"list", []string{"q_proj", "k_proj", "down_proj"}, refBase},
+	{"all-linear", []string{finetune.LoRAAllLinear}, refBase},
+	{"tied", finetune.DefaultLoRAConfig().TargetModules, refTiedBase},
 }
 
 var refIDs = []int32{1, 17, 33, 90, 5, 64, 101, 7, 300, 599}
@@ -75,6 +81,8 @@ type refPlan struct {
 	Stride   int                 `json:"vocab_stride"`
 	Vocab    int                 `json:"vocab_size"`
 	Base     string              `json:"base"`
+	TiedBase string              `json:"tied_base"`
+	Bases    map[string]string   `json:"bases"`     // adapter directory → its base GGUF
 	Adapters map[string][]string `json:"adapters"`  // adapter directory → --lora-targets
 	LoRAGGUF map[string]string   `json:"lora_gguf"` // GGUF LoRA file → adapter directory it came from
 	Merged   []string            `json:"merged_gguf"`
@@ -104,8 +112,34 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := refPlan{IDs: refIDs, Stride: refStride, Vocab: cfg.VocabSize, Texts: refTexts, Base: refBase, Adapters: map[string][]string{}, LoRAGGUF: map[string]string{}}
+	plan := refPlan{IDs: refIDs, Stride: refStride, Vocab: cfg.VocabSize, Texts: refTexts, Base: refBase, TiedBase: refTiedBase,
+		Adapters: map[string][]string{}, LoRAGGUF: map[string]string{}, Bases: map[string]string{}}
 	ctx := context.Background()
+	err = onTorchThread(ctx, func() error {
+		g, err := loadGGUF(filepath.Join(dir, refBase), false)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, t := range g.params {
+				t.free()
+			}
+		}()
+		tied := *g.cfg
+		tied.TieWordEmbeddings = true
+		src := func(name string, shape []int64) ([]float32, error) {
+			w, ok := g.params[name]
+			if !ok {
+				return nil, fmt.Errorf("no tensor %s", name)
+			}
+			return w.float32s(), nil
+		}
+		return gguf.WriteModel(filepath.Join(dir, refTiedBase), &tied, src, gguf.ModelOptions{Type: gguf.F32, Tokenizer: g.tok, Name: "tiny_llama_tied"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Files = append(plan.Files, refTiedBase)
 	for _, f := range refForms {
 		ad := filepath.Join(dir, f.name)
 		if err := os.MkdirAll(ad, 0o755); err != nil {
@@ -114,7 +148,7 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 		err := onTorchThread(ctx, func() error {
 			prev := setGradEnabled(false)
 			defer setGradEnabled(prev)
-			l, err := loadDir(filepath.Join(dir, refBase))
+			l, err := loadDir(filepath.Join(dir, f.base))
 			if err != nil {
 				return err
 			}
@@ -142,12 +176,13 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 					}
 				}
 			}
-			return l.m.saveAdapter(ad, filepath.Join("..", refBase))
+			return l.m.saveAdapter(ad, filepath.Join("..", f.base))
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", f.name, err)
 		}
 		plan.Adapters[f.name] = f.targets
+		plan.Bases[f.name] = f.base
 		plan.Files = append(plan.Files, f.name+"/"+adapterCfgFile, f.name+"/"+adapterFile)
 		types := []string{"f16"}
 		loras := []string{"f32"}
@@ -418,13 +453,16 @@ func TestExportReference(t *testing.T) {
 		}
 	})
 
-	base := logitsAt(t, filepath.Join(dir, refBase))
+	bases := map[string][][]float32{}
+	for _, b := range []string{refBase, refTiedBase} {
+		bases[b] = logitsAt(t, filepath.Join(dir, b))
+	}
 	adapters := map[string][][]float32{}
 	t.Run("peft", func(t *testing.T) {
 		for _, f := range refForms {
 			got := logitsAt(t, filepath.Join(dir, f.name))
 			adapters[f.name] = got
-			if d := maxRowDiff(got, base); d < 0.05 {
+			if d := maxRowDiff(got, bases[f.base]); d < 0.05 {
 				t.Errorf("%s: the adapter hardly changes the model (max |Δlogit| %g): the check could not fail", f.name, d)
 			}
 			want, ok := ref.PEFT[f.name]
@@ -464,7 +502,7 @@ func TestExportReference(t *testing.T) {
 	})
 
 	t.Run("gguf-py", func(t *testing.T) {
-		for _, name := range append(slices.Clone(plan.Merged), sortedKeys(plan.LoRAGGUF)...) {
+		for _, name := range append(append([]string{refTiedBase}, plan.Merged...), sortedKeys(plan.LoRAGGUF)...) {
 			rec, ok := ref.GGUF[name]
 			if !ok {
 				t.Errorf("%s: not read by gguf-py", name)
@@ -475,23 +513,29 @@ func TestExportReference(t *testing.T) {
 	})
 
 	t.Run("llama.cpp", func(t *testing.T) {
-		tol := map[string]float64{"f16": 5e-3, "q8_0": 5e-2}
+		// Tolerances on log-probs: llama.cpp multiplies F16/Q8_0/K-quant weights with activations rounded
+		// to F16/Q8_0/Q8_K, Yardstick with the exact dequantised weights in float32. tiny_llama.gguf holds
+		// K-quants, which moves llama.cpp's log-probs by up to ~2.5e-2; the tied base is F32, where only
+		// llama.cpp's F16 KV cache rounds (~1e-3).
+		tol := map[string]float64{"f16": 5e-3, "q8_0": 5e-2, refBase: 4e-2, refTiedBase: 5e-3}
 		for name, r := range llama.Runs {
-			var src string
-			typ := ""
+			var src, base string
+			var tl float64
 			switch {
-			case name == "base":
-				src = filepath.Join(dir, refBase)
-			case len(r.Files) == 2:
-				if form, ok := plan.LoRAGGUF[r.Files[1]]; ok {
-					src = filepath.Join(dir, form)
+			case len(r.Files) == 1 && (name == refBase || name == refTiedBase):
+				src, tl = filepath.Join(dir, name), tol[name]
+			case len(r.Files) == 2 && plan.LoRAGGUF[name] != "":
+				form := plan.LoRAGGUF[name]
+				src, base = filepath.Join(dir, form), plan.Bases[form]
+				tl = tol[base]
+				if r.Files[0] != base {
+					t.Errorf("%s: applied to %s, not to its base %s", name, r.Files[0], base)
 				}
-				typ = strings.TrimSuffix(r.Files[1][strings.LastIndexByte(r.Files[1], '-')+1:], ".gguf")
-			case slices.Contains(plan.Merged, r.Files[0]):
-				src = filepath.Join(dir, r.Files[0])
-				typ = strings.TrimSuffix(r.Files[0][strings.LastIndexByte(r.Files[0], '-')+1:], ".gguf")
+			case len(r.Files) == 1 && slices.Contains(plan.Merged, name):
+				form, typ, _ := strings.Cut(strings.TrimSuffix(name, ".gguf"), "-merged-")
+				src, base, tl = filepath.Join(dir, name), plan.Bases[form], tol[typ]
 			}
-			if src == "" {
+			if src == "" || tl == 0 {
 				t.Errorf("run %s: files %q are not exports of this plan (rerun `make export-fixtures`)", name, r.Files)
 				continue
 			}
@@ -500,33 +544,23 @@ func TestExportReference(t *testing.T) {
 			for p := range got {
 				lp[p] = logSoftmax(got[p])
 			}
-			tl := tol[typ]
-			if len(r.Files) == 2 || name == "base" {
-				// The base GGUF holds K-quants: llama.cpp multiplies them with activations quantised to
-				// Q8_K, which moves its log-probs by up to ~2.5e-2 from the exact (dequantised) product.
-				tl = 4e-2
-			}
 			compareLogits(t, name+": Yardstick vs llama.cpp log-probs", lp, r.LogProbs, tl)
-			if name != "base" {
+			if base != "" {
 				// llama.cpp's own view of the export must differ from its base by far more than the
 				// tolerance, or a dropped adapter would pass.
-				d := maxRecordDiff(r.LogProbs, llama.Runs["base"].LogProbs)
-				t.Logf("%s: llama.cpp's log-probs move by up to %.3g from the base's", name, d)
+				d := maxRecordDiff(r.LogProbs, llama.Runs[base].LogProbs)
+				t.Logf("%s: llama.cpp's log-probs move by up to %.3g from %s's", name, d, base)
 				if d < 5*tl {
 					t.Errorf("%s: llama.cpp's log-probs differ from the base's by only %g", name, d)
 				}
 			}
 			checkGreedy(t, name, greedy, r.Greedy, tl)
-			if len(r.Files) == 1 && name != "base" {
+			if len(r.Files) == 1 {
 				checkTokens(t, src, r.Tokens, nil)
 			}
 		}
-		for _, want := range append(append([]string{"base"}, plan.Merged...), sortedKeys(plan.LoRAGGUF)...) {
-			found := false
-			for name, r := range llama.Runs {
-				found = found || name == want || slices.Contains(r.Files, want)
-			}
-			if !found {
+		for _, want := range append(append([]string{refBase, refTiedBase}, plan.Merged...), sortedKeys(plan.LoRAGGUF)...) {
+			if _, ok := llama.Runs[want]; !ok {
 				t.Errorf("%s: not loaded by llama.cpp (rerun `make export-fixtures`)", want)
 			}
 		}

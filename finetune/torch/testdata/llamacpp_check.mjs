@@ -4,7 +4,8 @@
 //
 // llama.cpp comes from the npm package node-llama-cpp (pinned: 3.21.1, which ships prebuilt CPU binaries),
 // installed outside the repository in NODE_LLAMA_CPP_DIR (default ~/.cache/yardstick/node-llama-cpp). For the
-// base GGUF, each merged GGUF export, and the base with each GGUF LoRA adapter (context option `lora`), it
+// base GGUFs (tiny_llama.gguf and the tied-embeddings one Yardstick wrote), each merged GGUF export, and
+// the base with each GGUF LoRA adapter (context option `lora`), it
 // records into testdata/exports/llamacpp.json the log-probabilities of every position of plan.json's ids
 // (full-vocabulary softmax at temperature 1, every vocab_stride-th id, and the argmax) and the greedy
 // continuation of those ids. A file llama.cpp refuses aborts the script with llama.cpp's error.
@@ -64,9 +65,8 @@ async function run(modelFile, loraFile) {
 }
 
 const runs = {};
-runs.base = await run(plan.base);
-for (const f of plan.merged_gguf) runs[f] = await run(f);
-for (const f of Object.keys(plan.lora_gguf).sort()) runs[f] = await run(plan.base, f);
+for (const f of [plan.base, plan.tied_base, ...plan.merged_gguf]) runs[f] = await run(f);
+for (const f of Object.keys(plan.lora_gguf).sort()) runs[f] = await run(plan.bases[plan.lora_gguf[f]], f);
 if (errors.length) {
     console.error("llama.cpp reported errors:\n" + errors.join("\n"));
     process.exit(1);

@@ -10,8 +10,9 @@
 DIR holds what TestExportReference wrote (plan.json lists it): the base tiny_llama.gguf (finetune/gguf's
 fixture, a random 2-layer LLaMA with a BPE tokenizer and a ChatML template), one PEFT adapter directory per
 --lora-targets form (fixed, exactly representable weights), the merged GGUF exports (F16 for every form,
-Q8_0 for the default one), the GGUF LoRA adapters (F32, and F16 for the default form) and a merged
-safetensors directory. This script, in a venv with torch 2.1.2, peft 0.13.2, transformers 4.46.3 and gguf
+Q8_0 for the default one), the GGUF LoRA adapters (F32, and F16 for the default form), a merged
+safetensors directory, and a tied-embeddings copy of the base (tiny_llama_tied.gguf, F32, written by
+Yardstick's gguf.WriteModel: no output.weight, as SmolLM2 ships) with a default-form adapter on it. This script, in a venv with torch 2.1.2, peft 0.13.2, transformers 4.46.3 and gguf
 0.19.0 (pinned in export-requirements.txt), checks and records into testdata/exports/reference.json:
 
   peft          every adapter loaded with peft.PeftModel.from_pretrained onto transformers' LlamaForCausalLM
@@ -92,13 +93,21 @@ cfg_json = json.load(open(os.path.join(GGUF_TESTDATA, "tiny_llama_config.json"))
 hf_state = {t.name: torch.from_numpy(np.array(t.data, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]))
             for t in GGUFReader(os.path.join(GGUF_TESTDATA, "tiny_llama_hf.gguf")).tensors}
 config = LlamaConfig(**cfg_json, attn_implementation="eager", torch_dtype="float32")
+tied_config = LlamaConfig(**{**cfg_json, "tie_word_embeddings": True}, attn_implementation="eager", torch_dtype="float32")
 n_head, n_kv = config.num_attention_heads, config.num_key_value_heads
+assert not config.tie_word_embeddings
 
 
-def base_model():
-    m = LlamaForCausalLM(config).float().eval()
-    missing, unexpected = m.load_state_dict(hf_state, strict=False)
-    assert not unexpected and all(k == "lm_head.weight" and config.tie_word_embeddings for k in missing), (missing, unexpected)
+def base_model(form=None):
+    """The base of an adapter: tiny_llama, or for the tied base the same weights without lm_head."""
+    tied = form is not None and plan["bases"][form] == plan["tied_base"]
+    m = LlamaForCausalLM(tied_config if tied else config).float().eval()
+    state = {k: v for k, v in hf_state.items() if not (tied and k == "lm_head.weight")}
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    assert not unexpected and all(k == "lm_head.weight" and tied for k in missing), (missing, unexpected)
+    if tied:
+        m.tie_weights()
+        assert m.lm_head.weight.data_ptr() == m.model.embed_tokens.weight.data_ptr()
     return m
 
 
@@ -176,13 +185,12 @@ for k in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.toke
 merged_state = {}
 lora_state = {}
 with torch.no_grad():
-    ref = base_model()
     all_linear = peft.get_peft_model(base_model(), peft.LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
     peft_all_linear = sorted(n for n, mod in all_linear.named_modules() if isinstance(mod, peft.tuners.lora.LoraLayer))
     for form, targets in plan["adapters"].items():
         ad = os.path.join(d, form)
         acfg = json.load(open(os.path.join(ad, "adapter_config.json")))
-        model = peft.PeftModel.from_pretrained(base_model(), ad)
+        model = peft.PeftModel.from_pretrained(base_model(form), ad)
         model.eval()
         sd = load_file(os.path.join(ad, "adapter_model.safetensors"))
         lora_state[form] = sd
@@ -206,7 +214,7 @@ with torch.no_grad():
         key = lambda s: (int(s.split(".")[0]), ALL.index(s.split(".")[1]))
         record["peft_modules"][form] = sorted(mods, key=key)
         out = model(ids).logits[0]
-        base_out = ref(ids).logits[0]
+        base_out = base_model(form)(ids).logits[0]
         assert (out - base_out).abs().max() > 0.05, f"{form}: adapter changes nothing"
         record["peft"][form] = sampled(out)
         merged = model.merge_and_unload()
@@ -254,6 +262,20 @@ for i in range(config.num_hidden_layers):
     hf_of[f"blk.{i}.attn_norm.weight"] = f"model.layers.{i}.input_layernorm.weight"
     hf_of[f"blk.{i}.ffn_norm.weight"] = f"model.layers.{i}.post_attention_layernorm.weight"
 
+# the tied base Yardstick wrote (F32): tiny_llama's weights as convert_hf_to_gguf.py would store them, no
+# output.weight (llama.cpp then uses token_embd), the base's tokenizer and template
+r = GGUFReader(os.path.join(d, plan["tied_base"]))
+assert "output.weight" not in [t.name for t in r.tensors]
+for k in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.chat_template",
+          "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"):
+    assert field_json(r.fields[k]) == field_json(base_r.fields[k]), f"tied base: {k} differs from the base's"
+assert {t.name for t in r.tensors} == set(hf_of) - {"output.weight"}
+for t in r.tensors:
+    assert t.tensor_type == gguf.GGMLQuantizationType.F32
+    w = hf_state[hf_of[t.name]].numpy()
+    assert np.asarray(t.data).tobytes() == np.ascontiguousarray(gguf_weight(hf_of[t.name], w)).tobytes(), t.name
+record["gguf"][plan["tied_base"]] = gguf_record(plan["tied_base"], r)
+
 for name in plan["merged_gguf"]:
     r = GGUFReader(os.path.join(d, name))
     form, typ = re.match(r"(.+)-merged-(\w+)\.gguf$", name).groups()
@@ -282,7 +304,8 @@ for name in plan["merged_gguf"]:
         else:
             exp_bytes = np.ascontiguousarray(quants.quantize(ref_w, expect_type)).tobytes()
         assert bytes(np.asarray(t.data).tobytes()) == exp_bytes, f"{name}: {t.name} is not quantize(peft's merged weight)"
-    assert seen == set(merged_state[form]) - ({"lm_head.weight"} if config.tie_word_embeddings else set()), (name, seen)
+    tied = plan["bases"][form] == plan["tied_base"]
+    assert seen == set(merged_state[form]) - ({"lm_head.weight"} if tied else set()), (name, seen)
     record["gguf"][name] = gguf_record(name, r)
 
 for name, form in plan["lora_gguf"].items():
