@@ -258,6 +258,7 @@ type refRecord struct {
 	Files       map[string]string             `json:"files"`
 	PEFT        map[string]refLogits          `json:"peft"`
 	PEFTModules map[string][]string           `json:"peft_modules"`
+	PEFTWritten map[string]refLogits          `json:"peft_written"`
 	HF          map[string]refLogits          `json:"transformers"`
 	HFTokens    map[string]map[string][]int32 `json:"transformers_tokens"`
 	HFChat      map[string]struct {
@@ -486,6 +487,28 @@ func TestExportReference(t *testing.T) {
 	if len(adapters) != len(refForms) {
 		t.FailNow()
 	}
+
+	// The other direction: an adapter PEFT wrote (target_modules "all-linear" as PEFT's string) loads here
+	// with PEFT's logits.
+	t.Run("peft-written", func(t *testing.T) {
+		if len(ref.PEFTWritten) == 0 {
+			t.Error("no PEFT-written adapter recorded (rerun `make export-fixtures`)")
+		}
+		for name, want := range ref.PEFTWritten {
+			ac, err := finetune.LoadAdapterConfig(filepath.Join(refFixtures, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ac.LoRA().Targets(); !slices.Equal(got, finetune.LoRATargetModules) {
+				t.Errorf("%s: target_modules %q read as %q, want every linear layer", name, ac.TargetModules, got)
+			}
+			got := logitsAt(t, filepath.Join(refFixtures, name))
+			if d := maxRowDiff(got, bases[refBase]); d < 0.05 {
+				t.Errorf("%s: the adapter hardly changes the model (max |Δlogit| %g)", name, d)
+			}
+			compareLogits(t, name+": Yardstick vs peft on PEFT's own adapter", got, want, 1e-4)
+		}
+	})
 
 	t.Run("transformers", func(t *testing.T) {
 		for _, d := range plan.MergedHF {

@@ -32,6 +32,10 @@ Yardstick's gguf.WriteModel: no output.weight, as SmolLM2 ships) with a default-
                 (lora_b of Q/K permuted the same way). Metadata values and a sha256 of each dequantised
                 tensor are recorded for the Go test to compare its own reader with.
   files         the sha256 of every export read, so the Go test fails when the writer's bytes change.
+  peft_written  the other direction: testdata/exports/peft-all-linear, an adapter PEFT itself saved
+                (LoraConfig target_modules="all-linear", random non-zero A and B; PEFT 0.13.2 saves the
+                expanded list in set order, so the string form a LoraConfig holds is stored instead, and
+                PEFT is checked to load it back identically), with PEFT's logits, for Yardstick to load.
 
 The output is deterministic; rerunning on the same exports rewrites an identical file.
 """
@@ -220,6 +224,37 @@ with torch.no_grad():
         merged = model.merge_and_unload()
         merged_state[form] = {k: v.detach().numpy().copy() for k, v in merged.state_dict().items()}
         assert (merged(ids).logits[0] - out).abs().max() < 1e-4
+
+    # --- the other direction: an adapter PEFT itself wrote, for Yardstick to load ----------------------
+    # target_modules="all-linear" as the string PEFT's users write (the form Yardstick once wrote as a
+    # list PEFT could not load), non-zero B so the adapter matters, base named relative to the adapter.
+    out_dir = os.path.join(HERE, "exports", "peft-all-linear")
+    pm = peft.get_peft_model(base_model(), peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear",
+                                                          task_type="CAUSAL_LM"))
+    g = torch.Generator().manual_seed(1313)
+    for n, p in pm.named_parameters():
+        if "lora_" in n:
+            p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+    pm.peft_config["default"].base_model_name_or_path = "../../../../gguf/testdata/tiny_llama.gguf"
+    pm.eval()
+    pm.save_pretrained(out_dir)
+    for extra in ("README.md",):
+        if os.path.exists(os.path.join(out_dir, extra)):
+            os.remove(os.path.join(out_dir, extra))
+    # PEFT 0.13.2 saves "all-linear" expanded, as a list in set order (it varies run to run); the string
+    # form is what a LoraConfig says and what PEFT loads: store that, and check PEFT loads it back.
+    cpath = os.path.join(out_dir, "adapter_config.json")
+    acfg = json.load(open(cpath))
+    assert sorted(acfg["target_modules"]) == sorted(ALL), acfg["target_modules"]
+    acfg["target_modules"] = "all-linear"
+    with open(cpath, "w") as f:
+        json.dump(acfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    want = pm(ids).logits[0]
+    back = peft.PeftModel.from_pretrained(base_model(), out_dir).eval()
+    assert (back(ids).logits[0] - want).abs().max() == 0
+    assert (want - base_model()(ids).logits[0]).abs().max() > 0.05
+    record["peft_written"] = {"peft-all-linear": sampled(want)}
 
     # --- transformers on the merged directory --------------------------------------------------------
     for mdir in plan["merged_hf"]:
