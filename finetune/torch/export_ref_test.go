@@ -25,7 +25,7 @@ import (
 
 // The reference check of every export: TestExportReference re-creates, from tiny_llama.gguf and adapters
 // with fixed weights, each file `yardstick finetune export` writes (PEFT adapter for every --lora-targets
-// form, GGUF LoRA adapter, merged GGUF F16 and Q8_0, merged safetensors directory; and, on a
+// form, GGUF LoRA adapter, merged GGUF F16, Q8_0, F32 and BF16, merged safetensors directory; and, on a
 // tied-embeddings base written by gguf.WriteModel, adapter, merged F16 and GGUF LoRA) and checks that
 //
 //   - it is byte-identical to the file the reference implementations read when
@@ -187,7 +187,7 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 		types := []string{"f16"}
 		loras := []string{"f32"}
 		if f.name == "default" {
-			types, loras = []string{"f16", "q8_0"}, []string{"f32", "f16"}
+			types, loras = []string{"f16", "q8_0", "f32", "bf16"}, []string{"f32", "f16"}
 		}
 		for _, typ := range types {
 			out := f.name + "-merged-" + typ + ".gguf"
@@ -540,7 +540,7 @@ func TestExportReference(t *testing.T) {
 		// to F16/Q8_0/Q8_K, Yardstick with the exact dequantised weights in float32. tiny_llama.gguf holds
 		// K-quants, which moves llama.cpp's log-probs by up to ~2.5e-2; the tied base is F32, where only
 		// llama.cpp's F16 KV cache rounds (~1e-3).
-		tol := map[string]float64{"f16": 5e-3, "q8_0": 5e-2, refBase: 4e-2, refTiedBase: 5e-3}
+		tol := map[string]float64{"f16": 5e-3, "q8_0": 5e-2, "f32": 5e-3, "bf16": 2e-2, refBase: 4e-2, refTiedBase: 5e-3}
 		for name, r := range llama.Runs {
 			var src, base string
 			var tl float64

@@ -10,7 +10,7 @@
 DIR holds what TestExportReference wrote (plan.json lists it): the base tiny_llama.gguf (finetune/gguf's
 fixture, a random 2-layer LLaMA with a BPE tokenizer and a ChatML template), one PEFT adapter directory per
 --lora-targets form (fixed, exactly representable weights), the merged GGUF exports (F16 for every form,
-Q8_0 for the default one), the GGUF LoRA adapters (F32, and F16 for the default form), a merged
+Q8_0, F32 and BF16 for the default one), the GGUF LoRA adapters (F32, and F16 for the default form), a merged
 safetensors directory, and a tied-embeddings copy of the base (tiny_llama_tied.gguf, F32, written by
 Yardstick's gguf.WriteModel: no output.weight, as SmolLM2 ships) with a default-form adapter on it. This script, in a venv with torch 2.1.2, peft 0.13.2, transformers 4.46.3 and gguf
 0.19.0 (pinned in export-requirements.txt), checks and records into testdata/exports/reference.json:
@@ -314,7 +314,8 @@ record["gguf"][plan["tied_base"]] = gguf_record(plan["tied_base"], r)
 for name in plan["merged_gguf"]:
     r = GGUFReader(os.path.join(d, name))
     form, typ = re.match(r"(.+)-merged-(\w+)\.gguf$", name).groups()
-    want_type = {"f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0}[typ]
+    want_type = {"f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
+                 "f32": gguf.GGMLQuantizationType.F32, "bf16": gguf.GGMLQuantizationType.BF16}[typ]
     for k in MODEL_KEYS:
         assert k in r.fields, f"{name}: no {k}"
     assert value(r, "general.architecture") == "llama"
