@@ -37,6 +37,27 @@ type Bounds struct {
 	MaxResponseBytes int64
 }
 
+// A Batch API's whole-file transfers (input uploads, output downloads) take
+// at least these bounds: the largest file the providers accept, and an hour.
+const (
+	BulkMaxResponseBytes = 2 << 30
+	BulkMaxDuration      = time.Hour
+)
+
+// ForBulk returns b for whole-file transfers: MaxResponseBytes and
+// MaxDuration raised to at least BulkMaxResponseBytes and BulkMaxDuration
+// (a limit turned off stays off); Timeout and IdleTimeout are kept, so a
+// silent server is still caught.
+func (b Bounds) ForBulk() Bounds {
+	if b.MaxResponseBytes >= 0 {
+		b.MaxResponseBytes = max(b.MaxResponseBytes, BulkMaxResponseBytes)
+	}
+	if b.MaxDuration >= 0 {
+		b.MaxDuration = max(b.MaxDuration, BulkMaxDuration)
+	}
+	return b
+}
+
 // WithDefaults returns b with zero fields set to their defaults and
 // negative ones to 0 (no limit).
 func (b Bounds) WithDefaults() Bounds {

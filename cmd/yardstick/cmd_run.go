@@ -96,7 +96,7 @@ and judged per suite × target; when one is crossed the command exits 99.`,
 	fl.StringVar(&f.format, "format", "text", "summary printed to stdout: text, markdown, json or none")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors, warnings and the verdict line with any crossed thresholds: no progress, no summary (unless --format is given), no file paths")
 	fl.StringVar(&f.shard, "shard", "", shardFlagHelp)
-	fl.BoolVar(&f.batch, "batch", false, "send requests through the provider's Batch API (OpenAI): half price, results within 24h; --resume re-attaches to submitted batches")
+	fl.BoolVar(&f.batch, "batch", false, "send requests through the provider's Batch API (OpenAI, Azure OpenAI, Gemini API): half price, results within 24h; --resume re-attaches to submitted batches")
 	fl.DurationVar(&f.batchPoll, "batch-poll", 5*time.Second, "first interval between batch status polls (doubles up to 1m)")
 	return cmd
 }

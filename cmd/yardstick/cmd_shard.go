@@ -16,6 +16,7 @@ import (
 	"github.com/yardstick-eval/yardstick/bench"
 	"github.com/yardstick-eval/yardstick/bench/merge"
 	"github.com/yardstick-eval/yardstick/bench/shard"
+	"github.com/yardstick-eval/yardstick/providers"
 	"github.com/yardstick-eval/yardstick/providers/batch"
 	"github.com/yardstick-eval/yardstick/providers/registry"
 	"github.com/yardstick-eval/yardstick/reports"
@@ -190,12 +191,13 @@ func mergeErr(err error) error {
 	return err
 }
 
-// batchBackends is implemented by adapters with a Batch API (openai).
+// batchBackends is implemented by adapters with a Batch API (openai,
+// gemini); a nil Backend means this configuration has none (Vertex AI).
 type batchBackends interface{ Batches() batch.Backend }
 
 // useBatch puts every target whose adapter has a Batch API behind the batch
-// decorator (state in dir/batches.jsonl), at half its price; the others run
-// in real time, with a warning. It returns the decorators, for their counts.
+// decorator (state in dir/batches.jsonl), inserted below the response cache,
+// at half its price; the others run in real time, with a warning. It returns the decorators, for their counts.
 func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Target, poll time.Duration) ([]*batch.Provider, error) {
 	if _, ok := a.stderr.(*os.File); !ok {
 		// Batch status lines come from the pollers' goroutines, progress
@@ -205,21 +207,30 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 	}
 	var out []*batch.Provider
 	for i, b := range built {
-		bb, ok := b.Bare.(batchBackends)
-		if !ok {
+		var be batch.Backend
+		if bb, ok := b.Bare.(batchBackends); ok {
+			be = bb.Batches()
+		}
+		if be == nil {
 			fmt.Fprintf(a.stderr, "yardstick: warning: %s has no Batch API in yardstick; it runs in real time\n", b.Name)
 			continue
 		}
-		p, err := batch.New(batch.Options{
-			Backend: bb.Batches(), Fallback: targets[i].Provider, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
-			ID: func(ctx context.Context) (string, bool) {
-				k, ok := bench.KeyFrom(ctx)
-				return k.String(), ok
-			},
-			PollMin: poll, PollMax: max(poll, time.Minute), Idle: min(poll, 500*time.Millisecond),
-			OnStatus: func(name string, st batch.Status) {
-				fmt.Fprintf(a.stderr, "batch %s (%s): %s, %d of %d done, %d failed\n", st.ID, name, st.State, st.Completed, st.Total, st.Failed)
-			},
+		var p *batch.Provider
+		err := b.Insert(func(realtime providers.Provider) (providers.Provider, error) {
+			var err error
+			p, err = batch.New(batch.Options{
+				Backend: be, Fallback: realtime, State: filepath.Join(dir, "batches.jsonl"), Name: b.Name,
+				ID: func(ctx context.Context) (string, bool) {
+					k, ok := bench.KeyFrom(ctx)
+					return k.String(), ok
+				},
+				PollMin: poll, PollMax: max(poll, time.Minute), Idle: min(poll, 500*time.Millisecond),
+				OnStatus: func(name string, st batch.Status) {
+					fmt.Fprintf(a.stderr, "batch %s (%s): %s, %d of %d done, %d failed\n", st.ID, name, st.State, st.Completed, st.Total, st.Failed)
+				},
+				Warn: func(msg string) { fmt.Fprintf(a.stderr, "yardstick: warning: %s\n", msg) },
+			})
+			return p, err
 		})
 		if err != nil {
 			return nil, err
@@ -227,7 +238,12 @@ func (a *app) useBatch(dir string, built []*registry.Built, targets []bench.Targ
 		if n := p.Attached(); n > 0 {
 			fmt.Fprintf(a.stderr, "%s: re-attaching to %d submitted batch(es)\n", b.Name, n)
 		}
-		targets[i].Provider, targets[i].Stream = p, false
+		if n := p.Unsettled(); n > 0 {
+			fmt.Fprintf(a.stderr, "%s: %d submission(s) of the interrupted run have no recorded batch id; looking them up by tag\n", b.Name, n)
+		}
+		// The cache stays in front: a cached request enters no batch, and a
+		// batch answer is stored like a real-time one.
+		targets[i].Provider, targets[i].Stream = b.Provider, false
 		if targets[i].Price != nil {
 			half := *targets[i].Price
 			half.InputPerM, half.CachedInputPerM, half.OutputPerM = half.InputPerM/2, half.CachedInputPerM/2, half.OutputPerM/2

@@ -5,12 +5,22 @@
 // Options.Idle (or MaxLines are queued), the batch is polled with backoff,
 // and each call returns its own line of the output file, found by custom id.
 //
-// Submitted batches are recorded in a state file (one JSON line per batch,
-// synced before polling starts), so an interrupted run that is resumed
-// re-attaches to its batches: a call whose custom id is in a recorded batch
-// waits for that batch and is never submitted again. Lines that failed, or
-// that a batch left undone (expired, cancelled, failed), are sent through
-// Options.Fallback: the normal, real-time path with its retries.
+// Submissions are recorded in a state file (JSON lines, each synced): before
+// a batch is submitted, a pending record with its submission tag and custom
+// ids; once the provider has answered, a record of the tag's batch id. An
+// interrupted run that is resumed re-attaches to its batches: a call whose
+// custom id is in a recorded batch waits for that batch and is never
+// submitted again. A pending record without a batch id (the run was killed
+// between the provider's answer and the record) is looked up by its tag
+// through the Backend's Finder: found, the calls re-attach to that batch;
+// not found, the ids were never submitted and go in a new batch. A Backend
+// without a Finder cannot tell, so those ids are submitted again, with a
+// warning (Options.Warn): the provider may then run them twice. Lines that
+// failed, or that a batch left undone (expired, cancelled, failed), are sent
+// through Options.Fallback: the normal, real-time path with its retries.
+//
+// State files written before tags existed (one record per batch, with its
+// id and custom ids) are read as they are.
 //
 // The package knows no provider's wire format: a Backend does (see
 // providers/openai's Batches). It does not price at batch rates; the caller
@@ -26,6 +36,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +83,22 @@ type Finder interface {
 	Find(ctx context.Context, tag string) (id string, found bool, err error)
 }
 
+// TagTime returns when tag was made (to the second), for a Finder that can
+// stop looking among batches created well before it; ok is false for a tag
+// this package did not make.
+func TagTime(tag string) (t time.Time, ok bool) {
+	rest, ok := strings.CutPrefix(tag, tagPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	sec, _, ok := strings.Cut(rest, "-")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0), true
+}
+
 // Options configures a Provider.
 type Options struct {
 	Backend  Backend
@@ -90,8 +118,12 @@ type Options struct {
 	PollMin, PollMax time.Duration
 	// OnStatus, when set, receives every polled status (progress).
 	OnStatus func(target string, st Status)
-	// Name labels this target in OnStatus.
+	// Name labels this target in OnStatus and in the state file.
 	Name string
+	// Warn, when set, receives warnings: a submission that cannot be
+	// looked up and is submitted again, one whose lookup failed (its lines
+	// run in real time), a batch id that could not be recorded.
+	Warn func(msg string)
 }
 
 type outcome struct {
@@ -101,26 +133,35 @@ type outcome struct {
 
 var errUndone = errors.New("batch ended without this line")
 
-// record is one line of the state file.
+// record is one line of the state file: a pending submission (Tag and
+// IDs), its batch id (Tag and Batch), or, in files written before tags, a
+// submitted batch (Batch and IDs).
 type record struct {
 	Target string   `json:"target"`
-	Batch  string   `json:"batch_id"`
-	IDs    []string `json:"custom_ids"`
+	Tag    string   `json:"tag,omitempty"`
+	Batch  string   `json:"batch_id,omitempty"`
+	IDs    []string `json:"custom_ids,omitempty"`
 }
 
 // Provider is the decorator. Create it with New.
 type Provider struct {
 	o Options
 
-	mu       sync.Mutex
-	known    map[string]string        // custom id → batch id (submitted, this run or before)
-	done     map[string]outcome       // results not yet taken
-	waiters  map[string]chan struct{} // custom id → closed when done has it
-	polling  map[string]bool          // batch ids being polled
-	queue    []queued
-	timer    *time.Timer
-	attached int // batches re-attached from the state file
-	submits  int
+	mu        sync.Mutex
+	known     map[string]string        // custom id → batch id (submitted, this run or before)
+	pending   map[string]string        // custom id → tag of a submission whose batch id was never recorded
+	tagIDs    map[string][]string      // tag → its pending record's custom ids
+	parked    map[string][]queued      // tag → calls waiting for the tag's lookup
+	looking   map[string]bool          // tags being looked up
+	lost      map[string]error         // tags whose lookup failed: their calls run in real time
+	done      map[string]outcome       // results not yet taken
+	waiters   map[string]chan struct{} // custom id → closed when done has it
+	polling   map[string]bool          // batch ids being polled
+	queue     []queued
+	timer     *time.Timer
+	attached  int // batches re-attached from the state file
+	unsettled int // pending submissions found in the state file
+	submits   int
 }
 
 type queued struct {
@@ -148,7 +189,9 @@ func New(o Options) (*Provider, error) {
 	if o.PollMax < o.PollMin {
 		o.PollMax = max(time.Minute, o.PollMin)
 	}
-	p := &Provider{o: o, known: map[string]string{}, done: map[string]outcome{}, waiters: map[string]chan struct{}{}, polling: map[string]bool{}}
+	p := &Provider{o: o, known: map[string]string{}, pending: map[string]string{}, tagIDs: map[string][]string{},
+		parked: map[string][]queued{}, looking: map[string]bool{}, lost: map[string]error{},
+		done: map[string]outcome{}, waiters: map[string]chan struct{}{}, polling: map[string]bool{}}
 	data, err := os.ReadFile(o.State)
 	if errors.Is(err, os.ErrNotExist) {
 		return p, nil
@@ -160,11 +203,17 @@ func New(o Options) (*Provider, error) {
 	for n, rest := 1, data; len(rest) > 0; n++ {
 		line, after, complete := bytes.Cut(rest, []byte("\n"))
 		var r record
-		if err := json.Unmarshal(line, &r); err != nil {
+		err := json.Unmarshal(line, &r)
+		if err == nil && (r.Batch == "" || len(r.IDs) == 0) && (r.Tag == "" || (r.Batch == "") == (len(r.IDs) == 0)) {
+			err = errors.New("want tag and custom_ids, tag and batch_id, or batch_id and custom_ids")
+		}
+		if err != nil {
 			if !complete {
-				// A torn last line (killed while recording): that batch's ids
-				// were never acknowledged, so they are submitted anew. Drop
-				// it, so the next record starts on a line of its own.
+				// A torn last line (killed while recording): a pending
+				// record never written means the batch was never
+				// submitted; a batch id never written leaves the pending
+				// record, resolved by lookup. Drop it, so the next record
+				// starts on a line of its own.
 				if err := os.Truncate(o.State, int64(good)); err != nil {
 					return nil, err
 				}
@@ -174,19 +223,53 @@ func New(o Options) (*Provider, error) {
 		}
 		good += len(line) + 1
 		rest = after
-		if r.Target != o.Name {
-			continue
+		if r.Target == o.Name {
+			p.load(r)
 		}
+	}
+	batches, tags := map[string]bool{}, map[string]bool{}
+	for _, b := range p.known {
+		batches[b] = true
+	}
+	for _, t := range p.pending {
+		tags[t] = true
+	}
+	p.attached, p.unsettled = len(batches), len(tags)
+	return p, nil
+}
+
+// load applies one record of this target's state: the latest record of an
+// id wins.
+func (p *Provider) load(r record) {
+	switch {
+	case len(r.IDs) > 0 && r.Batch != "": // before tags: a submitted batch
 		for _, id := range r.IDs {
 			p.known[id] = r.Batch
+			delete(p.pending, id)
 		}
-		p.attached++
+	case len(r.IDs) > 0: // pending
+		p.tagIDs[r.Tag] = r.IDs
+		for _, id := range r.IDs {
+			p.pending[id] = r.Tag
+			delete(p.known, id)
+		}
+	default: // the tag's batch id
+		for _, id := range p.tagIDs[r.Tag] {
+			if p.pending[id] == r.Tag {
+				p.known[id] = r.Batch
+				delete(p.pending, id)
+			}
+		}
+		delete(p.tagIDs, r.Tag)
 	}
-	return p, nil
 }
 
 // Attached returns the number of batches re-attached from the state file.
 func (p *Provider) Attached() int { p.mu.Lock(); defer p.mu.Unlock(); return p.attached }
+
+// Unsettled returns the number of submissions in the state file whose batch
+// id was never recorded; they are looked up (Finder) when their calls come.
+func (p *Provider) Unsettled() int { p.mu.Lock(); defer p.mu.Unlock(); return p.unsettled }
 
 // Submitted returns the number of batches this Provider submitted.
 func (p *Provider) Submitted() int { p.mu.Lock(); defer p.mu.Unlock(); return p.submits }
@@ -215,15 +298,18 @@ func (p *Provider) Generate(ctx context.Context, req *providers.Request) (*provi
 			p.polling[b] = true
 			go p.poll(ctx, b)
 		}
-	} else {
-		p.queue = append(p.queue, queued{id: id, req: *req})
-		if len(p.queue) >= p.o.MaxLines {
-			p.flushLocked(ctx)
-		} else if p.timer == nil {
-			p.timer = time.AfterFunc(p.o.Idle, func() { p.flush(ctx) })
+	} else if tag, ok := p.pending[id]; ok {
+		if err := p.lost[tag]; err != nil {
+			p.deliverLocked(id, outcome{err: err})
 		} else {
-			p.timer.Reset(p.o.Idle)
+			p.parked[tag] = append(p.parked[tag], queued{id: id, req: *req})
+			if !p.looking[tag] {
+				p.looking[tag] = true
+				go p.settle(ctx, tag)
+			}
 		}
+	} else {
+		p.enqueueLocked(ctx, queued{id: id, req: *req})
 	}
 	p.mu.Unlock()
 
@@ -244,6 +330,89 @@ func (p *Provider) finish(ctx context.Context, req *providers.Request, o outcome
 		return p.o.Fallback.Generate(ctx, req) // through the normal path, with its retries
 	}
 	return o.resp, nil
+}
+
+// enqueueLocked queues q for the next submission. p.mu is held.
+func (p *Provider) enqueueLocked(ctx context.Context, q queued) {
+	p.queue = append(p.queue, q)
+	if len(p.queue) >= p.o.MaxLines {
+		p.flushLocked(ctx)
+	} else if p.timer == nil {
+		p.timer = time.AfterFunc(p.o.Idle, func() { p.flush(ctx) })
+	} else {
+		p.timer.Reset(p.o.Idle)
+	}
+}
+
+// settle resolves tag, a submission recorded as pending by an interrupted
+// run, through the Backend's Finder: found, its ids re-attach to the batch;
+// not found (or no Finder), they are free and the parked calls are queued
+// anew; a failed lookup sends them through the fallback, since submitting
+// them again might run them twice.
+func (p *Provider) settle(ctx context.Context, tag string) {
+	var (
+		b     string
+		found bool
+		err   error
+	)
+	if f, ok := p.o.Backend.(Finder); ok {
+		b, found, err = f.Find(ctx, tag)
+		if err == nil && found {
+			if rerr := p.record(record{Target: p.o.Name, Tag: tag, Batch: b}); rerr != nil {
+				p.warn(fmt.Sprintf("%s: recording batch %s: %v", p.o.Name, b, rerr))
+			}
+		}
+	} else {
+		p.warn(fmt.Sprintf("%s: an interrupted run submitted a batch (tag %s) without recording its id, and this Batch API cannot look it up: its lines are submitted again, and the provider may run them twice", p.o.Name, tag))
+	}
+	if err != nil {
+		err = fmt.Errorf("looking up interrupted batch submission %s: %w", tag, err)
+		if ctx.Err() == nil {
+			p.warn(fmt.Sprintf("%s: %v; its lines run in real time", p.o.Name, err))
+		}
+	}
+	p.mu.Lock()
+	parked := p.parked[tag]
+	delete(p.parked, tag)
+	delete(p.looking, tag)
+	if err != nil {
+		p.lost[tag] = err
+		for _, q := range parked {
+			p.deliverLocked(q.id, outcome{err: err})
+		}
+		p.mu.Unlock()
+		return
+	}
+	for _, id := range p.tagIDs[tag] {
+		if p.pending[id] != tag {
+			continue
+		}
+		delete(p.pending, id)
+		if found {
+			p.known[id] = b
+		}
+	}
+	delete(p.tagIDs, tag)
+	if !found {
+		for _, q := range parked {
+			p.enqueueLocked(ctx, q)
+		}
+		p.mu.Unlock()
+		return
+	}
+	if p.polling[b] {
+		p.mu.Unlock()
+		return
+	}
+	p.polling[b] = true
+	p.mu.Unlock()
+	p.poll(ctx, b)
+}
+
+func (p *Provider) warn(msg string) {
+	if p.o.Warn != nil {
+		p.o.Warn(msg)
+	}
 }
 
 func (p *Provider) flush(ctx context.Context) {
@@ -274,13 +443,33 @@ func (p *Provider) submit(ctx context.Context, q []queued) {
 		lines[i] = Line{CustomID: q[i].id, Request: &q[i].req}
 		ids[i] = q[i].id
 	}
-	b, err := p.o.Backend.Submit(ctx, newTag(), lines)
+	tag := newTag(time.Now())
+	// The pending record goes to disk before the provider hears of the
+	// batch: killed at any point after Submit, the resumed run finds it.
+	err := p.record(record{Target: p.o.Name, Tag: tag, IDs: ids})
+	var b string
 	if err == nil {
-		err = p.record(record{Target: p.o.Name, Batch: b, IDs: ids})
+		b, err = p.o.Backend.Submit(ctx, tag, lines)
+		if err != nil {
+			// The provider may have created the batch all the same (the
+			// answer lost on the way back): look before falling back.
+			if f, ok := p.o.Backend.(Finder); ok && ctx.Err() == nil {
+				if fb, found, ferr := f.Find(ctx, tag); ferr == nil && found {
+					b, err = fb, nil
+				}
+			}
+		}
+		if err == nil {
+			if rerr := p.record(record{Target: p.o.Name, Tag: tag, Batch: b}); rerr != nil {
+				// The batch is followed all the same; a resumed run finds
+				// it by its tag.
+				p.warn(fmt.Sprintf("%s: recording batch %s: %v", p.o.Name, b, rerr))
+			}
+		}
 	}
 	p.mu.Lock()
 	if err != nil {
-		// Not submitted (or not recorded): every call takes the normal path.
+		// Not submitted: every call takes the normal path.
 		for _, id := range ids {
 			p.deliverLocked(id, outcome{err: err})
 		}
@@ -332,6 +521,19 @@ func (p *Provider) poll(ctx context.Context, b string) {
 			if st.Done {
 				break
 			}
+		} else if pe := (*providers.Error)(nil); errors.As(err, &pe) && !pe.Kind.Temporary() && ctx.Err() == nil {
+			// The provider refuses to say (the batch is gone, the key
+			// revoked): polling again cannot help. Its lines take the
+			// real-time path, which reports the cause if it persists.
+			p.warn(fmt.Sprintf("batch %s: status refused (%v): its lines run in real time", b, err))
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			for id, bid := range p.known {
+				if bid == b {
+					p.deliverLocked(id, outcome{err: errors.Join(errUndone, err)})
+				}
+			}
+			return
 		}
 		select {
 		case <-time.After(wait):
@@ -364,11 +566,14 @@ func (p *Provider) poll(ctx context.Context, b string) {
 	}
 }
 
-// newTag returns a random submission tag.
-func newTag() string {
+const tagPrefix = "yardstick-"
+
+// newTag returns a unique submission tag: the time (see TagTime) and 96
+// random bits.
+func newTag(now time.Time) string {
 	var b [12]byte
 	rand.Read(b[:]) // never fails: it crashes the program instead
-	return "yardstick-" + hex.EncodeToString(b[:])
+	return tagPrefix + strconv.FormatInt(now.Unix(), 10) + "-" + hex.EncodeToString(b[:])
 }
 
 func (p *Provider) deliverLocked(id string, o outcome) {

@@ -6,7 +6,9 @@
 //
 // The adapter converts a providers.Request to a generateContent call and the
 // answer back to a providers.Response, and every failure to a
-// *providers.Error. It implements providers.Provider and providers.Streamer.
+// *providers.Error. It implements providers.Provider and providers.Streamer,
+// and Batches gives the Gemini API's Batch Mode to providers/batch (half
+// price; see batch.go).
 //
 // What it maps where:
 //   - Request.System and any "system" messages become the system instruction;
@@ -43,8 +45,11 @@
 //     ends cleanly without a finish reason is KindStreamTruncated, one cut
 //     mid-body KindBadResponse.
 //
+//   - Images in user messages go as inline data parts; Batches (batch.go)
+//     sends requests through the Gemini API's Batch Mode.
+//
 // What it does not do: retry, rate-limit or cache (decorators in package
-// providers do), tools, multimodal input, or several candidates. genai's
+// providers do), tools, audio or video input, or several candidates. genai's
 // own retries are off (its default) and so is its automatic continuation, so
 // one call is one HTTP request.
 package gemini
@@ -138,6 +143,11 @@ type Config struct {
 	// Bounds limit each HTTP exchange (headers timeout, idle timeout, total
 	// time, response size); zero fields take providers' defaults.
 	Bounds providers.Bounds
+	// BatchInline is the largest batch, in bytes of request JSON, that
+	// Batches sends inline in the create request (the API takes up to
+	// 20 MB); larger ones, and every batch when it is 0, go up as a JSONL
+	// file, whose output lines carry their keys (see batch.go).
+	BatchInline int64
 }
 
 // DefaultConfig returns the Gemini API configuration with the key taken from
@@ -168,10 +178,13 @@ func VertexDefaultConfig() Config {
 // Client is a Gemini provider. It is safe for concurrent use and keeps no
 // per-call state.
 type Client struct {
-	gc      *genai.Client
-	name    string
-	model   string
-	timeout time.Duration
+	gc          *genai.Client
+	bgc         *genai.Client // Batch Mode's, with larger bounds
+	name        string
+	model       string
+	timeout     time.Duration
+	backend     Backend
+	batchInline int64
 }
 
 var (
@@ -243,7 +256,20 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return fail(providers.KindInvalidRequest, "", err)
 	}
-	return &Client{gc: gc, name: name, model: cfg.Model, timeout: cfg.Timeout}, nil
+	// Batch Mode moves whole files: its client has providers.Bounds.ForBulk
+	// (bodies up to the Files API's 2 GB, an hour per exchange; silences stay
+	// bounded).
+	bcc := *cc
+	bcc.HTTPClient = transportFor(cfg.HTTPClient, adc, name, cfg.Bounds.ForBulk())
+	bgc, err := genai.NewClient(ctx, &bcc)
+	if err != nil {
+		return fail(providers.KindInvalidRequest, "", err)
+	}
+	backend := cfg.Backend
+	if backend == "" {
+		backend = BackendGeminiAPI
+	}
+	return &Client{gc: gc, bgc: bgc, name: name, model: cfg.Model, timeout: cfg.Timeout, backend: backend, batchInline: cfg.BatchInline}, nil
 }
 
 // BaseURL returns the endpoint requests go to, as genai resolved it.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -14,23 +15,87 @@ import (
 )
 
 // Batches returns c's Batch API backend (Files + Batches, chat
-// completions endpoint, 24h completion window) for the batch decorator.
+// completions endpoint, 24h completion window) for the batch decorator. It
+// is a batch.Finder: each batch carries its submission tag as metadata
+// yardstick_tag, found again by listing the organization's batches.
+//
+// For Azure OpenAI (Config.Azure) go-openai puts the same calls under
+// {endpoint}/openai/… with the api-version query and the api-key header;
+// the backend writes Azure's endpoint and line url, "/chat/completions",
+// and each line's body names the deployment (Config.BatchDeployment, else
+// the real-time one), which must be a Global-Batch deployment. An api-version without the batch API
+// (before 2024-10-21) is refused by Azure at the first call.
 func (c *Client) Batches() batch.Backend { return batchBackend{c} }
 
 type batchBackend struct{ c *Client }
 
+var _ batch.Finder = batchBackend{}
+
+// tagKey is the batch metadata key holding the submission tag.
+const tagKey = "yardstick_tag"
+
+// findSlack is how much older than its tag a batch may look (clocks
+// differ) before Find stops paging.
+const findSlack = time.Hour
+
+// Find pages through the batches, newest first, for the one whose metadata
+// carries tag, stopping at the end of the list or at batches created well
+// before the tag was made.
+func (b batchBackend) Find(ctx context.Context, tag string) (string, bool, error) {
+	since, bounded := batch.TagTime(tag)
+	limit := 100
+	var after *string
+	for {
+		page, err := b.c.bulk.ListBatch(ctx, after, &limit)
+		if err != nil {
+			return "", false, b.c.classify(ctx, &callState{}, err)
+		}
+		for _, bt := range page.Data {
+			if v, _ := bt.Metadata[tagKey].(string); v == tag {
+				return bt.ID, true, nil
+			}
+		}
+		if !page.HasMore || len(page.Data) == 0 {
+			return "", false, nil
+		}
+		if last := page.Data[len(page.Data)-1]; bounded && time.Unix(int64(last.CreatedAt), 0).Before(since.Add(-findSlack)) {
+			return "", false, nil
+		}
+		next := page.LastID
+		if next == "" {
+			next = page.Data[len(page.Data)-1].ID
+		}
+		if after != nil && next == *after {
+			return "", false, fmt.Errorf("%s: listing batches: the page after %s is the same page again", b.c.name, next)
+		}
+		after = &next
+	}
+}
+
 func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line) (string, error) {
+	endpoint := goopenai.BatchEndpointChatCompletions
+	if b.c.deployment != nil {
+		endpoint = "/chat/completions" // Azure's batch endpoint and line url
+	}
 	up := goopenai.UploadBatchFileRequest{FileName: "yardstick-batch.jsonl"}
 	for _, l := range lines {
-		creq, _, err := toChatRequest(l.Request, b.c.conv)
+		creq, patch, err := toChatRequest(l.Request, b.c.conv)
+		var body []byte
+		if err == nil {
+			if b.c.deployment != nil {
+				creq.Model = b.c.deployment(creq.Model)
+			}
+			body, err = chatBody(creq, patch)
+		}
 		if err != nil {
+			err = fmt.Errorf("batch line %s: %w", l.CustomID, err)
 			return "", &providers.Error{Kind: providers.KindInvalidRequest, Provider: b.c.name, Message: err.Error(), Err: err}
 		}
-		up.AddChatCompletion(l.CustomID, creq)
+		up.Lines = append(up.Lines, batchLine{CustomID: l.CustomID, Method: "POST", URL: endpoint, Body: body})
 	}
-	resp, err := b.c.api.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
-		Endpoint: goopenai.BatchEndpointChatCompletions, CompletionWindow: "24h",
-		Metadata: map[string]any{"created_by": "yardstick", "yardstick_tag": tag}, UploadBatchFileRequest: up,
+	resp, err := b.c.bulk.CreateBatchWithUploadFile(ctx, goopenai.CreateBatchWithUploadFileRequest{
+		Endpoint: endpoint, CompletionWindow: "24h",
+		Metadata: map[string]any{"created_by": "yardstick", tagKey: tag}, UploadBatchFileRequest: up,
 	})
 	if err != nil {
 		return "", b.c.classify(ctx, &callState{}, err)
@@ -38,12 +103,37 @@ func (b batchBackend) Submit(ctx context.Context, tag string, lines []batch.Line
 	return resp.ID, nil
 }
 
+// batchLine is one line of a batch input file. Its body is the one the
+// real-time path sends (chatBody), patch included: go-openai's own line
+// type holds a ChatCompletionRequest, which would drop an explicit
+// temperature 0 and round 0.7 to float32.
+type batchLine struct {
+	CustomID string                 `json:"custom_id"`
+	Method   string                 `json:"method"`
+	URL      goopenai.BatchEndpoint `json:"url"`
+	Body     json.RawMessage        `json:"body"`
+}
+
+func (l batchLine) MarshalBatchLineItem() []byte {
+	data, _ := json.Marshal(l) // a RawMessage of valid JSON and strings: cannot fail
+	return data
+}
+
 func (b batchBackend) Status(ctx context.Context, id string) (batch.Status, error) {
-	r, err := b.c.api.RetrieveBatch(ctx, id)
+	r, err := b.c.bulk.RetrieveBatch(ctx, id)
 	if err != nil {
 		return batch.Status{}, b.c.classify(ctx, &callState{}, err)
 	}
 	st := batch.Status{ID: r.ID, State: r.Status, Total: r.RequestCounts.Total, Completed: r.RequestCounts.Completed, Failed: r.RequestCounts.Failed}
+	if r.Errors != nil && len(r.Errors.Data) > 0 {
+		// A batch that failed validation says why: name the first reason.
+		e := r.Errors.Data[0]
+		st.State += " (" + e.Code + ": " + shorten(e.Message)
+		if e.Line != nil {
+			st.State += fmt.Sprintf(", input line %d", *e.Line)
+		}
+		st.State += ")"
+	}
 	switch r.Status {
 	case "completed", "failed", "expired", "cancelled":
 		st.Done = true
@@ -77,7 +167,7 @@ func (b batchBackend) Results(ctx context.Context, st batch.Status, fn func(stri
 		if fid == "" {
 			continue
 		}
-		raw, err := b.c.api.GetFileContent(ctx, fid)
+		raw, err := b.c.bulk.GetFileContent(ctx, fid)
 		if err != nil {
 			return b.c.classify(ctx, &callState{}, err)
 		}

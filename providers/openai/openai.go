@@ -93,6 +93,10 @@ type Config struct {
 	// DeploymentFunc, when set, maps model names to Azure deployment names
 	// instead of Deployments.
 	DeploymentFunc func(model string) string
+	// BatchDeployment is the Azure Global-Batch deployment that batch lines
+	// name (Batches), when it is not the deployment serving real-time
+	// requests. Empty: the real-time deployment.
+	BatchDeployment string
 	// HTTPClient carries the requests. Nil: a client without timeout
 	// (Bounds and the request's ctx bound each exchange) on a shared
 	// transport that keeps up to 256 idle connections per host. The Client copies it and
@@ -156,8 +160,12 @@ type Client struct {
 	name    string
 	baseURL string
 	api     *goopenai.Client
+	bulk    *goopenai.Client // the Batch API's files and batches, with bulk bounds
 	conv    convertOptions
 	stream  bool // send stream_options.include_usage
+	// deployment maps a model to its Azure deployment; nil for other
+	// servers. Batch lines name the deployment in their body.
+	deployment func(model string) string
 }
 
 var (
@@ -234,14 +242,26 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc.Transport = &transport{base: httpguard.Wrap(rt, cfg.Bounds), headers: cfg.Headers}
 	cc.HTTPClient = hc
+	// The Batch API moves whole files: its client has Bounds.ForBulk.
+	bcc, bhc := cc, *hc
+	bhc.Transport = &transport{base: httpguard.Wrap(rt, cfg.Bounds.ForBulk()), headers: cfg.Headers}
+	bcc.HTTPClient = &bhc
 
-	return &Client{
+	c := &Client{
 		name:    name,
 		baseURL: strings.TrimRight(base, "/"),
 		api:     goopenai.NewClientWithConfig(cc),
+		bulk:    goopenai.NewClientWithConfig(bcc),
 		conv:    convertOptions{maxTokensParam: cfg.MaxTokensParam, strictSchema: cfg.StrictJSONSchema, structuredOutput: cfg.StructuredOutput},
 		stream:  !cfg.NoStreamUsage,
-	}, nil
+	}
+	if cfg.Azure {
+		c.deployment = cc.AzureModelMapperFunc
+		if d := cfg.BatchDeployment; d != "" {
+			c.deployment = func(string) string { return d }
+		}
+	}
+	return c, nil
 }
 
 // Name returns the adapter name used on errors.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+
+	goopenai "github.com/sashabaranov/go-openai"
 )
 
 // callState is the per-call holder shared, through the request's ctx,
@@ -131,6 +133,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cs.record(resp, err)
 	}
 	return resp, err
+}
+
+// chatBody returns the body a chat completion request carries on the wire:
+// go-openai's JSON encoding of creq with the patch written over it. The
+// real-time path produces the same bytes in two steps (go-openai encodes,
+// the transport calls patchJSON); batch lines, which go-openai never
+// patches, are built with it.
+func chatBody(creq goopenai.ChatCompletionRequest, patch map[string]any) ([]byte, error) {
+	if err := goopenai.NewReasoningValidator().Validate(creq); err != nil {
+		return nil, err // as CreateChatCompletion refuses it
+	}
+	body, err := json.Marshal(creq)
+	if err != nil || len(patch) == 0 {
+		return body, err
+	}
+	return patchJSON(body, patch)
 }
 
 // patchJSON sets the top-level fields of the JSON object body to the

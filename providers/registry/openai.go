@@ -69,7 +69,8 @@ func presetBuilder(name string, preset openai.Preset) Builder {
 // api-version from api_version, AZURE_OPENAI_API_VERSION or
 // OPENAI_API_VERSION, else openai.DefaultAzureAPIVersion. Model is the
 // underlying model (used for pricing) and Deployment the deployment serving
-// it; "azure:NAME" uses NAME for both.
+// it; "azure:NAME" uses NAME for both. options.batch_deployment names the
+// Global-Batch deployment --batch lines go to, when it is another one.
 func buildAzure(s Spec) (Adapter, error) {
 	key, err := s.Key("AZURE_OPENAI_API_KEY", false)
 	if err != nil {
@@ -123,6 +124,11 @@ func applyOptions(cfg *openai.Config, opts map[string]string) error {
 			cfg.NoStreamUsage = v == "false"
 		case "organization":
 			cfg.Organization = v
+		case "batch_deployment":
+			if !cfg.Azure {
+				return fmt.Errorf("options.batch_deployment: only azure targets have deployments")
+			}
+			cfg.BatchDeployment = v
 		case "structured_output":
 			switch v {
 			case openai.StructuredJSONSchema, openai.StructuredJSONObject, openai.StructuredNone:
@@ -131,7 +137,7 @@ func applyOptions(cfg *openai.Config, opts map[string]string) error {
 				return fmt.Errorf("options.structured_output: %q: want %s, %s or %s", v, openai.StructuredJSONSchema, openai.StructuredJSONObject, openai.StructuredNone)
 			}
 		default:
-			return fmt.Errorf("options.%s: unknown option (known: max_tokens_param, strict_json_schema, stream_usage, organization, structured_output)", k)
+			return fmt.Errorf("options.%s: unknown option (known: max_tokens_param, strict_json_schema, stream_usage, organization, structured_output, batch_deployment)", k)
 		}
 	}
 	return nil

@@ -7,8 +7,11 @@
 //
 //	Cached(Retry(Breaker(Limit(OneAtATimeAfterTruncation(CountUsage(Redacted(adapter)))))))
 //
+// (an execution mode that takes calls over, such as a provider's Batch API,
+// goes between Cached and Retry through Built.Insert:
+// Cached(Batch(Retry(…))), the real-time chain as the batch's fallback)
 // so that a cache hit costs no rate budget, no concurrency slot and no
-// attempt; every attempt counts toward the circuit breaker, whose
+// attempt, and enters no batch; every attempt counts toward the circuit breaker, whose
 // circuit_open error (not temporary) ends the retries at once, and an open
 // circuit fails fast without waiting for a rate slot; every attempt Retry
 // makes, retries included, passes through Limit (retries count against
@@ -207,6 +210,34 @@ type Built struct {
 	// Bare is the adapter without decorators, for execution modes that
 	// need the adapter's own API (provider Batch APIs).
 	Bare providers.Provider
+
+	// realtime is the chain below the cache; store and cacheCfg rebuild the
+	// cache around an inserted layer.
+	realtime providers.Provider
+	store    providers.Store
+	cacheCfg providers.CacheConfig
+}
+
+// Insert puts a layer between the response cache and the rest of the chain
+// (Cached(layer(Retry(…)))), replacing Provider and Cache: layer receives
+// the chain below the cache, the real-time path, and returns the provider
+// the cache wraps. A cached request is then answered without reaching the
+// layer, and the layer's answers are stored as real-time answers are. It is
+// for execution modes that take calls over (provider Batch APIs), and must
+// be called before the target is used; a layer that fails leaves b as it
+// was.
+func (b *Built) Insert(layer func(realtime providers.Provider) (providers.Provider, error)) error {
+	p, err := layer(b.realtime)
+	if err != nil {
+		return err
+	}
+	if b.store == nil {
+		b.Provider = p
+		return nil
+	}
+	b.Cache = providers.Cached(p, b.store, b.cacheCfg)
+	b.Provider = b.Cache
+	return nil
 }
 
 // String describes b without credentials.
@@ -402,8 +433,10 @@ func Build(cfg Config, opts Options) (*Built, error) {
 		rc.MaxRetryAfter = cfg.Retry.MaxRetryAfter
 	}
 	p = providers.Retry(p, rc)
+	b.realtime = p
 	if opts.Store != nil && !cfg.NoCache {
-		b.Cache = providers.Cached(p, opts.Store, providers.CacheConfig{Scope: b.Scope, OnStoreError: opts.OnStoreError})
+		b.store, b.cacheCfg = opts.Store, providers.CacheConfig{Scope: b.Scope, OnStoreError: opts.OnStoreError}
+		b.Cache = providers.Cached(p, b.store, b.cacheCfg)
 		p = b.Cache
 	}
 	b.Provider = p

@@ -139,6 +139,7 @@ func TestBuildErrors(t *testing.T) {
 		{registry.Config{Type: "openai", Model: "m", BaseURL: "ftp://x"}, "base URL"},
 		{registry.Config{Type: "openai", Model: "m", Limits: registry.Limits{RPM: -1}}, "negative"},
 		{registry.Config{Type: "openai", Model: "m", Options: map[string]string{"colour": "blue"}}, "options.colour"},
+		{registry.Config{Type: "openai", Model: "m", Options: map[string]string{"batch_deployment": "b"}}, "options.batch_deployment: only azure targets"},
 		{registry.Config{Type: "azure", Model: "m", APIKeyEnv: "MY_AZ_KEY"}, "MY_AZ_KEY"},
 		{registry.Config{Type: "azure", Model: "m", APIKeyEnv: "OPENAI_API_KEY"}, "AZURE_OPENAI_ENDPOINT"},
 		{registry.Config{Name: "mine", Type: "groq", Model: "m", APIKeyEnv: "MY_GROQ"}, `provider "mine": MY_GROQ is not set`},
@@ -392,5 +393,67 @@ func TestKeysNeverLeak(t *testing.T) {
 	}
 	if !auth["Bearer "+secret] || !auth[azSecret] {
 		t.Errorf("keys were not sent: %v", auth)
+	}
+}
+
+// layer counts the calls an inserted layer takes and answers them itself.
+type layer struct {
+	n        int
+	realtime providers.Provider
+}
+
+func (l *layer) Generate(_ context.Context, req *providers.Request) (*providers.Response, error) {
+	l.n++
+	return &providers.Response{Text: "from the layer: " + req.Messages[0].Content}, nil
+}
+
+// TestInsert: a layer inserted below the cache gets the real-time chain,
+// answers misses (stored in the cache) and never sees a cached request.
+func TestInsert(t *testing.T) {
+	srv := providertest.NewOpenAIServer(t, providertest.WithAPIKey("sk-fake"))
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cache=%v", cached), func(t *testing.T) {
+			opts := registry.Options{Getenv: env(map[string]string{"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": srv.URL()})}
+			if cached {
+				opts.Store = &providers.MemStore{}
+			}
+			cfg, _ := registry.Parse("openai:gpt-4o-mini")
+			b, err := registry.Build(cfg, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &layer{}
+			if err := b.Insert(func(rt providers.Provider) (providers.Provider, error) { l.realtime = rt; return l, nil }); err != nil {
+				t.Fatal(err)
+			}
+			before := srv.Count()
+			if _, err := l.realtime.Generate(context.Background(), &providers.Request{Model: b.Model, Messages: []providers.Message{{Role: "user", Content: "rt"}}}); err != nil || srv.Count() != before+1 {
+				t.Fatalf("the layer's real-time path: %v, %d requests", err, srv.Count()-before)
+			}
+			req := &providers.Request{Model: b.Model, Messages: []providers.Message{{Role: "user", Content: "q"}}}
+			for i := range 2 {
+				resp, err := b.Provider.Generate(context.Background(), req)
+				if err != nil || resp.Text != "from the layer: q" {
+					t.Fatalf("call %d: %+v, %v", i, resp, err)
+				}
+			}
+			want := 2
+			if cached {
+				want = 1
+				if h, m := b.Cache.Stats(); h != 1 || m != 1 {
+					t.Errorf("cache stats %d hits, %d misses; want 1 and 1", h, m)
+				}
+			} else if b.Cache != nil {
+				t.Error("a cache appeared")
+			}
+			if l.n != want {
+				t.Errorf("the layer took %d calls, want %d", l.n, want)
+			}
+		})
+	}
+	b, _ := registry.Build(registry.Config{Type: "openai", Model: "m"}, registry.Options{Getenv: env(map[string]string{"OPENAI_API_KEY": "k"}), Store: &providers.MemStore{}})
+	p := b.Provider
+	if err := b.Insert(func(providers.Provider) (providers.Provider, error) { return nil, errors.New("no") }); err == nil || b.Provider != p {
+		t.Errorf("a failing layer: %v, provider replaced %v", err, b.Provider != p)
 	}
 }
