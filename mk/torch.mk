@@ -16,6 +16,9 @@
 #                        finetune/torch/testdata/exports/{reference,llamacpp}.json for TestExportReference:
 #                        peft 0.13.2 + transformers 4.46.3 + gguf 0.19.0 (a venv on torch 2.1.2, PEFT_VENV) and
 #                        llama.cpp through the npm package node-llama-cpp@$(NODE_LLAMA_CPP_VERSION) (NODE_LLAMA_CPP)
+#   make llamacpp-chat RUN=DIR [SUITE=customer-support]
+#                        export a LoRA run on a GGUF base (merged Q8_0, GGUF LoRA) and have llama.cpp answer the
+#                        suite's test split with it (scripts/llamacpp_chat.mjs): exact-match counts, replies JSON
 #
 # Knobs: LIBTORCH (an existing libtorch 2.1.x tree), YARDSTICK_CACHE, PYTHON (for pip), TORCH_PYTHON (a python
 # with torch 2.1.2; default: the torch-venv one), TORCH_THREADS (bench), TORCH_BENCH_MODELS, TORCH_TEST_FLAGS.
@@ -31,10 +34,12 @@ PEFT_VENV         ?= $(TORCH_CACHE)/peft-venv
 NODE_LLAMA_CPP    ?= $(TORCH_CACHE)/node-llama-cpp
 NODE_LLAMA_CPP_VERSION ?= 3.21.1
 EXPORT_REF_DIR    ?= $(TORCH_CACHE)/export-ref
+LLAMACPP_OUT      ?= $(TORCH_CACHE)/llamacpp-chat
+SUITE             ?= customer-support
 # Every torch target runs go with the environment libtorch.sh prints, in the same shell.
 TORCH_ENV          = eval "$$(YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) env)" &&
 
-.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch torch-fixtures smollm2 export-fixtures peft-venv node-llama-cpp
+.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch torch-fixtures smollm2 export-fixtures peft-venv node-llama-cpp llamacpp-chat
 
 libtorch:
 	@YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) setup
@@ -96,3 +101,14 @@ export-fixtures: libtorch peft-venv node-llama-cpp
 	"$(PEFT_VENV)/bin/python" finetune/torch/testdata/make_export_fixtures.py "$(EXPORT_REF_DIR)" && \
 	node finetune/torch/testdata/llamacpp_check.mjs "$(EXPORT_REF_DIR)" "$(NODE_LLAMA_CPP)" && \
 	go test -tags torch -count=1 -run '^TestExportReference$$' ./finetune/torch/
+
+llamacpp-chat: build-torch node-llama-cpp
+	@test -n "$(RUN)" || { echo "usage: make llamacpp-chat RUN=DIR  (a LoRA run whose base is a GGUF file)"; exit 2; }
+	@mkdir -p "$(LLAMACPP_OUT)" && \
+	base=$$(cd "$(RUN)" && node -p 'require("path").resolve(JSON.parse(require("fs").readFileSync("adapter_config.json", "utf8")).base_model_name_or_path)') && \
+	bin/yardstick-torch suites export $(SUITE) --split test -o "$(LLAMACPP_OUT)/test.jsonl" && \
+	bin/yardstick-torch finetune export "$(RUN)" --format gguf --type q8_0 -o "$(LLAMACPP_OUT)/merged-q8_0.gguf" && \
+	bin/yardstick-torch finetune export "$(RUN)" --format gguf-lora -o "$(LLAMACPP_OUT)/lora-f32.gguf" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$$base" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/base.json" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$(LLAMACPP_OUT)/merged-q8_0.gguf" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/merged-q8_0.json" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$$base" --lora "$(LLAMACPP_OUT)/lora-f32.gguf" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/base+lora.json"
