@@ -26,6 +26,10 @@
 #   make llamacpp-chat RUN=DIR [SUITE=customer-support]
 #                        export a LoRA run on a GGUF base (merged Q8_0, GGUF LoRA) and have llama.cpp answer the
 #                        suite's test split with it (scripts/llamacpp_chat.mjs): exact-match counts, replies JSON
+#   make ollama-check RUN=DIR [SUITE=customer-support]
+#                        build Ollama from the Go module proxy (once), `ollama create` models from the merged Q8_0
+#                        export and from base + GGUF LoRA, and run the suite's test split on local:RUN and on both
+#                        (scripts/ollama-check.sh): the paired comparison says whether Ollama answers as we do
 #
 # Knobs: LIBTORCH (an existing libtorch 2.1.x tree), YARDSTICK_CACHE, PYTHON (for pip), TORCH_PYTHON (a python
 # with torch 2.1.2; default: the torch-venv one), TORCH_THREADS (bench), TORCH_BENCH_MODELS, TORCH_BENCH_ROUNDS,
@@ -54,7 +58,7 @@ BENCH_ENV          = OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$(TORCH_THREADS) MK
                      YARDSTICK_TORCH_THREADS=$(TORCH_THREADS) YARDSTICK_BENCH_ROUNDS=$(TORCH_BENCH_ROUNDS) \
                      YARDSTICK_TORCH_PYTHON=$(TORCH_PYTHON)
 
-.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch bench-llamacpp llamacpp torch-fixtures smollm2 export-fixtures peft-venv node-llama-cpp llamacpp-chat
+.PHONY: libtorch libtorch-env build-torch test-torch torch-venv bench-torch bench-llamacpp llamacpp torch-fixtures smollm2 export-fixtures peft-venv node-llama-cpp llamacpp-chat ollama-check
 
 libtorch:
 	@YARDSTICK_CACHE=$(TORCH_CACHE) $(TORCH_SH) setup
@@ -123,6 +127,10 @@ export-fixtures: libtorch peft-venv node-llama-cpp
 	"$(PEFT_VENV)/bin/python" finetune/torch/testdata/make_export_fixtures.py "$(EXPORT_REF_DIR)" && \
 	node finetune/torch/testdata/llamacpp_check.mjs "$(EXPORT_REF_DIR)" "$(NODE_LLAMA_CPP)" && \
 	go test -tags torch -count=1 -run '^TestExportReference$$' ./finetune/torch/
+
+ollama-check: build-torch smollm2
+	@test -n "$(RUN)" || { echo "usage: make ollama-check RUN=DIR  (a LoRA run whose base is a GGUF file)"; exit 2; }
+	@$(TORCH_ENV) scripts/ollama-check.sh "$(RUN)" $(or $(SUITE),customer-support) test
 
 llamacpp-chat: build-torch node-llama-cpp
 	@test -n "$(RUN)" || { echo "usage: make llamacpp-chat RUN=DIR  (a LoRA run whose base is a GGUF file)"; exit 2; }

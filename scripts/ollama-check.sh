@@ -73,13 +73,14 @@ check() {
 	base=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_model_name_or_path"])' "$run/adapter_config.json")
 	[[ "$base" == *.gguf ]] || { log "$run: base $base is not a GGUF file; Ollama needs one for the ADAPTER model"; exit 1; }
 	WORK="${WORK:-$(mktemp -d)}"
+	mkdir -p "$WORK"
 	log "exports and Ollama store in $WORK"
 	"$Y" finetune export "$run" --format gguf --type q8_0 -o "$WORK/merged-q8_0.gguf"
 	"$Y" finetune export "$run" --format gguf-lora -o "$WORK/lora.gguf"
 	export OLLAMA_HOST="127.0.0.1:$PORT"
 	OLLAMA_MODELS="$WORK/models" OLLAMA_NUM_PARALLEL=1 "$BIN" serve >"$WORK/serve.log" 2>&1 &
-	local pid=$!
-	trap 'kill $pid 2>/dev/null || true' EXIT
+	OLLAMA_PID=$!
+	trap 'kill $OLLAMA_PID 2>/dev/null || true' EXIT
 	for _ in $(seq 50); do "$BIN" list >/dev/null 2>&1 && break; sleep 0.2; done
 	printf 'FROM %s\n' "$WORK/merged-q8_0.gguf" >"$WORK/Modelfile.merged"
 	printf 'FROM %s\nADAPTER %s\n' "$base" "$WORK/lora.gguf" >"$WORK/Modelfile.lora"
