@@ -222,18 +222,6 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 	return plan
 }
 
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // refLogits are the sampled logits of one model on refIDs: Values[p] holds the logits (or log-probs) at
 // ids 0, refStride, … of position p; Argmax[p] is the full row's argmax.
@@ -434,7 +422,7 @@ func TestExportReference(t *testing.T) {
 
 	t.Run("bytes", func(t *testing.T) {
 		for _, f := range plan.Files {
-			sum, err := sha256File(filepath.Join(dir, f))
+			sum, err := finetune.FileHash(filepath.Join(dir, f))
 			if err != nil {
 				t.Fatal(err)
 			}
