@@ -222,7 +222,6 @@ func writeRefExports(t *testing.T, dir string) refPlan {
 	return plan
 }
 
-
 // refLogits are the sampled logits of one model on refIDs: Values[p] holds the logits (or log-probs) at
 // ids 0, refStride, … of position p; Argmax[p] is the full row's argmax.
 type refLogits struct {
