@@ -444,3 +444,35 @@ func TestRetryRestartsATruncatedStream(t *testing.T) {
 		t.Errorf("err = %v after %d calls", err, inner.Calls())
 	}
 }
+
+// TestRetryCall: a call other than Generate gets Retry's policy.
+func TestRetryCall(t *testing.T) {
+	cfg := providers.RetryConfig{MaxAttempts: 3, BaseDelay: time.Millisecond}
+	for _, tc := range []struct {
+		name      string
+		fails     []providers.Kind // the errors of the first calls, then success
+		wantCalls int
+		wantKind  providers.Kind // "" for success
+	}{
+		{"success", nil, 1, ""},
+		{"temporary, then success", []providers.Kind{providers.KindUnavailable}, 2, ""},
+		{"permanent", []providers.Kind{providers.KindAuth}, 1, providers.KindAuth},
+		{"attempts spent", []providers.Kind{providers.KindRateLimit, providers.KindRateLimit, providers.KindRateLimit, providers.KindRateLimit}, 3, providers.KindRateLimit},
+	} {
+		calls := 0
+		err := providers.RetryCall(context.Background(), cfg, func() error {
+			calls++
+			if calls <= len(tc.fails) {
+				return &providers.Error{Kind: tc.fails[calls-1]}
+			}
+			return nil
+		})
+		if calls != tc.wantCalls || providers.KindOf(err) != tc.wantKind && tc.wantKind != "" || (tc.wantKind == "") != (err == nil) {
+			t.Errorf("%s: %d calls, %v; want %d calls, kind %q", tc.name, calls, err, tc.wantCalls, tc.wantKind)
+		}
+		var pe *providers.Error
+		if errors.As(err, &pe) && pe.Attempts != calls {
+			t.Errorf("%s: Attempts %d, want %d", tc.name, pe.Attempts, calls)
+		}
+	}
+}

@@ -83,6 +83,16 @@ func Retry(p Provider, cfg RetryConfig) Provider {
 	return r
 }
 
+// RetryCall runs call, a provider call other than Generate (a Batch API's
+// upload, create or status), with Retry's policy: failures of a temporary
+// Kind are retried up to cfg.MaxAttempts calls, waiting as Retry waits. call
+// must be safe to repeat. The error is nil, or a *Error carrying Attempts.
+func RetryCall(ctx context.Context, cfg RetryConfig, call func() error) error {
+	r := &retrier{cfg: cfg.withDefaults()}
+	_, err := r.do(ctx, func() (*Response, error) { return nil, call() }, nil)
+	return err
+}
+
 type retrier struct {
 	p   Provider
 	cfg RetryConfig

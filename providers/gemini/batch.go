@@ -119,27 +119,13 @@ func (b *batchBackend) call(ctx context.Context, f func(ctx context.Context) err
 	return b.c.tag(fromError(ctx, err, &x.exchange))
 }
 
-// retry runs f (which returns classified errors) until it succeeds, fails
-// for good, or batchAttempts are spent, waiting the error's RetryAfter or
-// 1s, 2s, 4s in between. f must be safe to repeat (create makes sure).
-// Without it one 503 would send a whole batch's lines through the
-// real-time path at twice the price.
+// retry runs f (which returns classified errors) with the Retry
+// decorator's policy (providers.RetryCall): batchAttempts calls at most,
+// waiting the error's RetryAfter or a backoff from retryWait. f must be safe
+// to repeat (create makes sure). Without it one 503 would send a whole
+// batch's lines through the real-time path at twice the price.
 func (b *batchBackend) retry(ctx context.Context, f func() error) error {
-	wait := retryWait
-	for attempt := 1; ; attempt++ {
-		err := f()
-		var pe *providers.Error
-		if err == nil || attempt == batchAttempts || !errors.As(err, &pe) || !pe.Kind.Temporary() {
-			return err
-		}
-		d := cmp.Or(pe.RetryAfter, wait)
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return err
-		}
-		wait *= 2
-	}
+	return providers.RetryCall(ctx, providers.RetryConfig{MaxAttempts: batchAttempts, BaseDelay: retryWait, MaxDelay: 8 * retryWait}, f)
 }
 
 // refused reports whether a create failed with the server's refusal (429,
