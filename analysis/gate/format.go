@@ -33,19 +33,6 @@ func fmtValue(m Metric, agg Agg, v float64) string {
 	return trimNum(v, 1)
 }
 
-// sig3 formats with three significant digits (no exponent below 1e6),
-// trimming trailing zeros: 1.84, 512, 45.2, 2.
-func sig3(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 100:
-		return trimNum(v, 0)
-	case a >= 10:
-		return trimNum(v, 1)
-	}
-	return trimNum(v, 2)
-}
-
 func trimNum(v float64, decimals int) string {
 	s := strconv.FormatFloat(v, 'f', decimals, 64)
 	if strings.Contains(s, ".") {

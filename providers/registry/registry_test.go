@@ -310,7 +310,7 @@ providers:
 	if err != nil || len(built) != 2 || !built[0].Stream || built[0].Price.InputPerM != 0.1 {
 		t.Fatalf("BuildAll: %v %v", built, err)
 	}
-	built, err = registry.BuildAll([]string{"az", "groq:llama-3.1-8b-instant", "nope"}, cfgs, registry.Options{Getenv: env(map[string]string{"MY_AZURE_KEY": "k"})})
+	_, err = registry.BuildAll([]string{"az", "groq:llama-3.1-8b-instant", "nope"}, cfgs, registry.Options{Getenv: env(map[string]string{"MY_AZURE_KEY": "k"})})
 	if err == nil || !strings.Contains(err.Error(), "GROQ_API_KEY") || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("BuildAll errors: %v", err)
 	}
