@@ -232,7 +232,8 @@ func Create(path string, headers []Header, metadata map[string]string) (*FileWri
 	for _, h := range headers {
 		fw.dtypes[h.Name] = h.DType
 	}
-	if _, err := f.Write(l.header); err == nil {
+	_, err = f.Write(l.header)
+	if err == nil {
 		err = f.Truncate(int64(len(l.header)) + l.size)
 	}
 	if err != nil {
